@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Bounds-checked header parsing shared by the XDP and tc entry points. */
+#ifndef VNAT_LIB_PARSE_H
+#define VNAT_LIB_PARSE_H
+
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <bpf/bpf_endian.h>
+#include "vnat.h"
+
+/*
+ * Parse stages return 0 to carry on or the VNAT_PASS_* reason that hands the
+ * packet to the kernel (pass reasons are never 0).
+ */
+
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+
+struct vnat_pkt {
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	void *end;
+};
+
+static __always_inline int vnat_parse_eth(struct vnat_pkt *p, void *data, void *end)
+{
+	p->eth = data;
+	p->end = end;
+	if ((void *)(p->eth + 1) > end)
+		return VNAT_PASS_MALFORMED;
+	/* VLAN tags, ARP and IPv6 all stay with the kernel. */
+	if (p->eth->h_proto != bpf_htons(ETH_P_IP))
+		return VNAT_PASS_NOT_IPV4;
+	return 0;
+}
+
+static __always_inline int vnat_mac_equal(const __u8 *a, const __u8 *b)
+{
+	return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
+		(a[5] ^ b[5])) == 0;
+}
+
+/*
+ * Validate the IPv4 header for forwarding. Anything the fast path would
+ * have to treat specially (options, fragments, expiring TTL) goes to the
+ * kernel, which already implements those rules.
+ */
+static __always_inline int vnat_parse_ipv4(struct vnat_pkt *p, __u32 frame_len)
+{
+	struct iphdr *ip = (void *)(p->eth + 1);
+
+	p->ip = ip;
+	if ((void *)(ip + 1) > p->end)
+		return VNAT_PASS_MALFORMED;
+	if (ip->version != 4 || ip->ihl < 5)
+		return VNAT_PASS_MALFORMED;
+	/* tot_len (network order) must fit inside the frame. */
+	if (bpf_ntohs(ip->tot_len) < sizeof(*ip) ||
+	    bpf_ntohs(ip->tot_len) > frame_len - sizeof(struct ethhdr))
+		return VNAT_PASS_MALFORMED;
+	if (ip->ihl != 5)
+		return VNAT_PASS_IP_OPTIONS;
+	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+		return VNAT_PASS_FRAGMENT;
+	if (ip->ttl <= 1)
+		return VNAT_PASS_TTL;
+	return 0;
+}
+
+#endif /* VNAT_LIB_PARSE_H */

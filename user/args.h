@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef VNAT_ARGS_H
+#define VNAT_ARGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "vnat.h"
+
+#define VNAT_MAX_LOAD_IFACES 32
+
+struct vnat_load_opts {
+	char ifaces[VNAT_MAX_LOAD_IFACES][VNAT_IFNAMSIZ];
+	int n_ifaces;
+	enum vnat_xdp_mode mode;
+	uint32_t snat_addr; /* network order; 0 = none */
+};
+
+struct vnat_unload_opts {
+	char iface[VNAT_IFNAMSIZ];
+	bool all;
+};
+
+/* 0 on success, 1 when help was printed, -EINVAL (message printed) on bad input. */
+int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o);
+int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o);
+int vnat_args__parse_none(int argc, char **argv, const char *cmd, const char *usage);
+int vnat_args__parse_ipv4(const char *opt, const char *text, uint32_t *addr);
+
+#endif

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* vnat status: what runs here, read back from the pins and the kernel. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include "args.h"
+#include "cmds.h"
+#include "datapath.h"
+#include "iface.h"
+#include "instance.h"
+#include "json.h"
+#include "log.h"
+
+static const char status_usage[] =
+	"Usage: vnat [-j [-p]] status\n"
+	"\n"
+	"Show the managed interfaces, their program ids and attach mode,\n"
+	"the configuration and the per-reason counters.\n";
+
+/*
+ * Counter names come from the BTF of the pinned stats map (the enum
+ * vnat_stat its key is typed with), so the datapath is their one source.
+ */
+static struct btf *stats_btf(int fd, const struct btf_type **key)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct btf *btf;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !info.btf_id)
+		return NULL;
+	btf = btf__load_from_kernel_by_id(info.btf_id);
+	if (!btf)
+		return NULL;
+	*key = btf__type_by_id(btf, info.btf_key_type_id);
+	if (!*key || !btf_is_enum(*key)) {
+		btf__free(btf);
+		return NULL;
+	}
+	return btf;
+}
+
+/* VNAT_FWD_ROUTED -> fwd_routed */
+static void counter_name(const char *enum_name, char *buf, size_t len)
+{
+	size_t i = 0;
+
+	if (!strncmp(enum_name, "VNAT_", 5))
+		enum_name += 5;
+	for (; enum_name[i] && i + 1 < len; i++)
+		buf[i] = tolower((unsigned char)enum_name[i]);
+	buf[i] = '\0';
+}
+
+static void print_counters_json(struct vnat_json *j, const struct vnat_maps *m)
+{
+	const struct btf_type *key;
+	struct btf *btf = stats_btf(m->stats, &key);
+	const struct btf_enum *e;
+	char name[64];
+
+	vnat_json_obj_open(j, "counters");
+	for (int i = 0; btf && i < btf_vlen(key); i++) {
+		struct vnat_counter c;
+
+		e = btf_enum(key) + i;
+		if (e->val >= VNAT_STAT_MAX || vnat_maps__read_counter(m, e->val, &c))
+			continue;
+		counter_name(btf__name_by_offset(btf, e->name_off), name, sizeof(name));
+		vnat_json_obj_open(j, name);
+		vnat_json_u64(j, "packets", c.packets);
+		vnat_json_u64(j, "bytes", c.bytes);
+		vnat_json_obj_close(j);
+	}
+	vnat_json_obj_close(j);
+	btf__free(btf);
+}
+
+static void print_counters_text(const struct vnat_maps *m)
+{
+	const struct btf_type *key;
+	struct btf *btf = stats_btf(m->stats, &key);
+	const struct btf_enum *e;
+	char name[64];
+
+	printf("counters:%s\n", btf ? "" : " (no BTF on the stats map)");
+	for (int i = 0; btf && i < btf_vlen(key); i++) {
+		struct vnat_counter c;
+
+		e = btf_enum(key) + i;
+		if (e->val >= VNAT_STAT_MAX || vnat_maps__read_counter(m, e->val, &c))
+			continue;
+		counter_name(btf__name_by_offset(btf, e->name_off), name, sizeof(name));
+		printf("  %-20s %12llu packets %16llu bytes\n", name, (unsigned long long)c.packets,
+		       (unsigned long long)c.bytes);
+	}
+	btf__free(btf);
+}
+
+typedef void (*iface_fn)(void *ctx, __u32 ifindex, const struct vnat_iface *val,
+			 const struct vnat_attachment *a);
+
+static void for_each_iface(const struct vnat_maps *m, iface_fn fn, void *ctx)
+{
+	struct vnat_iface val;
+	__u32 key, next;
+
+	for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err;
+	     err = bpf_map_get_next_key(m->ifaces, &key, &next)) {
+		struct vnat_attachment a;
+
+		key = next;
+		if (bpf_map_lookup_elem(m->ifaces, &key, &val))
+			continue;
+		vnat_datapath__query(key, &a);
+		fn(ctx, key, &val, &a);
+	}
+}
+
+static const char *mode_name(enum vnat_xdp_mode mode)
+{
+	return mode == VNAT_MODE_SKB ? "skb" : "native";
+}
+
+static void iface_json(void *ctx, __u32 ifindex, const struct vnat_iface *val,
+		       const struct vnat_attachment *a)
+{
+	struct vnat_json *j = ctx;
+	char mac[18];
+
+	vnat_mac__format(val->mac, mac, sizeof(mac));
+	vnat_json_obj_open(j, NULL);
+	vnat_json_str(j, "name", val->name);
+	vnat_json_u64(j, "ifindex", ifindex);
+	vnat_json_str(j, "mac", mac);
+	vnat_json_obj_open(j, "xdp");
+	vnat_json_u64(j, "id", a->xdp_id);
+	vnat_json_str(j, "mode", mode_name(a->xdp_mode));
+	vnat_json_obj_close(j);
+	vnat_json_obj_open(j, "tc");
+	vnat_json_u64(j, "ingress", a->tc_ingress_id);
+	vnat_json_u64(j, "egress", a->tc_egress_id);
+	vnat_json_obj_close(j);
+	vnat_json_obj_close(j);
+}
+
+static void iface_text(void *ctx, __u32 ifindex, const struct vnat_iface *val,
+		       const struct vnat_attachment *a)
+{
+	char mac[18];
+
+	(void)ctx;
+	vnat_mac__format(val->mac, mac, sizeof(mac));
+	printf("  %-15s ifindex %-4u %s  xdp %u (%s)  tc ingress %u egress %u%s\n", val->name,
+	       ifindex, mac, a->xdp_id, mode_name(a->xdp_mode), a->tc_ingress_id, a->tc_egress_id,
+	       a->xdp_id && a->tc_ingress_id && a->tc_egress_id ? "" : "  [!]");
+}
+
+static void snat_text(const struct vnat_config *cfg, char *buf, size_t len)
+{
+	if (cfg->snat_addr)
+		inet_ntop(AF_INET, &cfg->snat_addr, buf, len);
+	else
+		snprintf(buf, len, "none");
+}
+
+static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
+			const struct vnat_config *cfg)
+{
+	struct vnat_json *j = vnat_json_new(stdout, vnat_opts.pretty);
+	char snat[INET_ADDRSTRLEN];
+
+	vnat_json_obj_open(j, NULL);
+	vnat_json_bool(j, "loaded", true);
+	vnat_json_u64(j, "netns_cookie", ns->cookie);
+	vnat_json_str(j, "pin_dir", ns->pin_dir);
+	vnat_json_obj_open(j, "config");
+	snat_text(cfg, snat, sizeof(snat));
+	if (cfg->snat_addr)
+		vnat_json_str(j, "snat", snat);
+	else
+		vnat_json_null(j, "snat");
+	vnat_json_u64(j, "loaded_at", cfg->loaded_at);
+	vnat_json_obj_close(j);
+	vnat_json_arr_open(j, "interfaces");
+	for_each_iface(m, iface_json, j);
+	vnat_json_arr_close(j);
+	print_counters_json(j, m);
+	vnat_json_obj_close(j);
+	vnat_json_free(j);
+}
+
+static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
+			const struct vnat_config *cfg)
+{
+	char snat[INET_ADDRSTRLEN], when[64];
+	time_t t = cfg->loaded_at;
+
+	snat_text(cfg, snat, sizeof(snat));
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
+	printf("vnat: loaded since %s, pins in %s\n", when, ns->pin_dir);
+	printf("config: snat %s\n", snat);
+	printf("interfaces:\n");
+	for_each_iface(m, iface_text, NULL);
+	print_counters_text(m);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct vnat_config cfg;
+	struct vnat_netns ns;
+	struct vnat_maps m;
+	int err;
+
+	err = vnat_args__parse_none(argc, argv, "status", status_usage);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = vnat_instance__find(&ns, &m);
+	if (err == -ENOENT) {
+		if (vnat_opts.json) {
+			struct vnat_json *j = vnat_json_new(stdout, vnat_opts.pretty);
+
+			vnat_json_obj_open(j, NULL);
+			vnat_json_bool(j, "loaded", false);
+			vnat_json_obj_close(j);
+			vnat_json_free(j);
+		} else {
+			printf("vnat: not loaded in this network namespace\n");
+		}
+		return 0;
+	}
+	if (err)
+		return err;
+	err = vnat_maps__read_config(&m, &cfg);
+	if (err)
+		vnat_err("status: read %s/vnat_config: %s", ns.pin_dir, strerror(-err));
+	else if (vnat_opts.json)
+		status_json(&ns, &m, &cfg);
+	else
+		status_text(&ns, &m, &cfg);
+	vnat_maps__close(&m);
+	return err;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef VNAT_CMDS_H
+#define VNAT_CMDS_H
+
+#include <stdbool.h>
+
+struct vnat_global_opts {
+	bool json;
+	bool pretty;
+	bool verbose;
+};
+
+extern struct vnat_global_opts vnat_opts;
+
+int cmd_load(int argc, char **argv);
+int cmd_unload(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+#endif

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The datapath's life cycle: load the skeleton (sharing an existing
+ * instance's pinned maps when there is one), attach it to interfaces, pin,
+ * and the exact reverse. Every attach step records what it did so a failure
+ * half-way and `vnat unload` both undo precisely that.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+#include "datapath.h"
+#include "log.h"
+#include "vnat.skel.h"
+
+#define XDP_PROG_NAME "xdp_vnat_fwd"
+
+_Static_assert(sizeof(struct vnat_iface) == 28, "vnat_iface layout");
+_Static_assert(sizeof(struct vnat_config) == 24, "vnat_config layout");
+_Static_assert(sizeof(struct vnat_counter) == 16, "vnat_counter layout");
+
+static const char *const map_names[] = { "vnat_stats", "vnat_ifaces", "vnat_txports",
+					 "vnat_config" };
+#define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))
+
+static int *map_slot(struct vnat_maps *m, size_t i)
+{
+	int *slots[N_MAPS] = { &m->stats, &m->ifaces, &m->txports, &m->config };
+
+	return slots[i];
+}
+
+static struct bpf_map *skel_map(struct vnat *skel, size_t i)
+{
+	struct bpf_map *maps[N_MAPS] = { skel->maps.vnat_stats, skel->maps.vnat_ifaces,
+					 skel->maps.vnat_txports, skel->maps.vnat_config };
+
+	return maps[i];
+}
+
+static void pin_path(char *buf, size_t len, const char *dir, const char *name)
+{
+	snprintf(buf, len, "%s/%s", dir, name);
+}
+
+void vnat_maps__close(struct vnat_maps *m)
+{
+	for (size_t i = 0; i < N_MAPS; i++) {
+		int *fd = map_slot(m, i);
+
+		if (*fd > 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m)
+{
+	char path[256];
+
+	for (size_t i = 0; i < N_MAPS; i++)
+		*map_slot(m, i) = -1;
+	for (size_t i = 0; i < N_MAPS; i++) {
+		pin_path(path, sizeof(path), pin_dir, map_names[i]);
+		*map_slot(m, i) = bpf_obj_get(path);
+		if (*map_slot(m, i) < 0) {
+			int err = -errno;
+
+			vnat_maps__close(m);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int vnat_maps__unpin(const char *pin_dir)
+{
+	char path[256];
+	int err = 0;
+
+	for (size_t i = 0; i < N_MAPS; i++) {
+		pin_path(path, sizeof(path), pin_dir, map_names[i]);
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	if (rmdir(pin_dir) && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(m->config, &key, cfg) ? -errno : 0;
+}
+
+int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg)
+{
+	__u32 key = 0;
+
+	return bpf_map_update_elem(m->config, &key, cfg, BPF_ANY) ? -errno : 0;
+}
+
+int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key, struct vnat_counter *sum)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct vnat_counter vals[ncpus > 0 ? ncpus : 1];
+
+	memset(sum, 0, sizeof(*sum));
+	if (ncpus <= 0)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(m->stats, &key, vals))
+		return -errno;
+	for (int i = 0; i < ncpus; i++) {
+		sum->packets += vals[i].packets;
+		sum->bytes += vals[i].bytes;
+	}
+	return 0;
+}
+
+/* Every counter exists from the start, so the datapath never inserts. */
+static int init_counters(const struct vnat_maps *m)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct vnat_counter zero[ncpus > 0 ? ncpus : 1];
+
+	memset(zero, 0, sizeof(zero));
+	for (enum vnat_stat k = 0; k < VNAT_STAT_MAX; k++) {
+		if (bpf_map_update_elem(m->stats, &k, zero, BPF_NOEXIST) && errno != EEXIST)
+			return -errno;
+	}
+	return 0;
+}
+
+static int reuse_pinned_maps(struct vnat_loader *l)
+{
+	int err = vnat_maps__open_pinned(l->pin_dir, &l->maps);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < N_MAPS; i++) {
+		err = bpf_map__reuse_fd(skel_map(l->skel, i), *map_slot(&l->maps, i));
+		if (err) {
+			vnat_err("load: pinned map %s/%s does not match this vnat build: %s "
+				 "(run 'vnat unload --all' first)",
+				 l->pin_dir, map_names[i], strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void own_map_fds(struct vnat_loader *l)
+{
+	for (size_t i = 0; i < N_MAPS; i++)
+		*map_slot(&l->maps, i) = dup(bpf_map__fd(skel_map(l->skel, i)));
+}
+
+int vnat_loader__open(struct vnat_loader *l, const char *pin_dir)
+{
+	struct stat st;
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	for (size_t i = 0; i < N_MAPS; i++)
+		*map_slot(&l->maps, i) = -1;
+	snprintf(l->pin_dir, sizeof(l->pin_dir), "%s", pin_dir ? pin_dir : "");
+
+	l->skel = vnat__open();
+	if (!l->skel) {
+		err = -errno;
+		vnat_err("load: cannot open the BPF object: %s", strerror(-err));
+		return err;
+	}
+	l->reused = l->pin_dir[0] && !stat(l->pin_dir, &st);
+	if (l->reused) {
+		err = reuse_pinned_maps(l);
+		if (err)
+			goto err_close;
+	}
+	err = vnat__load(l->skel);
+	if (err) {
+		vnat_err("load: the kernel refused vnat's BPF programs: %s "
+			 "(run with -v for the verifier log)",
+			 strerror(-err));
+		goto err_close;
+	}
+	if (!l->reused) {
+		own_map_fds(l);
+		err = init_counters(&l->maps);
+		if (err)
+			goto err_close;
+	}
+	l->xdp = xdp_program__from_bpf_obj(l->skel->obj, "xdp");
+	err = libxdp_get_error(l->xdp);
+	if (err) {
+		l->xdp = NULL;
+		vnat_err("load: libxdp cannot use the XDP program: %s", strerror(-err));
+		goto err_close;
+	}
+	return 0;
+
+err_close:
+	vnat_loader__close(l);
+	return err;
+}
+
+void vnat_loader__close(struct vnat_loader *l)
+{
+	xdp_program__close(l->xdp);
+	l->xdp = NULL;
+	vnat__destroy(l->skel);
+	l->skel = NULL;
+	vnat_maps__close(&l->maps);
+}
+
+/* --- per-interface attach and detach ----------------------------------- */
+
+static struct xdp_program *find_vnat_xdp(struct xdp_multiprog *mp)
+{
+	struct xdp_program *p;
+
+	if (xdp_multiprog__is_legacy(mp)) {
+		p = xdp_multiprog__main_prog(mp);
+		return p && !strcmp(xdp_program__name(p), XDP_PROG_NAME) ? p : NULL;
+	}
+	for (p = xdp_multiprog__next_prog(NULL, mp); p; p = xdp_multiprog__next_prog(p, mp)) {
+		if (!strcmp(xdp_program__name(p), XDP_PROG_NAME))
+			return p;
+	}
+	return NULL;
+}
+
+static int xdp_detach(uint32_t ifindex)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+	int err = 0;
+
+	if (libxdp_get_error(mp))
+		return 0; /* nothing attached */
+	p = find_vnat_xdp(mp);
+	if (p)
+		err = xdp_program__detach(p, ifindex, xdp_multiprog__attach_mode(mp), 0);
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static void tc_hook_init(struct bpf_tc_hook *hook, uint32_t ifindex, enum bpf_tc_attach_point at)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = at;
+}
+
+static void tc_opts_init(struct bpf_tc_opts *o, int prog_fd)
+{
+	memset(o, 0, sizeof(*o));
+	o->sz = sizeof(*o);
+	o->handle = VNAT_TC_HANDLE;
+	o->priority = VNAT_TC_PRIO;
+	o->prog_fd = prog_fd;
+}
+
+static int tc_attach_one(uint32_t ifindex, enum bpf_tc_attach_point at, int prog_fd)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts o;
+
+	tc_hook_init(&hook, ifindex, at);
+	tc_opts_init(&o, prog_fd);
+	return bpf_tc_attach(&hook, &o);
+}
+
+static void tc_detach_one(uint32_t ifindex, enum bpf_tc_attach_point at)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts o;
+
+	tc_hook_init(&hook, ifindex, at);
+	tc_opts_init(&o, 0);
+	bpf_tc_detach(&hook, &o);
+}
+
+static uint32_t tc_query_one(uint32_t ifindex, enum bpf_tc_attach_point at)
+{
+	struct bpf_tc_hook hook;
+	struct bpf_tc_opts o;
+
+	tc_hook_init(&hook, ifindex, at);
+	tc_opts_init(&o, 0);
+	return bpf_tc_query(&hook, &o) ? 0 : o.prog_id;
+}
+
+/* Create clsact unless it exists; *own says whether unload may remove it. */
+static int tc_clsact_create(uint32_t ifindex, bool *own)
+{
+	struct bpf_tc_hook hook;
+	int err;
+
+	tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	err = bpf_tc_hook_create(&hook);
+	*own = !err;
+	return err == -EEXIST ? 0 : err;
+}
+
+static void tc_clsact_destroy(uint32_t ifindex)
+{
+	struct bpf_tc_hook hook;
+
+	tc_hook_init(&hook, ifindex, BPF_TC_INGRESS | BPF_TC_EGRESS);
+	bpf_tc_hook_destroy(&hook);
+}
+
+int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex, const struct vnat_iface *val)
+{
+	int err = 0;
+
+	if (val->flags & VNAT_IFACE_XDP)
+		err = xdp_detach(ifindex);
+	if (val->flags & VNAT_IFACE_TC) {
+		tc_detach_one(ifindex, BPF_TC_INGRESS);
+		tc_detach_one(ifindex, BPF_TC_EGRESS);
+	}
+	if (val->flags & VNAT_IFACE_OWN_CLSACT)
+		tc_clsact_destroy(ifindex);
+	bpf_map_delete_elem(m->txports, &ifindex);
+	bpf_map_delete_elem(m->ifaces, &ifindex);
+	return err;
+}
+
+void vnat_datapath__query(uint32_t ifindex, struct vnat_attachment *a)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *p;
+
+	memset(a, 0, sizeof(*a));
+	if (!libxdp_get_error(mp)) {
+		p = find_vnat_xdp(mp);
+		if (p) {
+			a->xdp_id = xdp_program__id(p);
+			a->xdp_mode = xdp_multiprog__attach_mode(mp) == XDP_MODE_SKB ?
+					      VNAT_MODE_SKB :
+					      VNAT_MODE_NATIVE;
+		}
+		xdp_multiprog__close(mp);
+	}
+	a->tc_ingress_id = tc_query_one(ifindex, BPF_TC_INGRESS);
+	a->tc_egress_id = tc_query_one(ifindex, BPF_TC_EGRESS);
+}
+
+static const char *xdp_hint(int err, enum vnat_xdp_mode mode)
+{
+	if (err == -EOPNOTSUPP && mode == VNAT_MODE_NATIVE)
+		return " (driver lacks native XDP; try --mode skb)";
+	if (err == -EEXIST || err == -EBUSY)
+		return " (another XDP program is attached; remove it or use xdp-loader)";
+	return "";
+}
+
+static int attach_xdp(struct vnat_loader *l, const struct vnat_iface_info *ifi,
+		      enum vnat_xdp_mode mode)
+{
+	enum xdp_attach_mode xm = mode == VNAT_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	int err = xdp_program__attach(l->xdp, ifi->ifindex, xm, 0);
+
+	if (err)
+		vnat_err("load: attach xdp to %s: %s%s", ifi->name, strerror(-err),
+			 xdp_hint(err, mode));
+	return err;
+}
+
+static int attach_tc(struct vnat_loader *l, const struct vnat_iface_info *ifi,
+		     struct vnat_iface *val)
+{
+	bool own = false;
+	int err;
+
+	err = tc_clsact_create(ifi->ifindex, &own);
+	if (err) {
+		vnat_err("load: create clsact qdisc on %s: %s", ifi->name, strerror(-err));
+		return err;
+	}
+	if (own)
+		val->flags |= VNAT_IFACE_OWN_CLSACT;
+	err = tc_attach_one(ifi->ifindex, BPF_TC_INGRESS,
+			    bpf_program__fd(l->skel->progs.tc_vnat_ingress));
+	if (!err) {
+		val->flags |= VNAT_IFACE_TC; /* from here on, detach removes both */
+		err = tc_attach_one(ifi->ifindex, BPF_TC_EGRESS,
+				    bpf_program__fd(l->skel->progs.tc_vnat_egress));
+	}
+	if (err)
+		vnat_err("load: attach tc filter to %s: %s%s", ifi->name, strerror(-err),
+			 err == -EEXIST ? " (a filter with vnat's handle and priority "
+					  "exists; remove it with tc filter del)" :
+					  "");
+	return err;
+}
+
+/*
+ * Map entries first (the programs need them the moment they run), then
+ * XDP, then tc. Any failure undoes every step taken for this interface.
+ */
+int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi,
+			enum vnat_xdp_mode mode)
+{
+	struct bpf_devmap_val tx = { .ifindex = ifi->ifindex };
+	struct vnat_iface val = {};
+	__u32 key = ifi->ifindex;
+	int err;
+
+	memcpy(val.mac, ifi->mac, sizeof(val.mac));
+	val.xdp_mode = mode;
+	snprintf(val.name, sizeof(val.name), "%s", ifi->name);
+	if (!bpf_map_lookup_elem(l->maps.ifaces, &key, &val)) {
+		vnat_err("load: %s is already managed by vnat (run 'vnat unload --iface %s' "
+			 "first)",
+			 ifi->name, ifi->name);
+		return -EEXIST;
+	}
+	if (bpf_map_update_elem(l->maps.ifaces, &key, &val, BPF_NOEXIST) ||
+	    bpf_map_update_elem(l->maps.txports, &key, &tx, BPF_ANY)) {
+		err = -errno;
+		vnat_err("load: register %s in vnat's maps: %s", ifi->name, strerror(-err));
+		goto err_undo;
+	}
+	err = attach_xdp(l, ifi, mode);
+	if (err)
+		goto err_undo;
+	val.flags |= VNAT_IFACE_XDP;
+	err = attach_tc(l, ifi, &val);
+	if (err)
+		goto err_undo;
+	if (bpf_map_update_elem(l->maps.ifaces, &key, &val, BPF_EXIST)) {
+		err = -errno;
+		goto err_undo;
+	}
+	return 0;
+
+err_undo:
+	vnat_datapath__detach(&l->maps, ifi->ifindex, &val);
+	return err;
+}
+
+int vnat_loader__pin(struct vnat_loader *l)
+{
+	char path[256];
+	int err;
+
+	if (!l->pin_dir[0] || l->reused)
+		return 0;
+	if (mkdir(VNAT_PIN_ROOT, 0700) && errno != EEXIST)
+		goto err_mkdir;
+	if (mkdir(l->pin_dir, 0700) && errno != EEXIST)
+		goto err_mkdir;
+	for (size_t i = 0; i < N_MAPS; i++) {
+		pin_path(path, sizeof(path), l->pin_dir, map_names[i]);
+		err = bpf_obj_pin(*map_slot(&l->maps, i), path) ? -errno : 0;
+		if (err) {
+			vnat_err("load: pin %s: %s", path, strerror(-err));
+			vnat_maps__unpin(l->pin_dir);
+			return err;
+		}
+	}
+	return 0;
+
+err_mkdir:
+	err = -errno;
+	vnat_err("load: create %s: %s", l->pin_dir, strerror(-err));
+	return err;
+}

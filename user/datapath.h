@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef VNAT_DATAPATH_H
+#define VNAT_DATAPATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "iface.h"
+#include "vnat.h"
+
+/* File descriptors of the maps one vnat instance shares across programs. */
+struct vnat_maps {
+	int stats;
+	int ifaces;
+	int txports;
+	int config;
+};
+
+struct vnat;
+struct xdp_program;
+
+/* A datapath being loaded by this process (new, or sharing pinned maps). */
+struct vnat_loader {
+	struct vnat *skel;
+	struct xdp_program *xdp;
+	struct vnat_maps maps;
+	bool reused; /* maps came from an existing instance's pins */
+	char pin_dir[128]; /* "" = keep nothing in bpffs (unit tests) */
+};
+
+/* What is attached to one interface, as read back from the kernel. */
+struct vnat_attachment {
+	uint32_t xdp_id;
+	enum vnat_xdp_mode xdp_mode;
+	uint32_t tc_ingress_id;
+	uint32_t tc_egress_id;
+};
+
+int vnat_loader__open(struct vnat_loader *l, const char *pin_dir);
+int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi,
+			enum vnat_xdp_mode mode);
+int vnat_loader__pin(struct vnat_loader *l);
+void vnat_loader__close(struct vnat_loader *l);
+
+int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m);
+void vnat_maps__close(struct vnat_maps *m);
+int vnat_maps__unpin(const char *pin_dir);
+int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg);
+int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg);
+int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key,
+			    struct vnat_counter *sum);
+
+int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex,
+			  const struct vnat_iface *val);
+void vnat_datapath__query(uint32_t ifindex, struct vnat_attachment *a);
+
+#endif

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* vnat [OPTIONS] COMMAND [ARGS]: dispatch by unique command prefix. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include "cmds.h"
+#include "log.h"
+
+#ifndef VNAT_VERSION
+#define VNAT_VERSION "0.1"
+#endif
+
+struct vnat_global_opts vnat_opts;
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cmd cmds[] = {
+	{ "load", cmd_load, "attach vnat to interfaces and pin its maps" },
+	{ "unload", cmd_unload, "detach vnat and remove its pins" },
+	{ "status", cmd_status, "interfaces, programs, configuration, counters" },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: vnat [OPTIONS] COMMAND [ARGS]\n"
+		     "\n"
+		     "vnat accelerates a KVM host's bridging, routing and NAT in XDP/tc.\n"
+		     "\n"
+		     "Commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(out, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(out, "\n"
+		     "Options:\n"
+		     "  -j, --json     JSON output (errors too)\n"
+		     "  -p, --pretty   indented JSON (implies --json)\n"
+		     "  -v, --verbose  show libbpf/libxdp messages\n"
+		     "  -V, --version  print the version\n"
+		     "  -h, --help     this text; 'vnat COMMAND --help' for a command\n");
+}
+
+/* Exact name, or a prefix that matches one command only. */
+static const struct cmd *cmd_select(const char *name)
+{
+	const struct cmd *match = NULL;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(cmds[i].name, name))
+			return &cmds[i];
+		if (len && !strncmp(cmds[i].name, name, len)) {
+			if (match)
+				return NULL;
+			match = &cmds[i];
+		}
+	}
+	return match;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },    { "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' }, { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },    { NULL, 0, NULL, 0 },
+	};
+	const struct cmd *cmd;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+jpvVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			vnat_opts.pretty = true;
+			/* fall through */
+		case 'j':
+			vnat_opts.json = true;
+			break;
+		case 'v':
+			vnat_opts.verbose = true;
+			break;
+		case 'V':
+			printf("vnat %s\n", VNAT_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			vnat_log_init(vnat_opts.json, false);
+			vnat_err("unknown option '%s' (see 'vnat --help')", argv[optind - 1]);
+			return 1;
+		}
+	}
+	vnat_log_init(vnat_opts.json, vnat_opts.verbose);
+	if (optind >= argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	cmd = cmd_select(argv[optind]);
+	if (!cmd) {
+		vnat_err("unknown or ambiguous command '%s' (see 'vnat --help')", argv[optind]);
+		return 1;
+	}
+	return cmd->fn(argc - optind, argv + optind) ? 1 : 0;
+}
