@@ -23,10 +23,10 @@ endif
 CFLAGS := -O2 -g -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) \
 	$(shell pkg-config --cflags libxdp libbpf 2>/dev/null)
 LDLIBS := -lxdp -lbpf -lelf -lz
-BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
-LIB_SRCS := user/args.c user/datapath.c user/iface.c user/instance.c user/json.c \
+LIB_SRCS := user/addrs.c user/args.c user/datapath.c user/iface.c user/instance.c user/json.c \
 	user/log.c user/netns.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)

@@ -7,7 +7,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
-#include "lib/fib.h"
+#include "lib/pipeline.h"
 #include "lib/stats.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -17,41 +17,125 @@ int xdp_vnat_fwd(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	struct vnat_frame f = {
+		.ctx = ctx,
+		.in_ifindex = ctx->ingress_ifindex,
+		.len = end - data,
+	};
+	struct vnat_xlate xl = {};
 	enum vnat_stat reason;
+	struct vnat_pkt p;
+	struct vnat_l4 l4;
 	__u32 out = 0;
 
-	reason = vnat_forward(ctx, data, end, ctx->ingress_ifindex, 1, &out);
-	vnat_count(reason, end - data);
+	/* Only the parsed IPv4 header's tot_len is trusted for the MTU check. */
+	if (data + sizeof(struct ethhdr) + sizeof(struct iphdr) <= end)
+		f.tot_len = bpf_ntohs(((struct iphdr *)(data + sizeof(struct ethhdr)))->tot_len);
+	reason = vnat_forward(&f, data, end, &p, &l4, &out, &xl);
+	if (xl.op && vnat_xdp_xlate(&p, &l4, xl.op == VNAT_XLATE_SRC, xl.new_addr, xl.new_port))
+		reason = VNAT_PASS_MALFORMED;
+	vnat_count(reason, f.len);
+	if (reason == VNAT_DROP_NO_PORT || reason == VNAT_DROP_TABLE_FULL)
+		return XDP_DROP;
 	if (!vnat_is_forward(reason))
 		return XDP_PASS;
 	/* vnat_txports mirrors vnat_ifaces; a miss falls back to the kernel. */
 	return bpf_redirect_map(&vnat_txports, out, XDP_PASS);
 }
 
+/* Headers the tc path reads directly: Ethernet, IPv4, TCP without options. */
+#define VNAT_TC_PULL (sizeof(struct ethhdr) + sizeof(struct iphdr) + 20)
+
+static __always_inline void vnat_tc_pull(struct __sk_buff *skb)
+{
+	/* Non-linear skbs (GSO from taps) may hold headers in fragments. */
+	if (skb->data + VNAT_TC_PULL > skb->data_end)
+		bpf_skb_pull_data(skb, skb->len < VNAT_TC_PULL ? skb->len : VNAT_TC_PULL);
+}
+
 /*
- * The same routed path for skbs that XDP handed on: on taps, GSO frames
- * from a guest skip native XDP, and only the skb path can keep them whole.
- * Pass decisions were already counted by XDP, so only forwards count here.
+ * The same pipeline for skbs that XDP handed on: on taps, GSO frames from a
+ * guest skip native XDP, and only the skb path can keep them whole. Pass
+ * decisions were already counted by XDP, so only forwards count here.
  */
 SEC("tc")
 int tc_vnat_ingress(struct __sk_buff *skb)
 {
-	void *data = (void *)(long)skb->data;
-	void *end = (void *)(long)skb->data_end;
+	struct vnat_frame f = {
+		.ctx = skb,
+		.in_ifindex = skb->ingress_ifindex,
+		.len = skb->len,
+	};
+	struct vnat_xlate xl = {};
 	enum vnat_stat reason;
+	struct vnat_pkt p;
+	struct vnat_l4 l4;
 	__u32 out = 0;
 
-	reason = vnat_forward(skb, data, end, skb->ingress_ifindex, 0, &out);
+	vnat_tc_pull(skb);
+	reason = vnat_forward(&f, (void *)(long)skb->data, (void *)(long)skb->data_end, &p, &l4,
+			      &out, &xl);
+	if (xl.op) {
+		if (vnat_tc_xlate(skb, xl.proto, xl.op == VNAT_XLATE_SRC, xl.old_addr, xl.new_addr,
+				  xl.old_port, xl.new_port))
+			return TC_ACT_SHOT; /* half-rewritten: never let it out */
+		vnat_count(xl.op == VNAT_XLATE_SRC ? VNAT_FWD_SNAT_TC : VNAT_FWD_DNAT_TC, skb->len);
+	}
+	if (reason == VNAT_DROP_NO_PORT || reason == VNAT_DROP_TABLE_FULL) {
+		vnat_count(reason, skb->len);
+		return TC_ACT_SHOT;
+	}
 	if (!vnat_is_forward(reason))
 		return TC_ACT_OK;
-	vnat_count(VNAT_FWD_ROUTED_TC, skb->len);
+	if (!xl.op)
+		vnat_count(VNAT_FWD_ROUTED_TC, skb->len);
 	return bpf_redirect(out, 0);
 }
 
-/* Everything leaving a managed interface as an skb: kernel or tc path. */
+/*
+ * Masquerade what the kernel forwards out of an uplink: the first packets
+ * of a flow while the next hop is being resolved, and everything XDP could
+ * not take. Every skb leaving a managed interface is counted as tx_skb.
+ */
 SEC("tc")
 int tc_vnat_egress(struct __sk_buff *skb)
 {
+	void *data, *end;
+	struct vnat_config *cfg = vnat_get_config();
+	struct vnat_ct_key key;
+	struct vnat_ct_val *ct;
+	__u32 ifindex = skb->ifindex;
+	struct vnat_iface *iface;
+	struct vnat_pkt p;
+	struct vnat_l4 l4;
+	int reason;
+	__u64 now;
+
 	vnat_count(VNAT_TX_SKB, skb->len);
+	iface = bpf_map_lookup_elem(&vnat_ifaces, &ifindex);
+	if (!cfg || !(cfg->flags & VNAT_CFG_NAT) || !vnat_nat_egress(cfg, iface, ifindex))
+		return TC_ACT_OK;
+	vnat_tc_pull(skb);
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	if (vnat_parse_eth(&p, data, end) || vnat_parse_ipv4(&p, skb->len) ||
+	    !vnat_nat_candidate(p.ip->saddr, p.ip->daddr) || vnat_parse_l4(&p, &l4))
+		return TC_ACT_OK;
+	now = bpf_ktime_get_ns();
+	vnat_ct_key_out(&key, p.ip, &l4);
+	ct = vnat_ct_outbound(cfg, &key, &l4, now, &reason);
+	if (!ct) {
+		if (reason != VNAT_DROP_NO_PORT && reason != VNAT_DROP_TABLE_FULL)
+			return TC_ACT_OK;
+		vnat_count(reason, skb->len);
+		return TC_ACT_SHOT;
+	}
+	vnat_ct_touch(cfg, ct, &l4, skb->len, 1, now);
+	if (cfg->filtering == VNAT_FILTER_ADF)
+		vnat_ct_note_address(&key, ct);
+	if (vnat_tc_xlate(skb, l4.proto, 1, p.ip->saddr, ct->outside_addr, l4.sport,
+			  ct->outside_port))
+		return TC_ACT_SHOT;
+	vnat_count(VNAT_FWD_SNAT_TC, skb->len);
 	return TC_ACT_OK;
 }

@@ -9,9 +9,24 @@
 #define VNAT_H
 
 #include <linux/types.h>
+#include <linux/bpf.h> /* struct bpf_timer */
 
 #define VNAT_MAX_IFACES 256
 #define VNAT_IFNAMSIZ 16
+#define VNAT_MAX_PREFIXES 256 /* inside prefixes and host addresses */
+#define VNAT_DEFAULT_MAX_FLOWS 65536
+
+/* Default NAT timeouts in seconds (RFC 4787 REQ-5, RFC 5382 REQ-5). */
+#define VNAT_TIMEOUT_UDP 300
+#define VNAT_TIMEOUT_UDP_MIN 120 /* RFC 4787 REQ-5: never below 2 minutes */
+#define VNAT_TIMEOUT_TCP_EST 7440
+#define VNAT_TIMEOUT_TCP_TRANS 240
+#define VNAT_TIMEOUT_ICMP 60
+/* libvirt's --to-ports 1024-65535 */
+#define VNAT_PORT_MIN 1024
+#define VNAT_PORT_MAX 65535
+/* Bounded randomized port search (RFC 6056 algorithm 1 style). */
+#define VNAT_PORT_TRIES 32
 
 /* bpffs layout: one directory per network namespace, named by its inode. */
 #define VNAT_PIN_ROOT "/sys/fs/bpf/vnat"
@@ -43,6 +58,21 @@ enum vnat_stat {
 	VNAT_PASS_UNMANAGED_OUT, /* route leaves through an unmanaged interface */
 	VNAT_PASS_UNSUPPORTED, /* route type the fast path does not implement */
 	VNAT_TX_SKB, /* tc egress: left a managed interface as an skb */
+	VNAT_FWD_SNAT, /* translated outbound (guest -> outside) */
+	VNAT_FWD_DNAT, /* translated reply (outside -> guest) */
+	VNAT_FWD_SNAT_TC, /* translated on the tc path (kernel-forwarded/GSO) */
+	VNAT_FWD_DNAT_TC,
+	VNAT_NAT_NEW_FLOW, /* connection tracking entries created */
+	VNAT_NAT_NEW_MAPPING, /* outside ports allocated */
+	VNAT_NAT_PORT_KEPT, /* ... of which kept the inside source port */
+	VNAT_PASS_NAT_EXEMPT, /* to/from inside prefixes, multicast, broadcast */
+	VNAT_PASS_NAT_PROTO, /* protocol vnat does not translate */
+	VNAT_PASS_NAT_UNTRACKED, /* mid-stream TCP vnat never saw open */
+	VNAT_PASS_NO_MAPPING, /* inbound to the SNAT address, no mapping */
+	VNAT_PASS_FILTERED, /* inbound the filtering mode does not admit */
+	VNAT_DROP_NO_PORT, /* new flow refused: port range exhausted */
+	VNAT_DROP_TABLE_FULL, /* new flow refused: flow table full */
+	VNAT_GC_EXPIRED, /* flows the garbage collector removed */
 	VNAT_STAT_MAX,
 };
 
@@ -57,6 +87,21 @@ enum vnat_iface_flags {
 	VNAT_IFACE_XDP = 1 << 0, /* vnat's XDP program is attached */
 	VNAT_IFACE_TC = 1 << 1, /* vnat's tc filters are attached */
 	VNAT_IFACE_OWN_CLSACT = 1 << 2, /* vnat created the clsact qdisc */
+	VNAT_IFACE_INSIDE = 1 << 3, /* guests behind it (--iface) */
+	VNAT_IFACE_OUTSIDE = 1 << 4, /* uplink: translated traffic leaves here */
+};
+
+/* Filtering behaviour for inbound traffic (RFC 4787 section 5). */
+enum vnat_filtering {
+	VNAT_FILTER_APDF = 0, /* address and port dependent (default) */
+	VNAT_FILTER_ADF = 1, /* address dependent */
+	VNAT_FILTER_EIF = 2, /* endpoint independent */
+};
+
+/* vnat_config flags */
+enum vnat_config_flags {
+	VNAT_CFG_NAT = 1 << 0, /* translation is on (--snat/--masquerade) */
+	VNAT_CFG_MASQUERADE = 1 << 1, /* follow the uplink's address */
 };
 
 enum vnat_xdp_mode {
@@ -73,12 +118,119 @@ struct vnat_iface {
 	char name[VNAT_IFNAMSIZ]; /* name at load time, for status */
 };
 
-/* The single entry (key 0) of vnat_config. */
+/* The single entry (key 0) of vnat_config. Host order unless noted. */
 struct vnat_config {
-	__u64 netns_cookie; /* SO_NETNS_COOKIE of the namespace, host order */
-	__be32 snat_addr; /* --snat address, network order; 0 = none */
-	__u32 pad0;
+	__u64 netns_cookie; /* SO_NETNS_COOKIE of the namespace */
 	__u64 loaded_at; /* CLOCK_REALTIME seconds of the first load */
+	__be32 snat_addr; /* outside address, network order; 0 = none */
+	__u32 flags; /* enum vnat_config_flags */
+	__u16 port_min; /* outside port range, inclusive */
+	__u16 port_max;
+	__u8 filtering; /* enum vnat_filtering */
+	__u8 pad0[3];
+	__u32 timeout_udp; /* seconds */
+	__u32 timeout_tcp_est;
+	__u32 timeout_tcp_trans;
+	__u32 timeout_icmp;
+	__u32 max_flows; /* size of the flow table */
+	__u32 out_ifindex; /* --out: the only egress translated; 0 = any uplink */
+	__u32 gc_interval_ms; /* how often the collector scans vnat_ct */
+	__u32 pad1;
+};
+
+/* vnat_prefixes (LPM trie): inside prefixes and the host's own addresses. */
+struct vnat_prefix_key {
+	__u32 prefixlen; /* host order, as LPM tries require */
+	__be32 addr; /* network order */
+};
+
+enum vnat_prefix_kind {
+	VNAT_PREFIX_INSIDE = 1, /* --from / the inside interfaces' prefixes */
+	VNAT_PREFIX_HOST = 2, /* an address of this host: never translated */
+};
+
+struct vnat_prefix_val {
+	__u32 kind; /* enum vnat_prefix_kind */
+};
+
+/*
+ * Connection tracking. A flow is keyed as seen on the inside, before
+ * translation. ICMP echo uses the identifier as inside port and 0 as remote
+ * port. With --filtering adf, a second entry with remote_port 0 records
+ * that the inside endpoint has talked to remote_addr.
+ */
+struct vnat_ct_key {
+	__be32 inside_addr; /* network order */
+	__be32 remote_addr;
+	__be16 inside_port; /* network order */
+	__be16 remote_port;
+	__u8 proto; /* IPPROTO_* */
+	__u8 pad[3];
+};
+
+enum vnat_tcp_state {
+	VNAT_TCP_NONE = 0, /* UDP, ICMP and ADF address entries */
+	VNAT_TCP_SYN_SENT,
+	VNAT_TCP_SYN_RECV, /* SYN-ACK seen from outside */
+	VNAT_TCP_ESTABLISHED,
+	VNAT_TCP_FIN_WAIT, /* FIN seen in one direction */
+	VNAT_TCP_TIME_WAIT, /* FIN seen in both directions */
+	VNAT_TCP_CLOSED, /* RST seen */
+};
+
+enum vnat_ct_flags {
+	VNAT_CT_FIN_OUT = 1 << 0,
+	VNAT_CT_FIN_IN = 1 << 1,
+	VNAT_CT_ADDR_ENTRY = 1 << 2, /* ADF record, not a flow */
+};
+
+struct vnat_ct_val {
+	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 created_ns;
+	__u64 packets_out;
+	__u64 bytes_out;
+	__u64 packets_in;
+	__u64 bytes_in;
+	__be32 outside_addr; /* network order */
+	__be16 outside_port; /* network order */
+	__u8 state; /* enum vnat_tcp_state */
+	__u8 flags; /* enum vnat_ct_flags */
+};
+
+/* Endpoint-independent mapping, inside endpoint -> outside port. */
+struct vnat_map_key {
+	__be32 inside_addr; /* network order */
+	__be16 inside_port; /* network order */
+	__u8 proto;
+	__u8 pad;
+};
+
+struct vnat_map_val {
+	__be16 outside_port; /* network order */
+	__u16 pad;
+	__u32 flows; /* flows holding the mapping; 0 = the GC may free it */
+};
+
+/* Reverse: outside port -> inside endpoint; owning a key owns the port. */
+struct vnat_rev_key {
+	__be16 outside_port; /* network order */
+	__u8 proto;
+	__u8 pad;
+};
+
+struct vnat_rev_val {
+	__be32 inside_addr; /* network order */
+	__be16 inside_port; /* network order */
+	__u16 pad;
+};
+
+/* The single entry of vnat_gc: the periodic collector's timer and stats. */
+struct vnat_gc {
+	struct bpf_timer timer; /* opaque; user space reads it as zeroes */
+	__u64 runs;
+	__u64 last_run_ns; /* CLOCK_MONOTONIC */
+	__u64 interval_ns;
+	__u64 armed; /* 1 once the timer runs */
 };
 
 #endif /* VNAT_H */

@@ -4,12 +4,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "args.h"
 #include "log.h"
 
 static const char load_usage[] =
-	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--mode native|skb] [--snat ADDR]\n"
+	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--mode native|skb]\n"
+	"                 [--snat ADDR [--out IFACE] [--from CIDR ...] [--ports LO-HI]\n"
+	"                  [--filtering apdf|adf|eif] [--max-flows N] [--udp-timeout S]\n"
+	"                  [--tcp-timeout S] [--tcp-transitory-timeout S] [--icmp-timeout S]]\n"
 	"\n"
 	"Attach vnat's XDP and tc programs to each IFACE and pin its maps under\n" VNAT_PIN_ROOT
 	"/netns-<inode>/.\n"
@@ -17,7 +21,17 @@ static const char load_usage[] =
 	"\n"
 	"  -i, --iface IFACE   interface to manage (repeat for more)\n"
 	"  -m, --mode MODE     XDP attach mode: native (default) or skb (generic)\n"
-	"  -s, --snat ADDR     IPv4 source address for masquerading guest traffic\n"
+	"  -s, --snat ADDR     masquerade guest traffic leaving the uplink as ADDR\n"
+	"      --out IFACE     the uplink (default: the interface that holds ADDR)\n"
+	"      --from CIDR     inside prefix to translate (repeat; default: the\n"
+	"                      IPv4 prefixes configured on the --iface interfaces)\n"
+	"      --ports LO-HI   outside port range (default 1024-65535, as libvirt)\n"
+	"      --filtering M   inbound filtering: apdf (default), adf or eif\n"
+	"      --max-flows N   size of the flow table (default 65536)\n"
+	"      --udp-timeout S            default 300, at least 120 (RFC 4787)\n"
+	"      --tcp-timeout S            established, default 7440 (RFC 5382)\n"
+	"      --tcp-transitory-timeout S handshake, FIN, RST: default 240\n"
+	"      --icmp-timeout S           echo, default 60\n"
 	"  -h, --help          this text\n";
 
 static const char unload_usage[] =
@@ -37,11 +51,12 @@ static void getopt_reset(void)
 	opterr = 0;
 }
 
-static int bad_option(const char *cmd, int argc, char **argv)
+/* With a leading ':' in optstring, getopt says ':' for a missing value. */
+static int bad_option(int c, const char *cmd, int argc, char **argv)
 {
 	const char *arg = optind - 1 < argc ? argv[optind - 1] : "?";
 
-	if (optopt && strchr("ims", optopt))
+	if (c == ':')
 		vnat_err("%s: option '%s' needs a value (see 'vnat %s --help')", cmd, arg, cmd);
 	else
 		vnat_err("%s: unknown option '%s' (see 'vnat %s --help')", cmd, arg, cmd);
@@ -77,6 +92,87 @@ int vnat_args__parse_ipv4(const char *opt, const char *text, uint32_t *addr)
 	}
 	*addr = a.s_addr;
 	return 0;
+}
+
+int vnat_args__parse_cidr(const char *opt, const char *text, struct vnat_cidr *c)
+{
+	char buf[32], *slash, *endp;
+	struct in_addr a;
+	unsigned long len = 32;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		errno = 0;
+		len = strtoul(slash + 1, &endp, 10);
+		if (errno || endp == slash + 1 || *endp || len > 32)
+			goto bad;
+	}
+	if (strlen(text) >= sizeof(buf) || inet_pton(AF_INET, buf, &a) != 1)
+		goto bad;
+	c->len = len;
+	c->addr = len ? a.s_addr & htonl(0xffffffffu << (32 - len)) : 0;
+	return 0;
+bad:
+	vnat_err("%s '%s': not an IPv4 prefix (write it as a.b.c.d/len)", opt, text);
+	return -EINVAL;
+}
+
+static int parse_u32(const char *opt, const char *text, uint32_t min, uint32_t max, const char *why,
+		     uint32_t *val)
+{
+	char *endp;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &endp, 10);
+	if (errno || endp == text || *endp || text[0] == '-' || v < min || v > max) {
+		vnat_err("load: %s '%s': %s", opt, text, why);
+		return -EINVAL;
+	}
+	*val = v;
+	return 0;
+}
+
+static int parse_ports(const char *text, uint16_t *lo, uint16_t *hi)
+{
+	unsigned int a, b;
+	char tail;
+
+	if (sscanf(text, "%u-%u%c", &a, &b, &tail) != 2 || a < 1 || b > 65535 || a > b) {
+		vnat_err("load: --ports '%s': not a port range (write LO-HI, 1 <= LO <= HI "
+			 "<= 65535)",
+			 text);
+		return -EINVAL;
+	}
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
+static int parse_filtering(const char *text, enum vnat_filtering *f)
+{
+	if (!strcmp(text, "apdf"))
+		*f = VNAT_FILTER_APDF;
+	else if (!strcmp(text, "adf"))
+		*f = VNAT_FILTER_ADF;
+	else if (!strcmp(text, "eif"))
+		*f = VNAT_FILTER_EIF;
+	else {
+		vnat_err("load: --filtering '%s': unknown mode (use apdf, adf or eif)", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int add_from(struct vnat_load_opts *o, const char *text)
+{
+	if (o->n_from == VNAT_MAX_FROM) {
+		vnat_err("load: more than %d --from prefixes", VNAT_MAX_FROM);
+		return -EINVAL;
+	}
+	return vnat_args__parse_cidr("load: --from", text, &o->from[o->n_from++]);
 }
 
 static int add_iface(struct vnat_load_opts *o, const char *name)
@@ -115,19 +211,87 @@ static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 
 int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 {
+	enum {
+		OPT_OUT = 256,
+		OPT_FROM,
+		OPT_PORTS,
+		OPT_FILTER,
+		OPT_MAXFLOWS,
+		OPT_UDP,
+		OPT_TCP,
+		OPT_TCPT,
+		OPT_ICMP
+	};
 	static const struct option longopts[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "snat", required_argument, NULL, 's' },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "ports", required_argument, NULL, OPT_PORTS },
+		{ "filtering", required_argument, NULL, OPT_FILTER },
+		{ "max-flows", required_argument, NULL, OPT_MAXFLOWS },
+		{ "udp-timeout", required_argument, NULL, OPT_UDP },
+		{ "tcp-timeout", required_argument, NULL, OPT_TCP },
+		{ "tcp-transitory-timeout", required_argument, NULL, OPT_TCPT },
+		{ "icmp-timeout", required_argument, NULL, OPT_ICMP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	static const char secs[] = "not a timeout in seconds (1-86400)";
 	int c, err = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->port_min = VNAT_PORT_MIN;
+	o->port_max = VNAT_PORT_MAX;
+	o->max_flows = VNAT_DEFAULT_MAX_FLOWS;
+	o->timeout_udp = VNAT_TIMEOUT_UDP;
+	o->timeout_tcp_est = VNAT_TIMEOUT_TCP_EST;
+	o->timeout_tcp_trans = VNAT_TIMEOUT_TCP_TRANS;
+	o->timeout_icmp = VNAT_TIMEOUT_ICMP;
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+:i:m:s:h", longopts, NULL)) != -1) {
+		if (c >= OPT_OUT)
+			o->nat_opts = true;
 		switch (c) {
+		case OPT_OUT:
+			if (!*optarg || strlen(optarg) >= VNAT_IFNAMSIZ) {
+				vnat_err("load: --out '%s': not a valid interface name", optarg);
+				err = -EINVAL;
+			} else {
+				snprintf(o->out, sizeof(o->out), "%s", optarg);
+			}
+			break;
+		case OPT_FROM:
+			err = add_from(o, optarg);
+			break;
+		case OPT_PORTS:
+			err = parse_ports(optarg, &o->port_min, &o->port_max);
+			break;
+		case OPT_FILTER:
+			err = parse_filtering(optarg, &o->filtering);
+			break;
+		case OPT_MAXFLOWS:
+			err = parse_u32("--max-flows", optarg, 16, 1 << 24,
+					"not a flow count (16-16777216)", &o->max_flows);
+			break;
+		case OPT_UDP:
+			err = parse_u32("--udp-timeout", optarg, VNAT_TIMEOUT_UDP_MIN, 86400,
+					"not a UDP timeout in seconds (120-86400: RFC 4787 "
+					"REQ-5 forbids less than 2 minutes)",
+					&o->timeout_udp);
+			break;
+		case OPT_TCP:
+			err = parse_u32("--tcp-timeout", optarg, 1, 86400, secs,
+					&o->timeout_tcp_est);
+			break;
+		case OPT_TCPT:
+			err = parse_u32("--tcp-transitory-timeout", optarg, 1, 86400, secs,
+					&o->timeout_tcp_trans);
+			break;
+		case OPT_ICMP:
+			err = parse_u32("--icmp-timeout", optarg, 1, 86400, secs, &o->timeout_icmp);
+			break;
 		case 'i':
 			err = add_iface(o, optarg);
 			break;
@@ -141,7 +305,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 			fputs(load_usage, stdout);
 			return 1;
 		default:
-			return bad_option("load", argc, argv);
+			return bad_option(c, "load", argc, argv);
 		}
 		if (err)
 			return err;
@@ -150,6 +314,11 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		return -EINVAL;
 	if (!o->n_ifaces) {
 		vnat_err("load: no interface given (use --iface IFACE)");
+		return -EINVAL;
+	}
+	if (o->nat_opts && !o->snat_addr) {
+		vnat_err("load: NAT options need --snat ADDR (the address guests are "
+			 "masqueraded as)");
 		return -EINVAL;
 	}
 	return 0;
@@ -184,7 +353,7 @@ int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 			fputs(unload_usage, stdout);
 			return 1;
 		default:
-			return bad_option("unload", argc, argv);
+			return bad_option(c, "unload", argc, argv);
 		}
 	}
 	if (stray_args("unload", argc, argv))
@@ -212,7 +381,7 @@ int vnat_args__parse_none(int argc, char **argv, const char *cmd, const char *us
 			fputs(usage, stdout);
 			return 1;
 		}
-		return bad_option(cmd, argc, argv);
+		return bad_option(c, cmd, argc, argv);
 	}
 	return stray_args(cmd, argc, argv);
 }

@@ -7,12 +7,26 @@
 #include "vnat.h"
 
 #define VNAT_MAX_LOAD_IFACES 32
+#define VNAT_MAX_FROM 16
+
+struct vnat_cidr {
+	uint32_t addr; /* network order, host bits cleared */
+	uint8_t len;
+};
 
 struct vnat_load_opts {
 	char ifaces[VNAT_MAX_LOAD_IFACES][VNAT_IFNAMSIZ];
 	int n_ifaces;
 	enum vnat_xdp_mode mode;
 	uint32_t snat_addr; /* network order; 0 = none */
+	char out[VNAT_IFNAMSIZ]; /* --out: "" = the interface holding --snat */
+	struct vnat_cidr from[VNAT_MAX_FROM]; /* --from; none = the inside prefixes */
+	int n_from;
+	uint16_t port_min, port_max;
+	enum vnat_filtering filtering;
+	uint32_t max_flows;
+	uint32_t timeout_udp, timeout_tcp_est, timeout_tcp_trans, timeout_icmp;
+	bool nat_opts; /* any NAT option given (they need --snat) */
 };
 
 struct vnat_unload_opts {
@@ -25,5 +39,6 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o);
 int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o);
 int vnat_args__parse_none(int argc, char **argv, const char *cmd, const char *usage);
 int vnat_args__parse_ipv4(const char *opt, const char *text, uint32_t *addr);
+int vnat_args__parse_cidr(const char *opt, const char *text, struct vnat_cidr *c);
 
 #endif

@@ -21,24 +21,33 @@
 #define XDP_PROG_NAME "xdp_vnat_fwd"
 
 _Static_assert(sizeof(struct vnat_iface) == 28, "vnat_iface layout");
-_Static_assert(sizeof(struct vnat_config) == 24, "vnat_config layout");
+_Static_assert(sizeof(struct vnat_config) == 64, "vnat_config layout");
+_Static_assert(sizeof(struct vnat_ct_key) == 16, "vnat_ct_key layout");
+_Static_assert(sizeof(struct vnat_ct_val) == 56, "vnat_ct_val layout");
+_Static_assert(sizeof(struct vnat_map_key) == 8, "vnat_map_key layout");
+_Static_assert(sizeof(struct vnat_rev_key) == 4, "vnat_rev_key layout");
 _Static_assert(sizeof(struct vnat_counter) == 16, "vnat_counter layout");
 
-static const char *const map_names[] = { "vnat_stats", "vnat_ifaces", "vnat_txports",
-					 "vnat_config" };
+static const char *const map_names[] = { "vnat_stats",	  "vnat_ifaces",   "vnat_txports",
+					 "vnat_config",	  "vnat_prefixes", "vnat_ct",
+					 "vnat_mappings", "vnat_ports",	   "vnat_gc" };
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 static int *map_slot(struct vnat_maps *m, size_t i)
 {
-	int *slots[N_MAPS] = { &m->stats, &m->ifaces, &m->txports, &m->config };
+	int *slots[N_MAPS] = { &m->stats, &m->ifaces,	&m->txports, &m->config, &m->prefixes,
+			       &m->ct,	  &m->mappings, &m->ports,   &m->gc };
 
 	return slots[i];
 }
 
 static struct bpf_map *skel_map(struct vnat *skel, size_t i)
 {
-	struct bpf_map *maps[N_MAPS] = { skel->maps.vnat_stats, skel->maps.vnat_ifaces,
-					 skel->maps.vnat_txports, skel->maps.vnat_config };
+	struct bpf_map *maps[N_MAPS] = {
+		skel->maps.vnat_stats,	  skel->maps.vnat_ifaces,   skel->maps.vnat_txports,
+		skel->maps.vnat_config,	  skel->maps.vnat_prefixes, skel->maps.vnat_ct,
+		skel->maps.vnat_mappings, skel->maps.vnat_ports,    skel->maps.vnat_gc,
+	};
 
 	return maps[i];
 }
@@ -90,6 +99,8 @@ int vnat_maps__unpin(const char *pin_dir)
 	}
 	if (rmdir(pin_dir) && errno != ENOENT)
 		err = -errno;
+	/* The root stays while another namespace's vnat uses it. */
+	rmdir(VNAT_PIN_ROOT);
 	return err;
 }
 
@@ -162,7 +173,24 @@ static void own_map_fds(struct vnat_loader *l)
 		*map_slot(&l->maps, i) = dup(bpf_map__fd(skel_map(l->skel, i)));
 }
 
-int vnat_loader__open(struct vnat_loader *l, const char *pin_dir)
+/* The flow, mapping and port tables all grow with the flow count. */
+static void size_flow_tables(struct vnat *skel, uint32_t max_flows)
+{
+	bpf_map__set_max_entries(skel->maps.vnat_ct, max_flows);
+	bpf_map__set_max_entries(skel->maps.vnat_mappings, max_flows);
+	bpf_map__set_max_entries(skel->maps.vnat_ports, max_flows);
+}
+
+int vnat_maps__add_prefix(const struct vnat_maps *m, uint32_t addr, uint8_t len,
+			  enum vnat_prefix_kind kind)
+{
+	struct vnat_prefix_key k = { .prefixlen = len, .addr = addr };
+	struct vnat_prefix_val v = { .kind = kind };
+
+	return bpf_map_update_elem(m->prefixes, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_flows)
 {
 	struct stat st;
 	int err;
@@ -179,6 +207,8 @@ int vnat_loader__open(struct vnat_loader *l, const char *pin_dir)
 		return err;
 	}
 	l->reused = l->pin_dir[0] && !stat(l->pin_dir, &st);
+	if (!l->reused)
+		size_flow_tables(l->skel, max_flows);
 	if (l->reused) {
 		err = reuse_pinned_maps(l);
 		if (err)
@@ -405,22 +435,26 @@ static int attach_tc(struct vnat_loader *l, const struct vnat_iface_info *ifi,
 	return err;
 }
 
-/*
- * Map entries first (the programs need them the moment they run), then
- * XDP, then tc. Any failure undoes every step taken for this interface.
- */
-int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-			enum vnat_xdp_mode mode)
+static void iface_value(const struct vnat_iface_info *ifi, enum vnat_xdp_mode mode, uint32_t role,
+			struct vnat_iface *val)
+{
+	memset(val, 0, sizeof(*val));
+	val->flags = role;
+	memcpy(val->mac, ifi->mac, sizeof(val->mac));
+	val->xdp_mode = mode;
+	snprintf(val->name, sizeof(val->name), "%s", ifi->name);
+}
+
+int vnat_loader__register(struct vnat_loader *l, const struct vnat_iface_info *ifi,
+			  enum vnat_xdp_mode mode, uint32_t role)
 {
 	struct bpf_devmap_val tx = { .ifindex = ifi->ifindex };
-	struct vnat_iface val = {};
+	struct vnat_iface val, old;
 	__u32 key = ifi->ifindex;
 	int err;
 
-	memcpy(val.mac, ifi->mac, sizeof(val.mac));
-	val.xdp_mode = mode;
-	snprintf(val.name, sizeof(val.name), "%s", ifi->name);
-	if (!bpf_map_lookup_elem(l->maps.ifaces, &key, &val)) {
+	iface_value(ifi, mode, role, &val);
+	if (!bpf_map_lookup_elem(l->maps.ifaces, &key, &old)) {
 		vnat_err("load: %s is already managed by vnat (run 'vnat unload --iface %s' "
 			 "first)",
 			 ifi->name, ifi->name);
@@ -430,8 +464,28 @@ int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi
 	    bpf_map_update_elem(l->maps.txports, &key, &tx, BPF_ANY)) {
 		err = -errno;
 		vnat_err("load: register %s in vnat's maps: %s", ifi->name, strerror(-err));
-		goto err_undo;
+		bpf_map_delete_elem(l->maps.txports, &key);
+		bpf_map_delete_elem(l->maps.ifaces, &key);
+		return err;
 	}
+	return 0;
+}
+
+/*
+ * Map entries first (the programs need them the moment they run), then
+ * XDP, then tc. Any failure undoes every step taken for this interface.
+ */
+int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi,
+			enum vnat_xdp_mode mode, uint32_t role)
+{
+	__u32 key = ifi->ifindex;
+	struct vnat_iface val;
+	int err;
+
+	err = vnat_loader__register(l, ifi, mode, role);
+	if (err)
+		return err;
+	iface_value(ifi, mode, role, &val);
 	err = attach_xdp(l, ifi, mode);
 	if (err)
 		goto err_undo;

@@ -13,6 +13,11 @@ struct vnat_maps {
 	int ifaces;
 	int txports;
 	int config;
+	int prefixes;
+	int ct;
+	int mappings;
+	int ports;
+	int gc;
 };
 
 struct vnat;
@@ -35,9 +40,16 @@ struct vnat_attachment {
 	uint32_t tc_egress_id;
 };
 
-int vnat_loader__open(struct vnat_loader *l, const char *pin_dir);
+/* max_flows sizes a new instance's flow tables; a reused one keeps its own. */
+int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_flows);
+/* Only the map entries, no hooks: what unit tests seed packets against. */
+int vnat_loader__register(struct vnat_loader *l, const struct vnat_iface_info *ifi,
+			  enum vnat_xdp_mode mode, uint32_t role);
+/* role: VNAT_IFACE_INSIDE / VNAT_IFACE_OUTSIDE for NAT, 0 for routing only. */
 int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-			enum vnat_xdp_mode mode);
+			enum vnat_xdp_mode mode, uint32_t role);
+int vnat_maps__add_prefix(const struct vnat_maps *m, uint32_t addr, uint8_t len,
+			  enum vnat_prefix_kind kind);
 int vnat_loader__pin(struct vnat_loader *l);
 void vnat_loader__close(struct vnat_loader *l);
 

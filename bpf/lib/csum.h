@@ -27,4 +27,31 @@ static __always_inline void vnat_ip_decrease_ttl(struct iphdr *ip)
 	ip->ttl--;
 }
 
+/*
+ * RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'). One's complement sums do not
+ * care about byte order as long as both sides use the same, so the
+ * network-order words are added as they are.
+ */
+static __always_inline __u16 vnat_csum_replace4(__u16 check, __be32 from, __be32 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (~from & 0xffff) + (~from >> 16) + (to & 0xffff) + (to >> 16);
+	return ~vnat_csum_fold(sum);
+}
+
+static __always_inline __u16 vnat_csum_replace2(__u16 check, __be16 from, __be16 to)
+{
+	__u32 sum = (__u16)~check;
+
+	sum += (__u16)~from + to;
+	return ~vnat_csum_fold(sum);
+}
+
+/* RFC 768: a UDP checksum of 0 means "none" and must stay 0; a computed 0 is sent as 0xffff. */
+static __always_inline __u16 vnat_udp_csum_fix(__u16 check)
+{
+	return check ? check : 0xffff;
+}
+
 #endif /* VNAT_LIB_CSUM_H */

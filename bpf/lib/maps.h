@@ -42,4 +42,54 @@ struct {
 	__type(value, struct vnat_config);
 } vnat_config SEC(".maps");
 
+/* Inside prefixes and host addresses; longest match decides. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, VNAT_MAX_PREFIXES);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* LPM tries require it */
+	__type(key, struct vnat_prefix_key);
+	__type(value, struct vnat_prefix_val);
+} vnat_prefixes SEC(".maps");
+
+/*
+ * Flow and mapping tables are plain hashes, not LRU: an LRU would evict a
+ * live mapping under pressure, which RFC 4787 forbids; the collector in
+ * gc.h frees what expired and a full table refuses only new flows.
+ * user space sets max_entries from --max-flows.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNAT_DEFAULT_MAX_FLOWS);
+	__type(key, struct vnat_ct_key);
+	__type(value, struct vnat_ct_val);
+} vnat_ct SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNAT_DEFAULT_MAX_FLOWS);
+	__type(key, struct vnat_map_key);
+	__type(value, struct vnat_map_val);
+} vnat_mappings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNAT_DEFAULT_MAX_FLOWS);
+	__type(key, struct vnat_rev_key);
+	__type(value, struct vnat_rev_val);
+} vnat_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vnat_gc);
+} vnat_gc SEC(".maps");
+
+static __always_inline struct vnat_config *vnat_get_config(void)
+{
+	__u32 key = 0;
+
+	return bpf_map_lookup_elem(&vnat_config, &key);
+}
+
 #endif /* VNAT_LIB_MAPS_H */

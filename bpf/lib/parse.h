@@ -4,6 +4,7 @@
 #define VNAT_LIB_PARSE_H
 
 #include <linux/if_ether.h>
+#include <linux/in.h>
 #include <linux/ip.h>
 #include <bpf/bpf_endian.h>
 #include "vnat.h"
@@ -64,6 +65,69 @@ static __always_inline int vnat_parse_ipv4(struct vnat_pkt *p, __u32 frame_len)
 		return VNAT_PASS_FRAGMENT;
 	if (ip->ttl <= 1)
 		return VNAT_PASS_TTL;
+	return 0;
+}
+
+/*
+ * The transport header as NAT sees it. For ICMP echo the identifier is
+ * both "ports": it is what the mapping translates.
+ */
+struct vnat_l4 {
+	__be16 sport; /* network order */
+	__be16 dport;
+	__u8 proto;
+	__u8 tcp_flags; /* TCP: FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10 */
+	__u8 icmp_type;
+	__u8 pad;
+	void *hdr; /* start of the transport header */
+};
+
+#define VNAT_TCP_FIN 0x01
+#define VNAT_TCP_SYN 0x02
+#define VNAT_TCP_RST 0x04
+#define VNAT_TCP_ACK 0x10
+
+#define VNAT_ICMP_ECHOREPLY 0
+#define VNAT_ICMP_ECHO 8
+
+/*
+ * TCP, UDP and ICMP echo; everything else (and ICMP other than echo) is
+ * VNAT_PASS_NAT_PROTO. Called after vnat_parse_ipv4(), so IHL is 5.
+ */
+static __always_inline int vnat_parse_l4(struct vnat_pkt *p, struct vnat_l4 *l4)
+{
+	void *hdr = (void *)(p->ip + 1);
+	__u8 *b = hdr;
+
+	l4->proto = p->ip->protocol;
+	l4->hdr = hdr;
+	l4->tcp_flags = 0;
+	l4->icmp_type = 0;
+	switch (l4->proto) {
+	case IPPROTO_TCP:
+		if (hdr + 20 > p->end)
+			return VNAT_PASS_MALFORMED;
+		l4->tcp_flags = b[13];
+		break;
+	case IPPROTO_UDP:
+		if (hdr + 8 > p->end)
+			return VNAT_PASS_MALFORMED;
+		break;
+	case IPPROTO_ICMP:
+		if (hdr + 8 > p->end)
+			return VNAT_PASS_MALFORMED;
+		l4->icmp_type = b[0];
+		if (l4->icmp_type != VNAT_ICMP_ECHO && l4->icmp_type != VNAT_ICMP_ECHOREPLY)
+			return VNAT_PASS_NAT_PROTO;
+		/* The identifier (bytes 4-5) is both ports of an echo "flow". */
+		l4->sport = *(__be16 *)(b + 4);
+		l4->dport = l4->sport;
+		return 0;
+	default:
+		return VNAT_PASS_NAT_PROTO;
+	}
+	l4->sport = *(__be16 *)b;
+	l4->dport = *(__be16 *)(b + 2);
 	return 0;
 }
 

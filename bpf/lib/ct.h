@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Connection tracking and endpoint-independent mappings for the NAT.
+ *
+ * Three tables (maps.h): vnat_ct holds one entry per flow keyed as seen on
+ * the inside; vnat_mappings maps an inside endpoint to its outside port
+ * (RFC 4787 REQ-1: the same port for every destination); vnat_ports is the
+ * reverse and owns the port: whoever inserts a key there first holds it,
+ * which is what keeps two CPUs from handing one port to two endpoints.
+ * A mapping counts the flows using it; the collector frees it at zero.
+ */
+#ifndef VNAT_LIB_CT_H
+#define VNAT_LIB_CT_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+#include "gc.h"
+
+#define VNAT_NSEC_PER_SEC 1000000000ULL
+
+static __always_inline __u64 vnat_ct_timeout(const struct vnat_config *cfg, __u8 proto, __u8 state)
+{
+	__u32 s;
+
+	if (proto == IPPROTO_UDP)
+		s = cfg->timeout_udp;
+	else if (proto == IPPROTO_ICMP)
+		s = cfg->timeout_icmp;
+	else if (state == VNAT_TCP_ESTABLISHED)
+		s = cfg->timeout_tcp_est;
+	else
+		/* RFC 5382 REQ-5: SYN, FIN and RST states are transitory. */
+		s = cfg->timeout_tcp_trans;
+	return (__u64)s * VNAT_NSEC_PER_SEC;
+}
+
+/* TCP state from the flags of one segment; out = sent by the guest. */
+static __always_inline void vnat_tcp_update(struct vnat_ct_val *ct, __u8 flags, int out)
+{
+	if (flags & VNAT_TCP_RST) {
+		ct->state = VNAT_TCP_CLOSED;
+		return;
+	}
+	if (flags & VNAT_TCP_FIN) {
+		ct->flags |= out ? VNAT_CT_FIN_OUT : VNAT_CT_FIN_IN;
+		if ((ct->flags & (VNAT_CT_FIN_OUT | VNAT_CT_FIN_IN)) ==
+		    (VNAT_CT_FIN_OUT | VNAT_CT_FIN_IN))
+			ct->state = VNAT_TCP_TIME_WAIT;
+		else
+			ct->state = VNAT_TCP_FIN_WAIT;
+		return;
+	}
+	switch (ct->state) {
+	case VNAT_TCP_SYN_SENT:
+		if (!out &&
+		    (flags & (VNAT_TCP_SYN | VNAT_TCP_ACK)) == (VNAT_TCP_SYN | VNAT_TCP_ACK))
+			ct->state = VNAT_TCP_SYN_RECV;
+		break;
+	case VNAT_TCP_SYN_RECV:
+		/* The guest's ACK of the SYN-ACK completes the handshake. */
+		if (out && (flags & VNAT_TCP_ACK))
+			ct->state = VNAT_TCP_ESTABLISHED;
+		break;
+	case VNAT_TCP_CLOSED:
+		/* A new SYN on a reset tuple reopens it (port reuse by the guest). */
+		if (out && (flags & (VNAT_TCP_SYN | VNAT_TCP_ACK)) == VNAT_TCP_SYN) {
+			ct->state = VNAT_TCP_SYN_SENT;
+			ct->flags &= ~(VNAT_CT_FIN_OUT | VNAT_CT_FIN_IN);
+		}
+		break;
+	}
+}
+
+/* Refresh a flow after a packet in direction out (1) or in (0). */
+static __always_inline void vnat_ct_touch(const struct vnat_config *cfg, struct vnat_ct_val *ct,
+					  const struct vnat_l4 *l4, __u32 bytes, int out, __u64 now)
+{
+	if (l4->proto == IPPROTO_TCP)
+		vnat_tcp_update(ct, l4->tcp_flags, out);
+	/*
+	 * Plain adds: a flow is normally handled by one CPU at a time, and
+	 * the counters are for display; atomics would cost every packet.
+	 */
+	if (out) {
+		ct->packets_out++;
+		ct->bytes_out += bytes;
+	} else {
+		ct->packets_in++;
+		ct->bytes_in += bytes;
+	}
+	ct->expires_ns = now + vnat_ct_timeout(cfg, l4->proto, ct->state);
+}
+
+/*
+ * A random port in the range that keeps the inside port's parity and its
+ * class (privileged below 1024 or not) where the range allows it
+ * (RFC 4787 REQ-3/4, RFC 6056 randomization).
+ */
+static __always_inline __u16 vnat_random_port(const struct vnat_config *cfg, __u16 inside)
+{
+	__u32 lo = cfg->port_min, hi = cfg->port_max, n, port;
+
+	if (inside < 1024 && lo < 1024)
+		hi = hi < 1023 ? hi : 1023;
+	else if (inside >= 1024 && hi >= 1024)
+		lo = lo > 1024 ? lo : 1024;
+	if (hi < lo)
+		return cfg->port_min;
+	n = hi - lo + 1;
+	port = lo + bpf_get_prandom_u32() % n;
+	if (n > 1 && ((port ^ inside) & 1))
+		port = port < hi ? port + 1 : port - 1;
+	return port;
+}
+
+/* Try to own outside port (host order) for the inside endpoint. */
+static __always_inline int vnat_claim_port(__u8 proto, __u16 port, const struct vnat_rev_val *rv)
+{
+	struct vnat_rev_key rk = {};
+
+	rk.outside_port = bpf_htons(port);
+	rk.proto = proto;
+	return bpf_map_update_elem(&vnat_ports, &rk, rv, BPF_NOEXIST);
+}
+
+static __always_inline void vnat_release_port(__u8 proto, __be16 port)
+{
+	struct vnat_rev_key rk = {};
+
+	rk.outside_port = port;
+	rk.proto = proto;
+	bpf_map_delete_elem(&vnat_ports, &rk);
+}
+
+static __always_inline int vnat_port_owned_by(__u8 proto, __be16 port,
+					      const struct vnat_rev_val *rv)
+{
+	struct vnat_rev_key rk = {};
+	struct vnat_rev_val *cur;
+
+	rk.outside_port = port;
+	rk.proto = proto;
+	cur = bpf_map_lookup_elem(&vnat_ports, &rk);
+	return cur && cur->inside_addr == rv->inside_addr && cur->inside_port == rv->inside_port;
+}
+
+/* Take a reference on an existing live mapping; 0 and *port on success. */
+static __always_inline int vnat_mapping_get(const struct vnat_map_key *mk,
+					    const struct vnat_rev_val *rv, __be16 *port)
+{
+	struct vnat_map_val *m = bpf_map_lookup_elem(&vnat_mappings, mk);
+
+	if (!m)
+		return -1;
+	__sync_fetch_and_add(&m->flows, 1);
+	/* The collector may have just freed it: believe only the port owner. */
+	if (!vnat_port_owned_by(mk->proto, m->outside_port, rv)) {
+		__sync_fetch_and_add(&m->flows, -1);
+		return -1;
+	}
+	*port = m->outside_port;
+	return 0;
+}
+
+static __always_inline void vnat_mapping_put(const struct vnat_map_key *mk)
+{
+	struct vnat_map_val *m = bpf_map_lookup_elem(&vnat_mappings, mk);
+
+	if (m)
+		__sync_fetch_and_add(&m->flows, -1);
+}
+
+/*
+ * The outside port for an inside endpoint: its existing mapping, else a
+ * new one that keeps the source port when it is free (REQ-3 port
+ * preservation is what lets the kernel take flows back after unload),
+ * else a bounded random search. Returns 0, or the VNAT_DROP_* reason.
+ */
+static __always_inline int vnat_mapping_acquire(const struct vnat_config *cfg, __u8 proto,
+						__be32 addr, __be16 port, __be16 *out_port)
+{
+	struct vnat_map_key mk = {};
+	struct vnat_map_val mv = {};
+	struct vnat_rev_val rv = {};
+	__u16 inside = bpf_ntohs(port), cand = 0;
+	int i, claimed = 0;
+
+	mk.inside_addr = addr;
+	mk.inside_port = port;
+	mk.proto = proto;
+	rv.inside_addr = addr;
+	rv.inside_port = port;
+	if (!vnat_mapping_get(&mk, &rv, out_port))
+		return 0;
+
+	if (inside >= cfg->port_min && inside <= cfg->port_max &&
+	    !vnat_claim_port(proto, inside, &rv)) {
+		cand = inside;
+		claimed = 1;
+	}
+	for (i = 0; i < VNAT_PORT_TRIES && !claimed; i++) {
+		cand = vnat_random_port(cfg, inside);
+		claimed = !vnat_claim_port(proto, cand, &rv);
+	}
+	if (!claimed)
+		return VNAT_DROP_NO_PORT;
+
+	mv.outside_port = bpf_htons(cand);
+	mv.flows = 1;
+	if (bpf_map_update_elem(&vnat_mappings, &mk, &mv, BPF_NOEXIST)) {
+		/* Another CPU created this mapping first (or the table is full). */
+		vnat_release_port(proto, mv.outside_port);
+		return vnat_mapping_get(&mk, &rv, out_port) ? VNAT_DROP_TABLE_FULL : 0;
+	}
+	*out_port = mv.outside_port;
+	return cand == inside ? VNAT_NAT_PORT_KEPT : VNAT_NAT_NEW_MAPPING;
+}
+
+static __always_inline void vnat_ct_key_out(struct vnat_ct_key *k, const struct iphdr *ip,
+					    const struct vnat_l4 *l4)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->inside_addr = ip->saddr;
+	k->remote_addr = ip->daddr;
+	k->inside_port = l4->sport;
+	k->remote_port = l4->proto == IPPROTO_ICMP ? 0 : l4->dport;
+	k->proto = l4->proto;
+}
+
+/* RFC 4787 ADF: remember that the inside endpoint talked to this address. */
+static __always_inline void vnat_ct_note_address(const struct vnat_ct_key *flow,
+						 const struct vnat_ct_val *ct)
+{
+	struct vnat_ct_key k = *flow;
+	struct vnat_ct_val v = {};
+
+	k.remote_port = 0;
+	v.expires_ns = ct->expires_ns;
+	v.created_ns = ct->created_ns;
+	v.outside_addr = ct->outside_addr;
+	v.outside_port = ct->outside_port;
+	v.flags = VNAT_CT_ADDR_ENTRY;
+	bpf_map_update_elem(&vnat_ct, &k, &v, BPF_ANY);
+}
+
+/*
+ * The flow for an outbound packet, created if it is new. Only a SYN opens a
+ * TCP flow: mid-stream segments belong to connections that started before
+ * vnat (the kernel tracks them) and stay on the kernel path.
+ * Returns the flow or NULL with *reason set.
+ */
+static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_config *cfg,
+							    const struct vnat_ct_key *key,
+							    const struct vnat_l4 *l4, __u64 now,
+							    int *reason)
+{
+	struct vnat_ct_val *ct = bpf_map_lookup_elem(&vnat_ct, key);
+	struct vnat_ct_val v = {};
+	struct vnat_map_key mk = {};
+	int ret;
+
+	if (ct)
+		return ct;
+	if (l4->proto == IPPROTO_TCP &&
+	    (l4->tcp_flags & (VNAT_TCP_SYN | VNAT_TCP_ACK | VNAT_TCP_RST)) != VNAT_TCP_SYN) {
+		*reason = VNAT_PASS_NAT_UNTRACKED;
+		return NULL;
+	}
+	if (l4->proto == IPPROTO_ICMP && l4->icmp_type != VNAT_ICMP_ECHO) {
+		*reason = VNAT_PASS_NAT_PROTO;
+		return NULL;
+	}
+	ret = vnat_mapping_acquire(cfg, key->proto, key->inside_addr, key->inside_port,
+				   &v.outside_port);
+	if (ret == VNAT_DROP_NO_PORT || ret == VNAT_DROP_TABLE_FULL) {
+		*reason = ret;
+		return NULL;
+	}
+	if (ret) {
+		/* A new mapping, and whether it kept the inside port. */
+		vnat_count(VNAT_NAT_NEW_MAPPING, 0);
+		if (ret == VNAT_NAT_PORT_KEPT)
+			vnat_count(VNAT_NAT_PORT_KEPT, 0);
+	}
+	v.outside_addr = cfg->snat_addr;
+	v.created_ns = now;
+	v.state = l4->proto == IPPROTO_TCP ? VNAT_TCP_SYN_SENT : VNAT_TCP_NONE;
+	v.expires_ns = now + vnat_ct_timeout(cfg, l4->proto, v.state);
+	if (bpf_map_update_elem(&vnat_ct, key, &v, BPF_NOEXIST)) {
+		mk.inside_addr = key->inside_addr;
+		mk.inside_port = key->inside_port;
+		mk.proto = key->proto;
+		vnat_mapping_put(&mk);
+		ct = bpf_map_lookup_elem(&vnat_ct, key);
+		/* Lost a race with another CPU: use its entry. Else full. */
+		if (!ct)
+			*reason = VNAT_DROP_TABLE_FULL;
+		return ct;
+	}
+	vnat_count(VNAT_NAT_NEW_FLOW, 0);
+	vnat_gc_arm(cfg);
+	return bpf_map_lookup_elem(&vnat_ct, key);
+}
+
+/*
+ * The flow an inbound packet to the outside address belongs to, by the
+ * filtering mode (RFC 4787 REQ-8). Fills *key with the inside-side tuple.
+ */
+static __always_inline struct vnat_ct_val *
+vnat_ct_inbound(const struct vnat_config *cfg, const struct iphdr *ip, const struct vnat_l4 *l4,
+		struct vnat_ct_key *key, __u64 now, int *reason)
+{
+	struct vnat_rev_key rk = {};
+	struct vnat_rev_val *rv;
+	struct vnat_ct_val *ct, v = {};
+	struct vnat_ct_key ak;
+	__be16 port;
+
+	if (l4->proto == IPPROTO_ICMP && l4->icmp_type != VNAT_ICMP_ECHOREPLY) {
+		*reason = VNAT_PASS_NO_MAPPING; /* pings to the host are the host's */
+		return NULL;
+	}
+	rk.outside_port = l4->dport;
+	rk.proto = l4->proto;
+	rv = bpf_map_lookup_elem(&vnat_ports, &rk);
+	if (!rv) {
+		*reason = VNAT_PASS_NO_MAPPING;
+		return NULL;
+	}
+	__builtin_memset(key, 0, sizeof(*key));
+	key->inside_addr = rv->inside_addr;
+	key->inside_port = rv->inside_port;
+	key->remote_addr = ip->saddr;
+	key->remote_port = l4->proto == IPPROTO_ICMP ? 0 : l4->sport;
+	key->proto = l4->proto;
+	ct = bpf_map_lookup_elem(&vnat_ct, key);
+	if (ct || cfg->filtering == VNAT_FILTER_APDF) {
+		if (!ct)
+			*reason = VNAT_PASS_FILTERED;
+		return ct;
+	}
+	if (cfg->filtering == VNAT_FILTER_ADF) {
+		ak = *key;
+		ak.remote_port = 0;
+		if (!bpf_map_lookup_elem(&vnat_ct, &ak)) {
+			*reason = VNAT_PASS_FILTERED;
+			return NULL;
+		}
+	}
+	/* ADF/EIF admit a new remote endpoint: track it as a flow of the mapping. */
+	if (vnat_mapping_get(&(struct vnat_map_key){ .inside_addr = rv->inside_addr,
+						     .inside_port = rv->inside_port,
+						     .proto = l4->proto },
+			     rv, &port)) {
+		*reason = VNAT_PASS_NO_MAPPING;
+		return NULL;
+	}
+	v.outside_addr = cfg->snat_addr;
+	v.outside_port = port;
+	v.created_ns = now;
+	v.state = l4->proto == IPPROTO_TCP ? VNAT_TCP_SYN_SENT : VNAT_TCP_NONE;
+	v.expires_ns = now + vnat_ct_timeout(cfg, l4->proto, v.state);
+	if (bpf_map_update_elem(&vnat_ct, key, &v, BPF_NOEXIST)) {
+		vnat_mapping_put(&(struct vnat_map_key){ .inside_addr = rv->inside_addr,
+							 .inside_port = rv->inside_port,
+							 .proto = l4->proto });
+	} else {
+		vnat_count(VNAT_NAT_NEW_FLOW, 0);
+	}
+	ct = bpf_map_lookup_elem(&vnat_ct, key);
+	if (!ct)
+		*reason = VNAT_DROP_TABLE_FULL;
+	return ct;
+}
+
+#endif /* VNAT_LIB_CT_H */

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The decision for one frame arriving on a managed interface, shared by
+ * the XDP and tc ingress entry points (bpf_fib_lookup takes either
+ * context). It rewrites TTL and MACs itself; the NAT rewrite is returned as
+ * a vnat_xlate for the caller to apply with its hook's own means, because
+ * on the tc path the checksum helpers invalidate every packet pointer.
+ */
+#ifndef VNAT_LIB_PIPELINE_H
+#define VNAT_LIB_PIPELINE_H
+
+#include "ct.h"
+#include "fib.h"
+#include "nat.h"
+#include "parse.h"
+
+enum vnat_xlate_op {
+	VNAT_XLATE_NONE = 0,
+	VNAT_XLATE_SRC, /* SNAT: guest -> outside */
+	VNAT_XLATE_DST, /* reply: outside -> guest */
+};
+
+struct vnat_xlate {
+	__u8 op; /* enum vnat_xlate_op */
+	__u8 proto;
+	__be16 old_port; /* network order, like the addresses */
+	__be16 new_port;
+	__u16 pad;
+	__be32 old_addr;
+	__be32 new_addr;
+};
+
+struct vnat_frame {
+	void *ctx;
+	__u32 in_ifindex;
+	__u32 len; /* whole frame (skb->len on the tc path) */
+	__u16 tot_len; /* for the FIB's MTU check: 0 lets the kernel check the skb */
+	__u16 pad;
+};
+
+static __always_inline void vnat_xlate_set(struct vnat_xlate *xl, __u8 op, __u8 proto,
+					   __be32 old_addr, __be32 new_addr, __be16 old_port,
+					   __be16 new_port)
+{
+	xl->op = op;
+	xl->proto = proto;
+	xl->old_addr = old_addr;
+	xl->new_addr = new_addr;
+	xl->old_port = old_port;
+	xl->new_port = new_port;
+}
+
+/* Guest -> outside: route first, translate only what leaves an uplink. */
+static __always_inline enum vnat_stat vnat_nat_out(const struct vnat_frame *f,
+						   const struct vnat_config *cfg,
+						   struct vnat_pkt *p, struct vnat_l4 *l4,
+						   __u32 *out, struct vnat_xlate *xl)
+{
+	struct bpf_fib_lookup fib;
+	struct vnat_ct_key key;
+	struct vnat_ct_val *ct;
+	int ret = vnat_parse_l4(p, l4);
+	__u64 now;
+
+	if (ret)
+		return ret;
+	ret = vnat_fib(f->ctx, p->ip, p->ip->daddr, f->in_ifindex, f->tot_len, &fib);
+	if (ret)
+		return ret; /* the kernel forwards it; tc egress translates then */
+	if (!vnat_egress(&fib))
+		return VNAT_PASS_UNMANAGED_OUT;
+	*out = fib.ifindex;
+	if (!vnat_nat_egress(cfg, vnat_egress(&fib), fib.ifindex))
+		return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_ROUTED);
+
+	now = bpf_ktime_get_ns();
+	vnat_ct_key_out(&key, p->ip, l4);
+	ct = vnat_ct_outbound(cfg, &key, l4, now, &ret);
+	if (!ct)
+		return ret;
+	vnat_ct_touch(cfg, ct, l4, f->len, 1, now);
+	if (cfg->filtering == VNAT_FILTER_ADF)
+		vnat_ct_note_address(&key, ct);
+	vnat_xlate_set(xl, VNAT_XLATE_SRC, l4->proto, p->ip->saddr, ct->outside_addr, l4->sport,
+		       ct->outside_port);
+	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_SNAT);
+}
+
+/* Outside -> the SNAT address: a reply for a mapping, or the host's own. */
+static __always_inline enum vnat_stat vnat_nat_in(const struct vnat_frame *f,
+						  const struct vnat_config *cfg, struct vnat_pkt *p,
+						  struct vnat_l4 *l4, __u32 *out,
+						  struct vnat_xlate *xl)
+{
+	struct bpf_fib_lookup fib;
+	struct vnat_ct_key key;
+	struct vnat_ct_val *ct;
+	int ret = vnat_parse_l4(p, l4);
+	__u64 now;
+
+	if (ret)
+		return ret;
+	now = bpf_ktime_get_ns();
+	ct = vnat_ct_inbound(cfg, p->ip, l4, &key, now, &ret);
+	if (!ct)
+		return ret;
+	vnat_ct_touch(cfg, ct, l4, f->len, 0, now);
+	/* Translated even when the kernel forwards it (no neighbour yet). */
+	vnat_xlate_set(xl, VNAT_XLATE_DST, l4->proto, p->ip->daddr, key.inside_addr, l4->dport,
+		       key.inside_port);
+	ret = vnat_fib(f->ctx, p->ip, key.inside_addr, f->in_ifindex, f->tot_len, &fib);
+	if (ret)
+		return ret;
+	if (!vnat_egress(&fib))
+		return VNAT_PASS_UNMANAGED_OUT;
+	*out = fib.ifindex;
+	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_DNAT);
+}
+
+static __always_inline enum vnat_stat vnat_forward(const struct vnat_frame *f, void *data,
+						   void *end, struct vnat_pkt *p,
+						   struct vnat_l4 *l4, __u32 *out,
+						   struct vnat_xlate *xl)
+{
+	__u32 in_ifindex = f->in_ifindex;
+	struct vnat_config *cfg;
+	struct vnat_iface *iface;
+	int ret;
+
+	iface = bpf_map_lookup_elem(&vnat_ifaces, &in_ifindex);
+	if (!iface)
+		return VNAT_PASS_UNSUPPORTED; /* attached but not configured */
+	ret = vnat_parse_eth(p, data, end);
+	if (ret)
+		return ret;
+	/* Only frames addressed to this interface are routed. */
+	if (!vnat_mac_equal(p->eth->h_dest, iface->mac))
+		return VNAT_PASS_NOT_TO_US;
+	ret = vnat_parse_ipv4(p, f->len);
+	if (ret)
+		return ret;
+	cfg = vnat_get_config();
+	if (cfg && (cfg->flags & VNAT_CFG_NAT)) {
+		if ((iface->flags & VNAT_IFACE_OUTSIDE) && p->ip->daddr == cfg->snat_addr)
+			return vnat_nat_in(f, cfg, p, l4, out, xl);
+		if ((iface->flags & VNAT_IFACE_INSIDE) &&
+		    vnat_nat_candidate(p->ip->saddr, p->ip->daddr))
+			return vnat_nat_out(f, cfg, p, l4, out, xl);
+	}
+	return vnat_route_ipv4(f->ctx, p, in_ifindex, f->tot_len, out);
+}
+
+#endif /* VNAT_LIB_PIPELINE_H */
