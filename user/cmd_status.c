@@ -127,6 +127,34 @@ static const char *mode_name(enum vnat_xdp_mode mode)
 	return mode == VNAT_MODE_SKB ? "skb" : "native";
 }
 
+static const char *role_name(__u32 flags)
+{
+	if (flags & VNAT_IFACE_OUTSIDE)
+		return "uplink";
+	return flags & VNAT_IFACE_INSIDE ? "inside" : "routed";
+}
+
+static const char *filtering_name(__u8 f)
+{
+	return f == VNAT_FILTER_EIF ? "eif" : f == VNAT_FILTER_ADF ? "adf" : "apdf";
+}
+
+/* Entries in the flow table, and the collector's runs. */
+static void nat_state(const struct vnat_maps *m, __u64 *flows, __u64 *gc_runs)
+{
+	struct vnat_ct_key key, next;
+	struct vnat_gc gc;
+	__u32 zero = 0;
+
+	*flows = 0;
+	for (int err = bpf_map_get_next_key(m->ct, NULL, &next); !err;
+	     err = bpf_map_get_next_key(m->ct, &key, &next)) {
+		key = next;
+		(*flows)++;
+	}
+	*gc_runs = bpf_map_lookup_elem(m->gc, &zero, &gc) ? 0 : gc.runs;
+}
+
 static void iface_json(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 		       const struct vnat_attachment *a)
 {
@@ -138,6 +166,7 @@ static void iface_json(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 	vnat_json_str(j, "name", val->name);
 	vnat_json_u64(j, "ifindex", ifindex);
 	vnat_json_str(j, "mac", mac);
+	vnat_json_str(j, "role", role_name(val->flags));
 	vnat_json_obj_open(j, "xdp");
 	vnat_json_u64(j, "id", a->xdp_id);
 	vnat_json_str(j, "mode", mode_name(a->xdp_mode));
@@ -156,9 +185,10 @@ static void iface_text(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 
 	(void)ctx;
 	vnat_mac__format(val->mac, mac, sizeof(mac));
-	printf("  %-15s ifindex %-4u %s  xdp %u (%s)  tc ingress %u egress %u%s\n", val->name,
-	       ifindex, mac, a->xdp_id, mode_name(a->xdp_mode), a->tc_ingress_id, a->tc_egress_id,
-	       a->xdp_id && a->tc_ingress_id && a->tc_egress_id ? "" : "  [!]");
+	printf("  %-15s %-6s ifindex %-4u %s  xdp %u (%s)  tc ingress %u egress %u%s\n", val->name,
+	       role_name(val->flags), ifindex, mac, a->xdp_id, mode_name(a->xdp_mode),
+	       a->tc_ingress_id, a->tc_egress_id,
+	       a->xdp_id && a->tc_ingress_id && a->tc_egress_id ? "" : "  [detached!]");
 }
 
 static void snat_text(const struct vnat_config *cfg, char *buf, size_t len)
@@ -186,6 +216,21 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 	else
 		vnat_json_null(j, "snat");
 	vnat_json_u64(j, "loaded_at", cfg->loaded_at);
+	if (cfg->flags & VNAT_CFG_NAT) {
+		__u64 flows, runs;
+
+		nat_state(m, &flows, &runs);
+		vnat_json_u64(j, "port_min", cfg->port_min);
+		vnat_json_u64(j, "port_max", cfg->port_max);
+		vnat_json_str(j, "filtering", filtering_name(cfg->filtering));
+		vnat_json_u64(j, "max_flows", cfg->max_flows);
+		vnat_json_u64(j, "timeout_udp", cfg->timeout_udp);
+		vnat_json_u64(j, "timeout_tcp", cfg->timeout_tcp_est);
+		vnat_json_u64(j, "timeout_tcp_transitory", cfg->timeout_tcp_trans);
+		vnat_json_u64(j, "timeout_icmp", cfg->timeout_icmp);
+		vnat_json_u64(j, "flows", flows);
+		vnat_json_u64(j, "gc_runs", runs);
+	}
 	vnat_json_obj_close(j);
 	vnat_json_arr_open(j, "interfaces");
 	for_each_iface(m, iface_json, j);
@@ -205,6 +250,18 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
 	printf("vnat: loaded since %s, pins in %s\n", when, ns->pin_dir);
 	printf("config: snat %s\n", snat);
+	if (cfg->flags & VNAT_CFG_NAT) {
+		__u64 flows, runs;
+
+		nat_state(m, &flows, &runs);
+		printf("nat: ports %u-%u, filtering %s, timeouts udp %us tcp %us transitory %us "
+		       "icmp %us\n",
+		       cfg->port_min, cfg->port_max, filtering_name(cfg->filtering),
+		       cfg->timeout_udp, cfg->timeout_tcp_est, cfg->timeout_tcp_trans,
+		       cfg->timeout_icmp);
+		printf("nat: %llu of %u flow entries in use, collector runs %llu\n",
+		       (unsigned long long)flows, cfg->max_flows, (unsigned long long)runs);
+	}
 	printf("interfaces:\n");
 	for_each_iface(m, iface_text, NULL);
 	print_counters_text(m);

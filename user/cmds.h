@@ -15,5 +15,6 @@ extern struct vnat_global_opts vnat_opts;
 int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_conns(int argc, char **argv);
 
 #endif

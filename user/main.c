@@ -23,6 +23,7 @@ static const struct cmd cmds[] = {
 	{ "load", cmd_load, "attach vnat to interfaces and pin its maps" },
 	{ "unload", cmd_unload, "detach vnat and remove its pins" },
 	{ "status", cmd_status, "interfaces, programs, configuration, counters" },
+	{ "conns", cmd_conns, "the connections vnat translates" },
 };
 
 static void usage(FILE *out)

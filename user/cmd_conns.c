@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* vnat conns: the translations in vnat_ct, as conntrack -L shows the kernel's. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include "args.h"
+#include "cmds.h"
+#include "datapath.h"
+#include "instance.h"
+#include "json.h"
+#include "log.h"
+
+static const char conns_usage[] = "Usage: vnat [-j [-p]] conns\n"
+				  "\n"
+				  "List the flows vnat translates: protocol, inside, outside and\n"
+				  "remote endpoints, TCP state, seconds left, packets and bytes.\n";
+
+static const char *proto_name(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	default:
+		return "?";
+	}
+}
+
+static const char *state_name(__u8 state)
+{
+	static const char *const names[] = {
+		[VNAT_TCP_NONE] = "-",
+		[VNAT_TCP_SYN_SENT] = "SYN_SENT",
+		[VNAT_TCP_SYN_RECV] = "SYN_RECV",
+		[VNAT_TCP_ESTABLISHED] = "ESTABLISHED",
+		[VNAT_TCP_FIN_WAIT] = "FIN_WAIT",
+		[VNAT_TCP_TIME_WAIT] = "TIME_WAIT",
+		[VNAT_TCP_CLOSED] = "CLOSE",
+	};
+
+	return state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+static void endpoint(char *buf, size_t len, __be32 addr, __be16 port)
+{
+	char a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, a, sizeof(a));
+	snprintf(buf, len, "%s:%u", a, ntohs(port));
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+struct conn {
+	char proto[8], inside[24], outside[24], remote[24];
+	const char *state;
+	__u64 secs_left, packets, bytes;
+};
+
+static void conn_from(const struct vnat_ct_key *k, const struct vnat_ct_val *v, __u64 now,
+		      struct conn *c)
+{
+	snprintf(c->proto, sizeof(c->proto), "%s", proto_name(k->proto));
+	endpoint(c->inside, sizeof(c->inside), k->inside_addr, k->inside_port);
+	endpoint(c->outside, sizeof(c->outside), v->outside_addr, v->outside_port);
+	endpoint(c->remote, sizeof(c->remote), k->remote_addr, k->remote_port);
+	c->state = state_name(v->state);
+	c->secs_left = v->expires_ns > now ? (v->expires_ns - now) / 1000000000ull : 0;
+	c->packets = v->packets_out + v->packets_in;
+	c->bytes = v->bytes_out + v->bytes_in;
+}
+
+static void conn_json(struct vnat_json *j, const struct conn *c, const struct vnat_ct_val *v)
+{
+	vnat_json_obj_open(j, NULL);
+	vnat_json_str(j, "proto", c->proto);
+	vnat_json_str(j, "inside", c->inside);
+	vnat_json_str(j, "outside", c->outside);
+	vnat_json_str(j, "remote", c->remote);
+	vnat_json_str(j, "state", c->state);
+	vnat_json_u64(j, "seconds_left", c->secs_left);
+	vnat_json_u64(j, "packets_out", v->packets_out);
+	vnat_json_u64(j, "bytes_out", v->bytes_out);
+	vnat_json_u64(j, "packets_in", v->packets_in);
+	vnat_json_u64(j, "bytes_in", v->bytes_in);
+	vnat_json_obj_close(j);
+}
+
+static int list_conns(const struct vnat_maps *m)
+{
+	struct vnat_json *j = vnat_opts.json ? vnat_json_new(stdout, vnat_opts.pretty) : NULL;
+	struct vnat_ct_key key, next;
+	struct vnat_ct_val val;
+	__u64 now = now_ns();
+	int n = 0;
+
+	if (j)
+		vnat_json_arr_open(j, NULL);
+	else
+		printf("%-5s %-21s %-21s %-21s %-11s %6s %10s %12s\n", "proto", "inside", "outside",
+		       "remote", "state", "expire", "packets", "bytes");
+	for (int err = bpf_map_get_next_key(m->ct, NULL, &next); !err;
+	     err = bpf_map_get_next_key(m->ct, &key, &next)) {
+		struct conn c;
+
+		key = next;
+		/* ADF address records are bookkeeping, not connections. */
+		if (bpf_map_lookup_elem(m->ct, &key, &val) || (val.flags & VNAT_CT_ADDR_ENTRY))
+			continue;
+		conn_from(&key, &val, now, &c);
+		n++;
+		if (j)
+			conn_json(j, &c, &val);
+		else
+			printf("%-5s %-21s %-21s %-21s %-11s %6llu %10llu %12llu\n", c.proto,
+			       c.inside, c.outside, c.remote, c.state,
+			       (unsigned long long)c.secs_left, (unsigned long long)c.packets,
+			       (unsigned long long)c.bytes);
+	}
+	if (j) {
+		vnat_json_arr_close(j);
+		vnat_json_free(j);
+	} else {
+		printf("%d flow%s\n", n, n == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+int cmd_conns(int argc, char **argv)
+{
+	struct vnat_netns ns;
+	struct vnat_maps m;
+	int err;
+
+	err = vnat_args__parse_none(argc, argv, "conns", conns_usage);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = vnat_instance__find(&ns, &m);
+	if (err == -ENOENT)
+		vnat_err("conns: vnat is not loaded in this network namespace");
+	if (err)
+		return err;
+	err = list_conns(&m);
+	vnat_maps__close(&m);
+	return err;
+}
