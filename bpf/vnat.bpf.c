@@ -31,7 +31,7 @@ int xdp_vnat_fwd(struct xdp_md *ctx)
 	/* Only the parsed IPv4 header's tot_len is trusted for the MTU check. */
 	if (data + sizeof(struct ethhdr) + sizeof(struct iphdr) <= end)
 		f.tot_len = bpf_ntohs(((struct iphdr *)(data + sizeof(struct ethhdr)))->tot_len);
-	reason = vnat_forward(&f, data, end, &p, &l4, &out, &xl);
+	reason = vnat_forward(&f, data, end, &p, &l4, &out, &xl, 1);
 	if (xl.op && vnat_xdp_xlate(&p, &l4, xl.op == VNAT_XLATE_SRC, xl.new_addr, xl.new_port))
 		reason = VNAT_PASS_MALFORMED;
 	vnat_count(reason, f.len);
@@ -73,8 +73,19 @@ int tc_vnat_ingress(struct __sk_buff *skb)
 	__u32 out = 0;
 
 	vnat_tc_pull(skb);
+	/*
+	 * With tot_len 0 the FIB checks only the device MTU, not the route's:
+	 * give it the real length unless the skb is GSO (its segments are
+	 * checked by the kernel against the path when tot_len is 0).
+	 */
+	if (!skb->gso_size &&
+	    (void *)(long)skb->data + sizeof(struct ethhdr) + sizeof(struct iphdr) <=
+		    (void *)(long)skb->data_end)
+		f.tot_len = bpf_ntohs(
+			((struct iphdr *)((void *)(long)skb->data + sizeof(struct ethhdr)))
+				->tot_len);
 	reason = vnat_forward(&f, (void *)(long)skb->data, (void *)(long)skb->data_end, &p, &l4,
-			      &out, &xl);
+			      &out, &xl, 0);
 	if (xl.op) {
 		if (vnat_tc_xlate(skb, xl.proto, xl.op == VNAT_XLATE_SRC, xl.old_addr, xl.new_addr,
 				  xl.old_port, xl.new_port))
@@ -92,37 +103,33 @@ int tc_vnat_ingress(struct __sk_buff *skb)
 	return bpf_redirect(out, 0);
 }
 
+/* ICMP redirects the host would send out of a managed interface (seed 000). */
+static __always_inline int vnat_is_redirect(const struct vnat_pkt *p)
+{
+	__u8 *type = (void *)(p->ip + 1);
+
+	return p->ip->protocol == IPPROTO_ICMP && (void *)(type + 1) <= p->end &&
+	       *type == VNAT_ICMP_REDIRECT;
+}
+
 /*
  * Masquerade what the kernel forwards out of an uplink: the first packets
  * of a flow while the next hop is being resolved, and everything XDP could
- * not take. Every skb leaving a managed interface is counted as tx_skb.
+ * not take.
  */
-SEC("tc")
-int tc_vnat_egress(struct __sk_buff *skb)
+static __always_inline int vnat_tc_snat(struct __sk_buff *skb, struct vnat_config *cfg,
+					struct vnat_pkt *p)
 {
-	void *data, *end;
-	struct vnat_config *cfg = vnat_get_config();
 	struct vnat_ct_key key;
 	struct vnat_ct_val *ct;
-	__u32 ifindex = skb->ifindex;
-	struct vnat_iface *iface;
-	struct vnat_pkt p;
 	struct vnat_l4 l4;
 	int reason;
 	__u64 now;
 
-	vnat_count(VNAT_TX_SKB, skb->len);
-	iface = bpf_map_lookup_elem(&vnat_ifaces, &ifindex);
-	if (!cfg || !(cfg->flags & VNAT_CFG_NAT) || !vnat_nat_egress(cfg, iface, ifindex))
-		return TC_ACT_OK;
-	vnat_tc_pull(skb);
-	data = (void *)(long)skb->data;
-	end = (void *)(long)skb->data_end;
-	if (vnat_parse_eth(&p, data, end) || vnat_parse_ipv4(&p, skb->len) ||
-	    !vnat_nat_candidate(p.ip->saddr, p.ip->daddr) || vnat_parse_l4(&p, &l4))
+	if (!vnat_nat_candidate(p->ip->saddr, p->ip->daddr) || vnat_parse_l4(p, &l4))
 		return TC_ACT_OK;
 	now = bpf_ktime_get_ns();
-	vnat_ct_key_out(&key, p.ip, &l4);
+	vnat_ct_key_out(&key, p->ip, &l4);
 	ct = vnat_ct_outbound(cfg, &key, &l4, now, &reason);
 	if (!ct) {
 		if (reason != VNAT_DROP_NO_PORT && reason != VNAT_DROP_TABLE_FULL)
@@ -133,9 +140,36 @@ int tc_vnat_egress(struct __sk_buff *skb)
 	vnat_ct_touch(cfg, ct, &l4, skb->len, 1, now);
 	if (cfg->filtering == VNAT_FILTER_ADF)
 		vnat_ct_note_address(&key, ct);
-	if (vnat_tc_xlate(skb, l4.proto, 1, p.ip->saddr, ct->outside_addr, l4.sport,
+	if (vnat_tc_xlate(skb, l4.proto, 1, p->ip->saddr, ct->outside_addr, l4.sport,
 			  ct->outside_port))
 		return TC_ACT_SHOT;
 	vnat_count(VNAT_FWD_SNAT_TC, skb->len);
 	return TC_ACT_OK;
+}
+
+/* Every skb leaving a managed interface: counted, redirects, then SNAT. */
+SEC("tc")
+int tc_vnat_egress(struct __sk_buff *skb)
+{
+	struct vnat_config *cfg = vnat_get_config();
+	__u32 ifindex = skb->ifindex;
+	struct vnat_iface *iface;
+	struct vnat_pkt p;
+
+	vnat_count(VNAT_TX_SKB, skb->len);
+	if (!cfg)
+		return TC_ACT_OK;
+	vnat_tc_pull(skb);
+	if (vnat_parse_eth(&p, (void *)(long)skb->data, (void *)(long)skb->data_end) ||
+	    vnat_parse_ipv4(&p, skb->len) == VNAT_PASS_MALFORMED)
+		return TC_ACT_OK;
+	if (!(cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_is_redirect(&p)) {
+		vnat_count(VNAT_DROP_REDIRECT, skb->len);
+		return TC_ACT_SHOT;
+	}
+	iface = bpf_map_lookup_elem(&vnat_ifaces, &ifindex);
+	if (!(cfg->flags & VNAT_CFG_NAT) || !vnat_nat_egress(cfg, iface, ifindex) ||
+	    vnat_parse_ipv4(&p, skb->len))
+		return TC_ACT_OK;
+	return vnat_tc_snat(skb, cfg, &p);
 }

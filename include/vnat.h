@@ -50,7 +50,7 @@ enum vnat_stat {
 	VNAT_PASS_IP_OPTIONS, /* IHL > 5: the kernel handles options */
 	VNAT_PASS_FRAGMENT, /* MF set or non-zero fragment offset */
 	VNAT_PASS_TTL, /* TTL <= 1: the kernel sends Time Exceeded */
-	VNAT_PASS_LOCAL, /* addressed to this host */
+	VNAT_PASS_LOCAL, /* local, broadcast or no route: the FIB says "not forwarded" to all */
 	VNAT_PASS_NO_ROUTE, /* unreachable/blackhole/prohibit route */
 	VNAT_PASS_NO_NEIGH, /* next hop not resolved yet: kernel resolves */
 	VNAT_PASS_MTU, /* larger than the egress MTU */
@@ -73,6 +73,18 @@ enum vnat_stat {
 	VNAT_DROP_NO_PORT, /* new flow refused: port range exhausted */
 	VNAT_DROP_TABLE_FULL, /* new flow refused: flow table full */
 	VNAT_GC_EXPIRED, /* flows the garbage collector removed */
+	VNAT_FWD_BRIDGED, /* XDP: bridge port to bridge port (known unicast) */
+	VNAT_PASS_FLOOD, /* broadcast/multicast: the kernel bridge floods */
+	VNAT_PASS_FDB_MISS, /* destination MAC not (yet) in vnat's FDB */
+	VNAT_PASS_FDB_REFRESH, /* sampled to the kernel so its FDB stays fresh */
+	VNAT_PASS_PORT_STATE, /* a port not forwarding (STP) or isolated */
+	VNAT_PASS_SAME_PORT, /* destination learned on the ingress port */
+	VNAT_PASS_DUP_MAC, /* MAC claimed by two ports: kernel decides */
+	VNAT_FDB_MOVED, /* a source MAC appeared on another port */
+	VNAT_PASS_HAIRPIN, /* --redirects keep: same-segment next hop */
+	VNAT_DROP_REDIRECT, /* ICMP redirect leaving a managed interface */
+	VNAT_PASS_MARTIAN, /* source the kernel refuses: 0/8, 127/8, 224/4+, own address */
+	VNAT_PASS_BAD_CSUM, /* IPv4 header checksum wrong (RFC 1812 5.2.2) */
 	VNAT_STAT_MAX,
 };
 
@@ -89,7 +101,14 @@ enum vnat_iface_flags {
 	VNAT_IFACE_OWN_CLSACT = 1 << 2, /* vnat created the clsact qdisc */
 	VNAT_IFACE_INSIDE = 1 << 3, /* guests behind it (--iface) */
 	VNAT_IFACE_OUTSIDE = 1 << 4, /* uplink: translated traffic leaves here */
+	VNAT_IFACE_BRIDGE = 1 << 5, /* a bridge: XDP runs on its ports */
+	VNAT_IFACE_PORT = 1 << 6, /* a port of the bridge in .master */
+	VNAT_IFACE_ISOLATED = 1 << 7, /* port flagged isolated */
+	VNAT_IFACE_HAIRPIN = 1 << 8, /* port in hairpin mode */
+	VNAT_IFACE_AUTO = 1 << 9, /* added by vnat (a bridge port), not by --iface */
 };
+
+#define VNAT_BR_STATE_FORWARDING 3 /* BR_STATE_FORWARDING of <linux/if_bridge.h> */
 
 /* Filtering behaviour for inbound traffic (RFC 4787 section 5). */
 enum vnat_filtering {
@@ -100,8 +119,9 @@ enum vnat_filtering {
 
 /* vnat_config flags */
 enum vnat_config_flags {
-	VNAT_CFG_NAT = 1 << 0, /* translation is on (--snat/--masquerade) */
-	VNAT_CFG_MASQUERADE = 1 << 1, /* follow the uplink's address */
+	VNAT_CFG_NAT = 1 << 0, /* translation is on (--snat) */
+	VNAT_CFG_KEEP_REDIRECTS = 1 << 1, /* --redirects keep */
+	VNAT_CFG_FROM = 1 << 2, /* inside prefixes fixed by --from */
 };
 
 enum vnat_xdp_mode {
@@ -113,10 +133,42 @@ enum vnat_xdp_mode {
 struct vnat_iface {
 	__u8 mac[6]; /* interface address, network order (as on the wire) */
 	__u8 xdp_mode; /* enum vnat_xdp_mode */
-	__u8 pad0;
+	__u8 port_state; /* bridge ports: BR_STATE_* as the kernel reports it */
 	__u32 flags; /* enum vnat_iface_flags, host order */
+	__u32 master; /* bridge ports: ifindex of the bridge, host order */
 	char name[VNAT_IFNAMSIZ]; /* name at load time, for status */
 };
+
+/* vnat_fdb: the kernel bridge's learned unicast entries, mirrored. */
+struct vnat_fdb_key {
+	__u32 bridge; /* ifindex, host order */
+	__u8 mac[6]; /* network order */
+	__u16 pad;
+};
+
+struct vnat_fdb_val {
+	__u32 port; /* ifindex of the port the MAC was learned on */
+	__u32 pad;
+	__u64 refreshed_ns; /* last frame from it handed to the kernel to learn */
+};
+
+/* vnat_macmoves: source MACs seen moving between ports (duplicate MACs). */
+struct vnat_macmove {
+	__u32 port; /* where the MAC was seen last */
+	__u32 prev_port; /* where it was before */
+	__u32 moves; /* moves within the current window */
+	__u32 pad;
+	__u64 window_ns; /* start of the counting window (CLOCK_MONOTONIC) */
+	__u64 last_move_ns;
+};
+
+/* Moves that make a MAC a duplicate, and for how long it stays one. */
+#define VNAT_DUP_MOVES 4
+#define VNAT_DUP_WINDOW_NS (10ULL * 1000000000ULL)
+#define VNAT_DUP_HOLD_NS (30ULL * 1000000000ULL)
+/* Hand a source's frame to the kernel this often so bridge ageing sees it. */
+#define VNAT_FDB_REFRESH_NS (30ULL * 1000000000ULL)
+#define VNAT_MAX_FDB 16384
 
 /* The single entry (key 0) of vnat_config. Host order unless noted. */
 struct vnat_config {

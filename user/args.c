@@ -51,10 +51,17 @@ static void getopt_reset(void)
 	opterr = 0;
 }
 
-/* With a leading ':' in optstring, getopt says ':' for a missing value. */
+/*
+ * With a leading ':' in optstring, getopt says ':' for a missing value. A
+ * short option is named by optopt: argv[optind - 1] may be the previous
+ * word when the bad letter starts a cluster such as -xa.
+ */
 static int bad_option(int c, const char *cmd, int argc, char **argv)
 {
-	const char *arg = optind - 1 < argc ? argv[optind - 1] : "?";
+	char shortopt[3] = { '-', (char)optopt, '\0' };
+	const char *prev = optind - 1 < argc ? argv[optind - 1] : "?";
+	const char *arg = !strncmp(prev, "--", 2) || optopt <= ' ' || optopt >= 127 ? prev :
+										      shortopt;
 
 	if (c == ':')
 		vnat_err("%s: option '%s' needs a value (see 'vnat %s --help')", cmd, arg, cmd);

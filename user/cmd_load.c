@@ -13,14 +13,17 @@
 #include "iface.h"
 #include "instance.h"
 #include "log.h"
+#include "sync.h"
+#include "topo.h"
 
 /* What one load call manages: the --iface interfaces and, for NAT, the uplink. */
 struct load_plan {
 	struct vnat_iface_info ifi[VNAT_MAX_LOAD_IFACES + 1];
-	uint32_t role[VNAT_MAX_LOAD_IFACES + 1];
+	struct vnat_role role[VNAT_MAX_LOAD_IFACES + 1];
 	int n;
 	struct vnat_addr addrs[VNAT_MAX_ADDRS];
 	int n_addrs;
+	struct vnat_topo topo;
 };
 
 static const char *ip_str(uint32_t addr, char *buf)
@@ -48,18 +51,48 @@ static int find_uplink(const struct vnat_load_opts *o, const struct load_plan *p
 	return -EINVAL;
 }
 
+/*
+ * The role of one named interface: a bridge is managed through its ports
+ * (XDP cannot receive on a bridge device), a port alone is refused.
+ */
+static int plan_one(struct load_plan *pl, const char *name, uint32_t nat_role)
+{
+	struct vnat_iface_info *ifi = &pl->ifi[pl->n];
+	struct vnat_role *role = &pl->role[pl->n];
+	const struct vnat_link *link, *master;
+	int err = vnat_iface__resolve(name, ifi);
+
+	if (err)
+		return err;
+	memset(role, 0, sizeof(*role));
+	role->flags = nat_role;
+	link = vnat_topo__link(&pl->topo, ifi->ifindex);
+	master = link && link->master ? vnat_topo__link(&pl->topo, link->master) : NULL;
+	if (master && vnat_link__is_bridge(master)) {
+		vnat_err("load: %s is a port of bridge %s (give --iface %s: vnat manages a "
+			 "bridge with all its ports)",
+			 name, master->name, master->name);
+		return -EINVAL;
+	}
+	if (link && vnat_link__is_bridge(link))
+		role->flags |= VNAT_IFACE_BRIDGE;
+	pl->n++;
+	return 0;
+}
+
 static int plan_interfaces(const struct vnat_load_opts *o, struct load_plan *pl)
 {
 	char uplink[VNAT_IFNAMSIZ];
 	int err;
 
+	err = vnat_topo__dump(&pl->topo);
+	if (err)
+		return err;
 	for (int i = 0; i < o->n_ifaces; i++) {
-		err = vnat_iface__resolve(o->ifaces[i], &pl->ifi[i]);
+		err = plan_one(pl, o->ifaces[i], o->snat_addr ? VNAT_IFACE_INSIDE : 0);
 		if (err)
 			return err;
-		pl->role[i] = o->snat_addr ? VNAT_IFACE_INSIDE : 0;
 	}
-	pl->n = o->n_ifaces;
 	pl->n_addrs = vnat_addrs__list(pl->addrs, VNAT_MAX_ADDRS);
 	if (pl->n_addrs < 0) {
 		vnat_err("load: list this namespace's addresses: %s", strerror(-pl->n_addrs));
@@ -79,11 +112,7 @@ static int plan_interfaces(const struct vnat_load_opts *o, struct load_plan *pl)
 			return -EINVAL;
 		}
 	}
-	err = vnat_iface__resolve(uplink, &pl->ifi[pl->n]);
-	if (err)
-		return err;
-	pl->role[pl->n++] = VNAT_IFACE_OUTSIDE;
-	return 0;
+	return plan_one(pl, uplink, VNAT_IFACE_OUTSIDE);
 }
 
 static uint32_t gc_interval_ms(const struct vnat_load_opts *o)
@@ -120,6 +149,8 @@ static void config_from_opts(const struct vnat_load_opts *o, const struct vnat_n
 	cfg->gc_interval_ms = gc_interval_ms(o);
 	if (o->out[0])
 		cfg->out_ifindex = pl->ifi[pl->n - 1].ifindex;
+	if (o->n_from)
+		cfg->flags |= VNAT_CFG_FROM;
 }
 
 static int check_config(const struct vnat_config *have, const struct vnat_load_opts *o)
@@ -134,63 +165,65 @@ static int check_config(const struct vnat_config *have, const struct vnat_load_o
 	return -EINVAL;
 }
 
-static bool iface_is_inside(const struct load_plan *pl, const char *ifname)
-{
-	for (int i = 0; i < pl->n; i++)
-		if (!strcmp(pl->ifi[i].name, ifname))
-			return pl->role[i] & VNAT_IFACE_INSIDE;
-	return false;
-}
-
-/*
- * Inside prefixes (--from, else those configured on the inside
- * interfaces), and every address of this host as a /32 that is never
- * translated: the longest match wins in the trie.
- */
-static int fill_prefixes(const struct vnat_load_opts *o, const struct load_plan *pl,
-			 const struct vnat_maps *m)
+static int fill_from(const struct vnat_load_opts *o, const struct vnat_maps *m)
 {
 	int err = 0;
 
 	for (int i = 0; i < o->n_from && !err; i++)
 		err = vnat_maps__add_prefix(m, o->from[i].addr, o->from[i].len, VNAT_PREFIX_INSIDE);
-	for (int i = 0; i < pl->n_addrs && !err; i++) {
-		const struct vnat_addr *a = &pl->addrs[i];
-		uint32_t mask = a->prefixlen ? htonl(0xffffffffu << (32 - a->prefixlen)) : 0;
-
-		if (!o->n_from && iface_is_inside(pl, a->ifname))
-			err = vnat_maps__add_prefix(m, a->addr & mask, a->prefixlen,
-						    VNAT_PREFIX_INSIDE);
-		if (!err)
-			err = vnat_maps__add_prefix(m, a->addr, 32, VNAT_PREFIX_HOST);
-	}
 	if (err)
 		vnat_err("load: fill vnat_prefixes: %s", strerror(-err));
 	return err;
 }
 
-static void detach_all(struct vnat_loader *l, const struct load_plan *pl, int n)
+static int plan_prefixes(const struct load_plan *pl, const struct vnat_maps *m)
+{
+	uint32_t inside[VNAT_MAX_LOAD_IFACES + 1];
+	int n = 0, err;
+
+	for (int i = 0; i < pl->n; i++)
+		if (pl->role[i].flags & VNAT_IFACE_INSIDE)
+			inside[n++] = pl->ifi[i].ifindex;
+	err = vnat_sync__prefixes(m, inside, n);
+	if (err < 0)
+		vnat_err("load: fill vnat_prefixes: %s", strerror(-err));
+	return err < 0 ? err : 0;
+}
+
+/* Undo this call: every interface it attached, bridge ports included. */
+static void detach_all(struct vnat_loader *l)
 {
 	struct vnat_iface val;
 
-	for (int i = 0; i < n; i++) {
-		__u32 key = pl->ifi[i].ifindex;
+	for (int i = 0; i < l->n_attached; i++) {
+		__u32 key = l->attached[i];
 
 		if (!bpf_map_lookup_elem(l->maps.ifaces, &key, &val))
 			vnat_datapath__detach(&l->maps, key, &val);
 	}
 }
 
-static void report(const struct vnat_loader *l, const struct load_plan *pl)
+static void report(const struct vnat_loader *l)
 {
-	for (int i = 0; i < pl->n; i++) {
+	struct vnat_iface val;
+
+	for (int i = 0; i < l->n_attached; i++) {
+		__u32 key = l->attached[i];
+		const char *up;
 		struct vnat_attachment a;
 
-		vnat_datapath__query(pl->ifi[i].ifindex, &a);
-		vnat_info("vnat: %s%s: xdp id %u (%s), tc ingress id %u, tc egress id %u",
-			  pl->ifi[i].name, pl->role[i] & VNAT_IFACE_OUTSIDE ? " (uplink)" : "",
-			  a.xdp_id, a.xdp_mode == VNAT_MODE_SKB ? "skb" : "native", a.tc_ingress_id,
-			  a.tc_egress_id);
+		if (bpf_map_lookup_elem(l->maps.ifaces, &key, &val))
+			continue;
+		vnat_datapath__query(key, &a);
+		up = val.flags & VNAT_IFACE_OUTSIDE ? " (uplink)" : "";
+		if (val.flags & VNAT_IFACE_BRIDGE)
+			vnat_info("vnat: %s%s: bridge, tc ingress id %u, tc egress id %u", val.name,
+				  up, a.tc_ingress_id, a.tc_egress_id);
+		else
+			vnat_info("vnat: %s%s: xdp id %u (%s), tc ingress id %u, tc egress id %u",
+				  val.name, up, a.xdp_id,
+				  a.xdp_mode == VNAT_MODE_SKB ? "skb" : "native", a.tc_ingress_id,
+				  a.tc_egress_id);
 	}
 	vnat_info("vnat: maps pinned in %s", l->pin_dir);
 }
@@ -203,7 +236,7 @@ int cmd_load(int argc, char **argv)
 	struct vnat_loader l;
 	struct vnat_netns ns;
 	struct vnat_maps probe;
-	int err, n = 0;
+	int err, n;
 
 	err = vnat_args__parse_load(argc, argv, &o);
 	if (err)
@@ -228,25 +261,36 @@ int cmd_load(int argc, char **argv)
 	} else {
 		config_from_opts(&o, &ns, &pl, &cfg);
 		err = vnat_maps__write_config(&l.maps, &cfg);
-		if (!err && o.snat_addr)
-			err = fill_prefixes(&o, &pl, &l.maps);
+		if (!err)
+			err = fill_from(&o, &l.maps);
 	}
+	/* Scope before hooks: no guest packet may pass untranslated meanwhile. */
+	if (!err)
+		err = plan_prefixes(&pl, &l.maps);
 	if (err)
 		goto out_close;
 
 	for (n = 0; n < pl.n; n++) {
-		err = vnat_loader__attach(&l, &pl.ifi[n], o.mode, pl.role[n]);
+		err = vnat_loader__attach(&l, &pl.ifi[n], o.mode, &pl.role[n]);
 		if (err)
 			goto err_detach;
 	}
+	/* The bridges' ports and forwarding databases, as they are now. */
+	err = vnat_sync__ports(&l, &pl.topo);
+	if (err >= 0)
+		err = vnat_sync__fdb(&l.maps, &pl.topo);
+	if (err >= 0)
+		err = vnat_sync__prefixes(&l.maps, NULL, 0);
+	if (err < 0)
+		goto err_detach;
 	err = vnat_loader__pin(&l);
 	if (err)
 		goto err_detach;
-	report(&l, &pl);
+	report(&l);
 	goto out_close;
 
 err_detach:
-	detach_all(&l, &pl, n);
+	detach_all(&l);
 out_close:
 	vnat_loader__close(&l);
 	return err;

@@ -20,7 +20,9 @@
 
 #define XDP_PROG_NAME "xdp_vnat_fwd"
 
-_Static_assert(sizeof(struct vnat_iface) == 28, "vnat_iface layout");
+_Static_assert(sizeof(struct vnat_iface) == 32, "vnat_iface layout");
+_Static_assert(sizeof(struct vnat_fdb_key) == 12, "vnat_fdb_key layout");
+_Static_assert(sizeof(struct vnat_fdb_val) == 16, "vnat_fdb_val layout");
 _Static_assert(sizeof(struct vnat_config) == 64, "vnat_config layout");
 _Static_assert(sizeof(struct vnat_ct_key) == 16, "vnat_ct_key layout");
 _Static_assert(sizeof(struct vnat_ct_val) == 56, "vnat_ct_val layout");
@@ -30,13 +32,15 @@ _Static_assert(sizeof(struct vnat_counter) == 16, "vnat_counter layout");
 
 static const char *const map_names[] = { "vnat_stats",	  "vnat_ifaces",   "vnat_txports",
 					 "vnat_config",	  "vnat_prefixes", "vnat_ct",
-					 "vnat_mappings", "vnat_ports",	   "vnat_gc" };
+					 "vnat_mappings", "vnat_ports",	   "vnat_gc",
+					 "vnat_fdb",	  "vnat_macmoves" };
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 static int *map_slot(struct vnat_maps *m, size_t i)
 {
-	int *slots[N_MAPS] = { &m->stats, &m->ifaces,	&m->txports, &m->config, &m->prefixes,
-			       &m->ct,	  &m->mappings, &m->ports,   &m->gc };
+	int *slots[N_MAPS] = { &m->stats,    &m->ifaces, &m->txports,  &m->config,
+			       &m->prefixes, &m->ct,	 &m->mappings, &m->ports,
+			       &m->gc,	     &m->fdb,	 &m->macmoves };
 
 	return slots[i];
 }
@@ -47,6 +51,7 @@ static struct bpf_map *skel_map(struct vnat *skel, size_t i)
 		skel->maps.vnat_stats,	  skel->maps.vnat_ifaces,   skel->maps.vnat_txports,
 		skel->maps.vnat_config,	  skel->maps.vnat_prefixes, skel->maps.vnat_ct,
 		skel->maps.vnat_mappings, skel->maps.vnat_ports,    skel->maps.vnat_gc,
+		skel->maps.vnat_fdb,	  skel->maps.vnat_macmoves,
 	};
 
 	return maps[i];
@@ -396,10 +401,14 @@ static const char *xdp_hint(int err, enum vnat_xdp_mode mode)
 }
 
 static int attach_xdp(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-		      enum vnat_xdp_mode mode)
+		      enum vnat_xdp_mode mode, bool fallback)
 {
 	enum xdp_attach_mode xm = mode == VNAT_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	int err = xdp_program__attach(l->xdp, ifi->ifindex, xm, 0);
+
+	/* Bridge ports: native where the driver allows, generic elsewhere. */
+	if (err == -EOPNOTSUPP && fallback && xm == XDP_MODE_NATIVE)
+		err = xdp_program__attach(l->xdp, ifi->ifindex, XDP_MODE_SKB, 0);
 
 	if (err)
 		vnat_err("load: attach xdp to %s: %s%s", ifi->name, strerror(-err),
@@ -435,18 +444,20 @@ static int attach_tc(struct vnat_loader *l, const struct vnat_iface_info *ifi,
 	return err;
 }
 
-static void iface_value(const struct vnat_iface_info *ifi, enum vnat_xdp_mode mode, uint32_t role,
-			struct vnat_iface *val)
+static void iface_value(const struct vnat_iface_info *ifi, enum vnat_xdp_mode mode,
+			const struct vnat_role *role, struct vnat_iface *val)
 {
 	memset(val, 0, sizeof(*val));
-	val->flags = role;
+	val->flags = role->flags;
+	val->master = role->master;
+	val->port_state = role->port_state;
 	memcpy(val->mac, ifi->mac, sizeof(val->mac));
 	val->xdp_mode = mode;
 	snprintf(val->name, sizeof(val->name), "%s", ifi->name);
 }
 
 int vnat_loader__register(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-			  enum vnat_xdp_mode mode, uint32_t role)
+			  enum vnat_xdp_mode mode, const struct vnat_role *role)
 {
 	struct bpf_devmap_val tx = { .ifindex = ifi->ifindex };
 	struct vnat_iface val, old;
@@ -476,7 +487,7 @@ int vnat_loader__register(struct vnat_loader *l, const struct vnat_iface_info *i
  * XDP, then tc. Any failure undoes every step taken for this interface.
  */
 int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-			enum vnat_xdp_mode mode, uint32_t role)
+			enum vnat_xdp_mode mode, const struct vnat_role *role)
 {
 	__u32 key = ifi->ifindex;
 	struct vnat_iface val;
@@ -486,10 +497,12 @@ int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi
 	if (err)
 		return err;
 	iface_value(ifi, mode, role, &val);
-	err = attach_xdp(l, ifi, mode);
-	if (err)
-		goto err_undo;
-	val.flags |= VNAT_IFACE_XDP;
+	if (!(role->flags & VNAT_IFACE_BRIDGE)) {
+		err = attach_xdp(l, ifi, mode, role->flags & VNAT_IFACE_AUTO);
+		if (err)
+			goto err_undo;
+		val.flags |= VNAT_IFACE_XDP;
+	}
 	err = attach_tc(l, ifi, &val);
 	if (err)
 		goto err_undo;
@@ -497,6 +510,8 @@ int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi
 		err = -errno;
 		goto err_undo;
 	}
+	if (l->n_attached < VNAT_MAX_IFACES)
+		l->attached[l->n_attached++] = key;
 	return 0;
 
 err_undo:

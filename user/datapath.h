@@ -18,6 +18,8 @@ struct vnat_maps {
 	int mappings;
 	int ports;
 	int gc;
+	int fdb;
+	int macmoves;
 };
 
 struct vnat;
@@ -29,6 +31,8 @@ struct vnat_loader {
 	struct xdp_program *xdp;
 	struct vnat_maps maps;
 	bool reused; /* maps came from an existing instance's pins */
+	uint32_t attached[VNAT_MAX_IFACES]; /* ifindexes this loader attached */
+	int n_attached;
 	char pin_dir[128]; /* "" = keep nothing in bpffs (unit tests) */
 };
 
@@ -43,11 +47,22 @@ struct vnat_attachment {
 /* max_flows sizes a new instance's flow tables; a reused one keeps its own. */
 int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_flows);
 /* Only the map entries, no hooks: what unit tests seed packets against. */
+/*
+ * How an interface is managed: role flags (VNAT_IFACE_INSIDE/OUTSIDE for
+ * NAT, BRIDGE, PORT|AUTO for a bridge's ports, 0 for routing only) and, for
+ * a bridge port, its bridge and STP state.
+ */
+struct vnat_role {
+	uint32_t flags;
+	uint32_t master;
+	uint8_t port_state;
+};
+
 int vnat_loader__register(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-			  enum vnat_xdp_mode mode, uint32_t role);
-/* role: VNAT_IFACE_INSIDE / VNAT_IFACE_OUTSIDE for NAT, 0 for routing only. */
+			  enum vnat_xdp_mode mode, const struct vnat_role *role);
+/* XDP and tc on the interface; a bridge gets tc only (XDP runs on its ports). */
 int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-			enum vnat_xdp_mode mode, uint32_t role);
+			enum vnat_xdp_mode mode, const struct vnat_role *role);
 int vnat_maps__add_prefix(const struct vnat_maps *m, uint32_t addr, uint8_t len,
 			  enum vnat_prefix_kind kind);
 int vnat_loader__pin(struct vnat_loader *l);

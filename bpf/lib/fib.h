@@ -7,6 +7,7 @@
 #include <bpf/bpf_helpers.h>
 #include "csum.h"
 #include "maps.h"
+#include "fdb.h"
 #include "parse.h"
 
 #define VNAT_AF_INET 2 /* <sys/socket.h> is not usable from BPF */
@@ -80,9 +81,35 @@ static __always_inline struct vnat_iface *vnat_egress(const struct bpf_fib_looku
 	return bpf_map_lookup_elem(&vnat_ifaces, &ifindex);
 }
 
+/*
+ * Where the frame is transmitted: the route's interface, or for a bridge
+ * (XDP cannot transmit to one) the port its next hop's MAC was learned on.
+ * Returns 0 and *out, or a pass reason.
+ */
+static __always_inline int vnat_tx_port(const struct bpf_fib_lookup *fib,
+					const struct vnat_iface *egress, __u32 *out)
+{
+	struct vnat_iface *port;
+
+	if (!egress)
+		return VNAT_PASS_UNMANAGED_OUT;
+	if (egress->flags & VNAT_IFACE_BRIDGE)
+		return vnat_fdb_port(fib->ifindex, fib->dmac, out, &port);
+	*out = fib->ifindex;
+	return 0;
+}
+
+/* --redirects keep: a same-segment next hop stays with the kernel. */
+static __always_inline int vnat_keep_hairpin(const struct vnat_config *cfg,
+					     const struct bpf_fib_lookup *fib, __u32 in_ifindex)
+{
+	return cfg && (cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && fib->ifindex == in_ifindex;
+}
+
 /* Plain routing between managed interfaces. */
-static __always_inline enum vnat_stat
-vnat_route_ipv4(void *ctx, struct vnat_pkt *p, __u32 in_ifindex, __u16 tot_len, __u32 *out_ifindex)
+static __always_inline enum vnat_stat vnat_route_ipv4(void *ctx, const struct vnat_config *cfg,
+						      struct vnat_pkt *p, __u32 in_ifindex,
+						      __u16 tot_len, __u32 *out_ifindex)
 {
 	struct bpf_fib_lookup fib;
 	int ret;
@@ -90,16 +117,18 @@ vnat_route_ipv4(void *ctx, struct vnat_pkt *p, __u32 in_ifindex, __u16 tot_len, 
 	ret = vnat_fib(ctx, p->ip, p->ip->daddr, in_ifindex, tot_len, &fib);
 	if (ret)
 		return ret;
-	if (!vnat_egress(&fib))
-		return VNAT_PASS_UNMANAGED_OUT;
-	*out_ifindex = fib.ifindex;
+	if (vnat_keep_hairpin(cfg, &fib, in_ifindex))
+		return VNAT_PASS_HAIRPIN;
+	ret = vnat_tx_port(&fib, vnat_egress(&fib), out_ifindex);
+	if (ret)
+		return ret;
 	return vnat_fib_apply(p, &fib, in_ifindex, VNAT_FWD_ROUTED);
 }
 
 static __always_inline int vnat_is_forward(enum vnat_stat reason)
 {
 	return reason == VNAT_FWD_ROUTED || reason == VNAT_FWD_HAIRPIN || reason == VNAT_FWD_SNAT ||
-	       reason == VNAT_FWD_DNAT;
+	       reason == VNAT_FWD_DNAT || reason == VNAT_FWD_BRIDGED;
 }
 
 #endif /* VNAT_LIB_FIB_H */

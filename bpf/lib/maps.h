@@ -85,6 +85,22 @@ struct {
 	__type(value, struct vnat_gc);
 } vnat_gc SEC(".maps");
 
+/* Learned unicast MACs of managed bridges, mirrored from the kernel. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VNAT_MAX_FDB);
+	__type(key, struct vnat_fdb_key);
+	__type(value, struct vnat_fdb_val);
+} vnat_fdb SEC(".maps");
+
+/* Source MACs that moved between ports; LRU: only recent history matters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct vnat_fdb_key);
+	__type(value, struct vnat_macmove);
+} vnat_macmoves SEC(".maps");
+
 static __always_inline struct vnat_config *vnat_get_config(void)
 {
 	__u32 key = 0;

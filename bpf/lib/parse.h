@@ -42,6 +42,31 @@ static __always_inline int vnat_mac_equal(const __u8 *a, const __u8 *b)
 }
 
 /*
+ * Sources ip_route_input_slow() refuses whatever the routes say: this
+ * network (0/8), loopback (127/8), multicast, class E and the limited
+ * broadcast. The host's own addresses are checked against vnat_prefixes.
+ */
+static __always_inline int vnat_martian_source(__be32 saddr)
+{
+	__u32 a = bpf_ntohl(saddr);
+
+	return (a >> 24) == 0 || (a >> 24) == 127 || a >= 0xe0000000;
+}
+
+/* RFC 1812 5.2.2: a router verifies the header checksum (IHL 5: 10 words). */
+static __always_inline int vnat_ip_csum_bad(const struct iphdr *ip)
+{
+	const __u16 *w = (const __u16 *)ip;
+	__u32 sum = 0;
+
+	for (int i = 0; i < 10; i++)
+		sum += w[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum != 0xffff;
+}
+
+/*
  * Validate the IPv4 header for forwarding. Anything the fast path would
  * have to treat specially (options, fragments, expiring TTL) goes to the
  * kernel, which already implements those rules.
@@ -65,6 +90,10 @@ static __always_inline int vnat_parse_ipv4(struct vnat_pkt *p, __u32 frame_len)
 		return VNAT_PASS_FRAGMENT;
 	if (ip->ttl <= 1)
 		return VNAT_PASS_TTL;
+	if (vnat_martian_source(ip->saddr))
+		return VNAT_PASS_MARTIAN;
+	if (vnat_ip_csum_bad(ip))
+		return VNAT_PASS_BAD_CSUM;
 	return 0;
 }
 
@@ -89,6 +118,7 @@ struct vnat_l4 {
 
 #define VNAT_ICMP_ECHOREPLY 0
 #define VNAT_ICMP_ECHO 8
+#define VNAT_ICMP_REDIRECT 5
 
 /*
  * TCP, UDP and ICMP echo; everything else (and ICMP other than echo) is

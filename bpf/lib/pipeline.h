@@ -57,6 +57,7 @@ static __always_inline enum vnat_stat vnat_nat_out(const struct vnat_frame *f,
 						   __u32 *out, struct vnat_xlate *xl)
 {
 	struct bpf_fib_lookup fib;
+	struct vnat_iface *egress;
 	struct vnat_ct_key key;
 	struct vnat_ct_val *ct;
 	int ret = vnat_parse_l4(p, l4);
@@ -67,10 +68,11 @@ static __always_inline enum vnat_stat vnat_nat_out(const struct vnat_frame *f,
 	ret = vnat_fib(f->ctx, p->ip, p->ip->daddr, f->in_ifindex, f->tot_len, &fib);
 	if (ret)
 		return ret; /* the kernel forwards it; tc egress translates then */
-	if (!vnat_egress(&fib))
-		return VNAT_PASS_UNMANAGED_OUT;
-	*out = fib.ifindex;
-	if (!vnat_nat_egress(cfg, vnat_egress(&fib), fib.ifindex))
+	egress = vnat_egress(&fib);
+	ret = vnat_tx_port(&fib, egress, out);
+	if (ret)
+		return ret;
+	if (!vnat_nat_egress(cfg, egress, fib.ifindex))
 		return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_ROUTED);
 
 	now = bpf_ktime_get_ns();
@@ -109,18 +111,47 @@ static __always_inline enum vnat_stat vnat_nat_in(const struct vnat_frame *f,
 	vnat_xlate_set(xl, VNAT_XLATE_DST, l4->proto, p->ip->daddr, key.inside_addr, l4->dport,
 		       key.inside_port);
 	ret = vnat_fib(f->ctx, p->ip, key.inside_addr, f->in_ifindex, f->tot_len, &fib);
+	if (!ret)
+		ret = vnat_tx_port(&fib, vnat_egress(&fib), out);
 	if (ret)
 		return ret;
-	if (!vnat_egress(&fib))
-		return VNAT_PASS_UNMANAGED_OUT;
-	*out = fib.ifindex;
 	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_DNAT);
 }
 
-static __always_inline enum vnat_stat vnat_forward(const struct vnat_frame *f, void *data,
-						   void *end, struct vnat_pkt *p,
-						   struct vnat_l4 *l4, __u32 *out,
-						   struct vnat_xlate *xl)
+/*
+ * A frame on a bridge port: bridged port to port, or, when addressed to
+ * the bridge, routed as if it had arrived on the bridge (which is where the
+ * kernel would route it). Returns 0 with *iface and f->in_ifindex switched
+ * to the bridge for routing, or the L2 decision.
+ */
+static __always_inline int vnat_port_ingress(struct vnat_frame *f, const struct vnat_pkt *p,
+					     struct vnat_iface **iface, int xdp, __u32 *out)
+{
+	struct vnat_iface *port = *iface;
+	__u32 bridge = port->master;
+	int ret;
+
+	if (!vnat_port_forwarding(port))
+		return VNAT_PASS_PORT_STATE;
+	ret = vnat_fdb_check_source(p, bridge, f->in_ifindex, bpf_ktime_get_ns());
+	if (ret)
+		return ret;
+	*iface = bpf_map_lookup_elem(&vnat_ifaces, &bridge);
+	if (!*iface)
+		return VNAT_PASS_UNSUPPORTED;
+	if (!vnat_mac_equal(p->eth->h_dest, (*iface)->mac)) {
+		/* On the tc path the kernel bridge is right behind us. */
+		if (!xdp)
+			return VNAT_PASS_FDB_MISS;
+		return vnat_bridge_forward(p, port, f->in_ifindex, out);
+	}
+	f->in_ifindex = bridge;
+	return 0;
+}
+
+static __always_inline enum vnat_stat vnat_forward(struct vnat_frame *f, void *data, void *end,
+						   struct vnat_pkt *p, struct vnat_l4 *l4,
+						   __u32 *out, struct vnat_xlate *xl, int xdp)
 {
 	__u32 in_ifindex = f->in_ifindex;
 	struct vnat_config *cfg;
@@ -131,6 +162,13 @@ static __always_inline enum vnat_stat vnat_forward(const struct vnat_frame *f, v
 	if (!iface)
 		return VNAT_PASS_UNSUPPORTED; /* attached but not configured */
 	ret = vnat_parse_eth(p, data, end);
+	/* ARP and IPv6 between guests may still be bridged in XDP. */
+	if ((iface->flags & VNAT_IFACE_PORT) && (!ret || (ret == VNAT_PASS_NOT_IPV4 && xdp))) {
+		int l2 = vnat_port_ingress(f, p, &iface, xdp, out);
+
+		if (l2)
+			return l2;
+	}
 	if (ret)
 		return ret;
 	/* Only frames addressed to this interface are routed. */
@@ -139,6 +177,9 @@ static __always_inline enum vnat_stat vnat_forward(const struct vnat_frame *f, v
 	ret = vnat_parse_ipv4(p, f->len);
 	if (ret)
 		return ret;
+	/* fib_validate_source() would refuse our own address as a source. */
+	if (vnat_prefix_kind(p->ip->saddr) == VNAT_PREFIX_HOST)
+		return VNAT_PASS_MARTIAN;
 	cfg = vnat_get_config();
 	if (cfg && (cfg->flags & VNAT_CFG_NAT)) {
 		if ((iface->flags & VNAT_IFACE_OUTSIDE) && p->ip->daddr == cfg->snat_addr)
@@ -147,7 +188,7 @@ static __always_inline enum vnat_stat vnat_forward(const struct vnat_frame *f, v
 		    vnat_nat_candidate(p->ip->saddr, p->ip->daddr))
 			return vnat_nat_out(f, cfg, p, l4, out, xl);
 	}
-	return vnat_route_ipv4(f->ctx, p, in_ifindex, f->tot_len, out);
+	return vnat_route_ipv4(f->ctx, cfg, p, f->in_ifindex, f->tot_len, out);
 }
 
 #endif /* VNAT_LIB_PIPELINE_H */

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Bridging fast path. The kernel bridge stays in charge: vnat only moves a
+ * known unicast frame from one forwarding port to the port its destination
+ * was learned on, using the FDB that user space mirrors into vnat_fdb.
+ * Flooding, learning, STP, isolation and hairpin rules remain the
+ * kernel's: every such frame is passed.
+ */
+#ifndef VNAT_LIB_FDB_H
+#define VNAT_LIB_FDB_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <bpf/bpf_helpers.h>
+#include "maps.h"
+#include "parse.h"
+#include "stats.h"
+
+static __always_inline void vnat_fdb_key(struct vnat_fdb_key *k, __u32 bridge, const __u8 *mac)
+{
+	k->bridge = bridge;
+	__builtin_memcpy(k->mac, mac, ETH_ALEN);
+	k->pad = 0;
+}
+
+static __always_inline int vnat_mac_is_multicast(const __u8 *mac)
+{
+	return mac[0] & 1; /* includes broadcast */
+}
+
+static __always_inline int vnat_port_forwarding(const struct vnat_iface *port)
+{
+	return port->port_state == VNAT_BR_STATE_FORWARDING;
+}
+
+/*
+ * A source MAC seen on a port other than the one the FDB names: it moved
+ * (a guest migrated, a cable changed) or two ports claim it. Either way the
+ * mirrored entry is stale: drop it so the kernel decides until user space
+ * resyncs, and count moves to recognise a duplicate (seed 002).
+ */
+static __always_inline void vnat_fdb_moved(const struct vnat_fdb_key *k, __u32 old_port,
+					   __u32 new_port, __u64 now)
+{
+	struct vnat_macmove *mv = bpf_map_lookup_elem(&vnat_macmoves, k);
+	struct vnat_macmove fresh = {};
+
+	vnat_count(VNAT_FDB_MOVED, 0);
+	bpf_map_delete_elem(&vnat_fdb, k);
+	if (!mv || now - mv->window_ns > VNAT_DUP_WINDOW_NS) {
+		fresh.port = new_port;
+		fresh.prev_port = old_port;
+		fresh.moves = 1;
+		fresh.window_ns = now;
+		fresh.last_move_ns = now;
+		bpf_map_update_elem(&vnat_macmoves, k, &fresh, BPF_ANY);
+		return;
+	}
+	mv->prev_port = old_port;
+	mv->port = new_port;
+	mv->moves++;
+	mv->last_move_ns = now;
+}
+
+static __always_inline int vnat_mac_duplicate(const struct vnat_fdb_key *k, __u64 now)
+{
+	struct vnat_macmove *mv = bpf_map_lookup_elem(&vnat_macmoves, k);
+
+	return mv && mv->moves >= VNAT_DUP_MOVES && now - mv->last_move_ns < VNAT_DUP_HOLD_NS;
+}
+
+/*
+ * Check the source of a frame arriving on a port. Returns 0 to go on, or a
+ * pass reason: a moved or duplicate MAC, or a periodic sample that lets the
+ * kernel bridge refresh its ageing timer for a source vnat keeps forwarding.
+ */
+static __always_inline int vnat_fdb_check_source(const struct vnat_pkt *p, __u32 bridge,
+						 __u32 in_port, __u64 now)
+{
+	struct vnat_fdb_key k;
+	struct vnat_fdb_val *v;
+
+	vnat_fdb_key(&k, bridge, p->eth->h_source);
+	v = bpf_map_lookup_elem(&vnat_fdb, &k);
+	if (!v)
+		return vnat_mac_duplicate(&k, now) ? VNAT_PASS_DUP_MAC : 0;
+	if (v->port != in_port) {
+		vnat_fdb_moved(&k, v->port, in_port, now);
+		return VNAT_PASS_DUP_MAC;
+	}
+	if (now - v->refreshed_ns > VNAT_FDB_REFRESH_NS) {
+		v->refreshed_ns = now;
+		return VNAT_PASS_FDB_REFRESH;
+	}
+	return 0;
+}
+
+/*
+ * The port of a managed bridge a unicast MAC is behind, if vnat may send
+ * there: a forwarding port of that bridge, and not a duplicate MAC.
+ * Returns 0 and *port, or a pass reason.
+ */
+static __always_inline int vnat_fdb_port(__u32 bridge, const __u8 *mac, __u32 *port,
+					 struct vnat_iface **port_iface)
+{
+	struct vnat_fdb_key k;
+	struct vnat_fdb_val *v;
+	struct vnat_iface *pi;
+	__u32 ifindex;
+
+	vnat_fdb_key(&k, bridge, mac);
+	v = bpf_map_lookup_elem(&vnat_fdb, &k);
+	if (!v)
+		return VNAT_PASS_FDB_MISS;
+	ifindex = v->port;
+	pi = bpf_map_lookup_elem(&vnat_ifaces, &ifindex);
+	if (!pi || !(pi->flags & VNAT_IFACE_PORT) || pi->master != bridge)
+		return VNAT_PASS_FDB_MISS;
+	if (!vnat_port_forwarding(pi))
+		return VNAT_PASS_PORT_STATE;
+	*port = ifindex;
+	*port_iface = pi;
+	return 0;
+}
+
+/*
+ * L2 decision for a frame on a bridge port that is not addressed to the
+ * bridge itself. Returns VNAT_FWD_BRIDGED with *out, or a pass reason.
+ */
+static __always_inline enum vnat_stat vnat_bridge_forward(const struct vnat_pkt *p,
+							  const struct vnat_iface *in_port,
+							  __u32 in_ifindex, __u32 *out)
+{
+	struct vnat_iface *out_port;
+	int ret;
+
+	if (vnat_mac_is_multicast(p->eth->h_dest))
+		return VNAT_PASS_FLOOD;
+	ret = vnat_fdb_port(in_port->master, p->eth->h_dest, out, &out_port);
+	if (ret)
+		return ret;
+	if (*out == in_ifindex)
+		return VNAT_PASS_SAME_PORT; /* hairpin mode is the kernel's call */
+	/* Two isolated ports never talk to each other. */
+	if ((in_port->flags & VNAT_IFACE_ISOLATED) && (out_port->flags & VNAT_IFACE_ISOLATED))
+		return VNAT_PASS_PORT_STATE;
+	return VNAT_FWD_BRIDGED;
+}
+
+#endif /* VNAT_LIB_FDB_H */

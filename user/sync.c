@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* Topology mirror: from rtnetlink dumps to vnat_ifaces and vnat_fdb. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include "addrs.h"
+#include "log.h"
+#include "sync.h"
+
+static bool managed(const struct vnat_maps *m, uint32_t ifindex, struct vnat_iface *val)
+{
+	return !bpf_map_lookup_elem(m->ifaces, &ifindex, val);
+}
+
+static uint32_t port_flags(const struct vnat_link *l)
+{
+	uint32_t f = VNAT_IFACE_PORT | VNAT_IFACE_AUTO;
+
+	if (l->isolated)
+		f |= VNAT_IFACE_ISOLATED;
+	if (l->hairpin)
+		f |= VNAT_IFACE_HAIRPIN;
+	return f;
+}
+
+static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
+		       const struct vnat_iface *bridge)
+{
+	struct vnat_role role = {
+		.flags = port_flags(link),
+		.master = link->master,
+		.port_state = link->port_state,
+	};
+	struct vnat_iface_info ifi = { .ifindex = link->ifindex };
+
+	snprintf(ifi.name, sizeof(ifi.name), "%s", link->name);
+	memcpy(ifi.mac, link->mac, sizeof(ifi.mac));
+	return vnat_loader__attach(l, &ifi, bridge->xdp_mode, &role);
+}
+
+/* A managed port: keep its STP state and flags current. */
+static int update_port(const struct vnat_maps *m, const struct vnat_link *link,
+		       struct vnat_iface *val)
+{
+	uint32_t keep = val->flags & ~(VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN);
+	uint32_t flags = keep | (port_flags(link) & (VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN));
+
+	if (val->port_state == link->port_state && val->flags == flags)
+		return 0;
+	val->port_state = link->port_state;
+	val->flags = flags;
+	return bpf_map_update_elem(m->ifaces, &link->ifindex, val, BPF_EXIST) ? -errno : 1;
+}
+
+/* Ports vnat manages whose link is gone or no longer in their bridge. */
+static int release_stale_ports(const struct vnat_maps *m, const struct vnat_topo *t)
+{
+	struct vnat_iface val;
+	__u32 key, next;
+	int changes = 0;
+	bool again = true;
+
+	/* Restart after each removal: deleting breaks get_next_key's walk. */
+	while (again) {
+		again = false;
+		for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err;
+		     err = bpf_map_get_next_key(m->ifaces, &key, &next)) {
+			const struct vnat_link *link;
+
+			key = next;
+			if (bpf_map_lookup_elem(m->ifaces, &key, &val) ||
+			    !(val.flags & VNAT_IFACE_AUTO))
+				continue;
+			link = vnat_topo__link(t, key);
+			if (link && link->is_port && link->master == val.master)
+				continue;
+			vnat_datapath__detach(m, key, &val);
+			vnat_info("vnat: %s: left bridge, released", val.name);
+			changes++;
+			again = true;
+			break;
+		}
+	}
+	return changes;
+}
+
+int vnat_sync__ports(struct vnat_loader *l, const struct vnat_topo *t)
+{
+	const struct vnat_maps *m = &l->maps;
+	int changes = release_stale_ports(m, t);
+
+	for (int i = 0; i < t->n_links; i++) {
+		const struct vnat_link *link = &t->links[i];
+		struct vnat_iface bridge, val;
+		int err;
+
+		if (!link->is_port || !managed(m, link->master, &bridge) ||
+		    !(bridge.flags & VNAT_IFACE_BRIDGE))
+			continue;
+		if (managed(m, link->ifindex, &val)) {
+			err = update_port(m, link, &val);
+		} else {
+			/* One port that cannot be attached must not stop the others. */
+			err = attach_port(l, link, &bridge) ? 0 : 1;
+			if (err)
+				vnat_info("vnat: %s: port of a managed bridge, attached",
+					  link->name);
+		}
+		if (err < 0)
+			return err;
+		changes += err;
+	}
+	return changes;
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* A MAC the datapath saw move between ports too often (seed 002). */
+static bool is_duplicate(const struct vnat_maps *m, const struct vnat_fdb_key *k, __u64 now)
+{
+	struct vnat_macmove mv;
+
+	return !bpf_map_lookup_elem(m->macmoves, k, &mv) && mv.moves >= VNAT_DUP_MOVES &&
+	       now - mv.last_move_ns < VNAT_DUP_HOLD_NS;
+}
+
+/* Is this kernel FDB entry one vnat mirrors, and for which port? */
+static bool wanted(const struct vnat_maps *m, const struct vnat_fdb_entry *e, __u64 now,
+		   struct vnat_fdb_key *k)
+{
+	struct vnat_iface bridge, port;
+
+	if (!vnat_fdb__mirrorable(e) || !managed(m, e->bridge, &bridge) ||
+	    !(bridge.flags & VNAT_IFACE_BRIDGE) || !managed(m, e->port, &port) ||
+	    !(port.flags & VNAT_IFACE_PORT) || port.master != e->bridge)
+		return false;
+	memset(k, 0, sizeof(*k));
+	k->bridge = e->bridge;
+	memcpy(k->mac, e->mac, sizeof(k->mac));
+	return !is_duplicate(m, k, now);
+}
+
+static bool in_topology(const struct vnat_maps *m, const struct vnat_topo *t,
+			const struct vnat_fdb_key *key, const struct vnat_fdb_val *val, __u64 now)
+{
+	struct vnat_fdb_key k;
+
+	for (int i = 0; i < t->n_fdb; i++)
+		if (wanted(m, &t->fdb[i], now, &k) && !memcmp(&k, key, sizeof(k)) &&
+		    t->fdb[i].port == val->port)
+			return true;
+	return false;
+}
+
+int vnat_sync__fdb(const struct vnat_maps *m, const struct vnat_topo *t)
+{
+	__u64 now = monotonic_ns();
+	struct vnat_fdb_key key, next, k;
+	struct vnat_fdb_val val;
+	int changes = 0;
+	bool again = true;
+
+	/* Entries that aged out, moved, or belong to a duplicate MAC. */
+	while (again) {
+		again = false;
+		for (int err = bpf_map_get_next_key(m->fdb, NULL, &next); !err;
+		     err = bpf_map_get_next_key(m->fdb, &key, &next)) {
+			key = next;
+			if (bpf_map_lookup_elem(m->fdb, &key, &val) ||
+			    in_topology(m, t, &key, &val, now))
+				continue;
+			bpf_map_delete_elem(m->fdb, &key);
+			changes++;
+			again = true;
+			break;
+		}
+	}
+	for (int i = 0; i < t->n_fdb; i++) {
+		struct vnat_fdb_val nv = { .port = t->fdb[i].port, .refreshed_ns = now };
+
+		if (!wanted(m, &t->fdb[i], now, &k))
+			continue;
+		if (!bpf_map_lookup_elem(m->fdb, &k, &val) && val.port == nv.port)
+			continue;
+		if (bpf_map_update_elem(m->fdb, &k, &nv, BPF_ANY))
+			return -errno;
+		changes++;
+	}
+	return changes;
+}
+
+struct prefix_set {
+	struct vnat_prefix_key key[VNAT_MAX_PREFIXES];
+	struct vnat_prefix_val val[VNAT_MAX_PREFIXES];
+	int n;
+};
+
+static void prefix_add(struct prefix_set *ps, uint32_t addr, uint8_t len, uint32_t kind)
+{
+	uint32_t mask = len ? htonl(0xffffffffu << (32 - len)) : 0;
+
+	for (int i = 0; i < ps->n; i++)
+		if (ps->key[i].addr == (addr & mask) && ps->key[i].prefixlen == len)
+			return;
+	if (ps->n == VNAT_MAX_PREFIXES)
+		return;
+	ps->key[ps->n].prefixlen = len;
+	ps->key[ps->n].addr = addr & mask;
+	ps->val[ps->n].kind = kind;
+	ps->n++;
+}
+
+static bool is_inside_iface(const struct vnat_maps *m, const char *ifname, const uint32_t *inside,
+			    int n_inside)
+{
+	struct vnat_iface val;
+	uint32_t ifindex = if_nametoindex(ifname);
+
+	for (int i = 0; i < n_inside; i++)
+		if (inside[i] == ifindex)
+			return true;
+	return ifindex && managed(m, ifindex, &val) && (val.flags & VNAT_IFACE_INSIDE);
+}
+
+static int desired_prefixes(const struct vnat_maps *m, const struct vnat_config *cfg,
+			    const uint32_t *inside, int n_inside, struct prefix_set *ps)
+{
+	static struct vnat_addr addrs[VNAT_MAX_ADDRS];
+	bool nat = (cfg->flags & VNAT_CFG_NAT) && !(cfg->flags & VNAT_CFG_FROM);
+	int n = vnat_addrs__list(addrs, VNAT_MAX_ADDRS);
+
+	if (n < 0)
+		return n;
+	ps->n = 0;
+	for (int i = 0; i < n; i++) {
+		prefix_add(ps, addrs[i].addr, 32, VNAT_PREFIX_HOST);
+		if (nat && is_inside_iface(m, addrs[i].ifname, inside, n_inside))
+			prefix_add(ps, addrs[i].addr, addrs[i].prefixlen, VNAT_PREFIX_INSIDE);
+	}
+	return 0;
+}
+
+static bool prefix_wanted(const struct prefix_set *ps, const struct vnat_prefix_key *k,
+			  const struct vnat_prefix_val *v, const struct vnat_config *cfg)
+{
+	/* --from prefixes are the operator's: never removed by a resync. */
+	if ((cfg->flags & VNAT_CFG_FROM) && v->kind == VNAT_PREFIX_INSIDE)
+		return true;
+	for (int i = 0; i < ps->n; i++)
+		if (!memcmp(&ps->key[i], k, sizeof(*k)) && ps->val[i].kind == v->kind)
+			return true;
+	return false;
+}
+
+int vnat_sync__prefixes(const struct vnat_maps *m, const uint32_t *inside, int n_inside)
+{
+	static struct prefix_set ps;
+	struct vnat_prefix_key key, next;
+	struct vnat_prefix_val val;
+	struct vnat_config cfg;
+	int changes = 0, err;
+	bool again = true;
+
+	err = vnat_maps__read_config(m, &cfg);
+	if (!err)
+		err = desired_prefixes(m, &cfg, inside, n_inside, &ps);
+	if (err)
+		return err;
+	while (again) {
+		again = false;
+		for (int e = bpf_map_get_next_key(m->prefixes, NULL, &next); !e;
+		     e = bpf_map_get_next_key(m->prefixes, &key, &next)) {
+			key = next;
+			if (bpf_map_lookup_elem(m->prefixes, &key, &val) ||
+			    prefix_wanted(&ps, &key, &val, &cfg))
+				continue;
+			bpf_map_delete_elem(m->prefixes, &key);
+			changes++;
+			again = true;
+			break;
+		}
+	}
+	for (int i = 0; i < ps.n; i++) {
+		if (!bpf_map_lookup_elem(m->prefixes, &ps.key[i], &val) &&
+		    val.kind == ps.val[i].kind)
+			continue;
+		if (bpf_map_update_elem(m->prefixes, &ps.key[i], &ps.val[i], BPF_ANY))
+			return -errno;
+		changes++;
+	}
+	return changes;
+}

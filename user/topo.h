@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef VNAT_TOPO_H
+#define VNAT_TOPO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "vnat.h"
+
+/*
+ * The host's topology as rtnetlink reports it: links (with their bridge
+ * and port attributes) and the bridges' forwarding databases. Dumped with
+ * libnl; vnat keeps no state of its own beyond the BPF maps it fills.
+ */
+struct vnat_link {
+	uint32_t ifindex;
+	uint32_t master; /* bridge ifindex for a port, else 0 */
+	char name[VNAT_IFNAMSIZ];
+	char kind[16]; /* IFLA_INFO_KIND: "bridge", "veth", "tun", "" */
+	uint8_t mac[6];
+	bool is_port; /* reported by the AF_BRIDGE dump */
+	uint8_t port_state; /* BR_STATE_* */
+	bool isolated;
+	bool hairpin;
+};
+
+struct vnat_fdb_entry {
+	uint32_t port; /* ifindex of the bridge port */
+	uint32_t bridge; /* NDA_MASTER */
+	uint8_t mac[6];
+	uint16_t vlan;
+	uint16_t state; /* NUD_* */
+	uint8_t flags; /* NTF_* */
+};
+
+#define VNAT_MAX_LINKS 1024
+#define VNAT_MAX_FDB_DUMP 16384
+
+struct vnat_topo {
+	struct vnat_link links[VNAT_MAX_LINKS];
+	int n_links;
+	struct vnat_fdb_entry fdb[VNAT_MAX_FDB_DUMP];
+	int n_fdb;
+};
+
+int vnat_topo__dump(struct vnat_topo *t);
+const struct vnat_link *vnat_topo__link(const struct vnat_topo *t, uint32_t ifindex);
+const struct vnat_link *vnat_topo__link_by_name(const struct vnat_topo *t, const char *name);
+bool vnat_link__is_bridge(const struct vnat_link *l);
+/* A learned (or static) unicast entry of a port, not the bridge's own addresses. */
+bool vnat_fdb__mirrorable(const struct vnat_fdb_entry *e);
+
+#endif
