@@ -28,7 +28,7 @@ BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) 
 
 LIB_SRCS := user/addrs.c user/args.c user/datapath.c user/iface.c user/instance.c user/json.c \
 	user/log.c user/netns.c user/sync.c user/topo.c
-CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c
+CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard selftests/unit/*.c))
 
@@ -107,3 +107,39 @@ clean:
 	$(Q)rm -rf $(BUILD)
 
 -include $(wildcard $(BUILD)/bpf/*.d $(BUILD)/user/*.d $(BUILD)/selftests/unit/*.d)
+
+# --- bench tools ---
+# tools/bench/: the benchmark's packet generator, counting sink, ceiling
+# forwarder (one BPF object and skeleton) and TCP transaction tool, linked
+# into build/tools/bench/vnat-bench for tools/bench.sh (`make bench`).
+BENCH_BUILD := $(BUILD)/tools/bench
+BENCH_BIN := $(BENCH_BUILD)/vnat-bench
+BENCH_SKEL := $(BENCH_BUILD)/vnat_bench.skel.h
+BENCH_OBJS := $(BENCH_BUILD)/vnat-bench.o $(BENCH_BUILD)/tcprr.o
+FORMAT_FILES += $(wildcard tools/bench/*.c tools/bench/*.h)
+
+all: $(BENCH_BIN)
+bench: $(BENCH_BIN)
+
+$(BENCH_BUILD)/vnat_bench.tmp.o: tools/bench/vnat_bench.bpf.c tools/bench/bench.h Makefile
+	$(call msg,CLANG,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Itools/bench -MMD -MP -MF $(BENCH_BUILD)/vnat_bench.d -MT $@ \
+		-c $< -o $@
+
+$(BENCH_BUILD)/vnat_bench.bpf.o: $(BENCH_BUILD)/vnat_bench.tmp.o
+	$(call msg,GENOBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(BENCH_SKEL): $(BENCH_BUILD)/vnat_bench.bpf.o
+	$(call msg,GENSKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name vnat_bench > $@
+
+$(BENCH_OBJS): CFLAGS += -Itools/bench -I$(BENCH_BUILD)
+$(BENCH_OBJS): $(BENCH_SKEL)
+
+$(BENCH_BIN): $(BENCH_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -pthread -o $@ $^ -lbpf -lelf -lz
+
+-include $(wildcard $(BENCH_BUILD)/*.d)

@@ -374,21 +374,32 @@ int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 	return 0;
 }
 
-int vnat_args__parse_none(int argc, char **argv, const char *cmd, const char *usage)
+int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *usage,
+			  struct vnat_show_opts *o)
 {
 	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		if (c == 'h') {
+	while ((c = getopt_long(argc, argv, "+:jph", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o->pretty = true;
+			/* fall through */
+		case 'j':
+			o->json = true;
+			break;
+		case 'h':
 			fputs(usage, stdout);
 			return 1;
+		default:
+			return bad_option(c, cmd, argc, argv);
 		}
-		return bad_option(c, cmd, argc, argv);
 	}
 	return stray_args(cmd, argc, argv);
 }

@@ -37,7 +37,14 @@ struct vnat_unload_opts {
 /* 0 on success, 1 when help was printed, -EINVAL (message printed) on bad input. */
 int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o);
 int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o);
-int vnat_args__parse_none(int argc, char **argv, const char *cmd, const char *usage);
+/* Show commands take -j/--json and -p/--pretty after the command too. */
+struct vnat_show_opts {
+	bool json;
+	bool pretty;
+};
+
+int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *usage,
+			  struct vnat_show_opts *o);
 int vnat_args__parse_ipv4(const char *opt, const char *text, uint32_t *addr);
 int vnat_args__parse_cidr(const char *opt, const char *text, struct vnat_cidr *c);
 

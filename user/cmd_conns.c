@@ -13,7 +13,7 @@
 #include "json.h"
 #include "log.h"
 
-static const char conns_usage[] = "Usage: vnat [-j [-p]] conns\n"
+static const char conns_usage[] = "Usage: vnat conns [-j|--json] [-p|--pretty]\n"
 				  "\n"
 				  "List the flows vnat translates: protocol, inside, outside and\n"
 				  "remote endpoints, TCP state, seconds left, packets and bytes.\n";
@@ -141,11 +141,15 @@ static int list_conns(const struct vnat_maps *m)
 
 int cmd_conns(int argc, char **argv)
 {
+	struct vnat_show_opts show = { 0 };
 	struct vnat_netns ns;
 	struct vnat_maps m;
 	int err;
 
-	err = vnat_args__parse_none(argc, argv, "conns", conns_usage);
+	err = vnat_args__parse_show(argc, argv, "conns", conns_usage, &show);
+	vnat_opts.json |= show.json;
+	vnat_opts.pretty |= show.pretty;
+	vnat_log_init(vnat_opts.json, vnat_opts.verbose);
 	if (err)
 		return err > 0 ? 0 : err;
 	err = vnat_instance__find(&ns, &m);

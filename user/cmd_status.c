@@ -17,7 +17,7 @@
 #include "log.h"
 
 static const char status_usage[] =
-	"Usage: vnat [-j [-p]] status\n"
+	"Usage: vnat status [-j|--json] [-p|--pretty]\n"
 	"\n"
 	"Show the managed interfaces, their program ids and attach mode,\n"
 	"the configuration and the per-reason counters.\n";
@@ -81,11 +81,13 @@ static void print_counters_json(struct vnat_json *j, const struct vnat_maps *m)
 	btf__free(btf);
 }
 
+/* Counters that moved; the zeros only with -v (JSON always has all). */
 static void print_counters_text(const struct vnat_maps *m)
 {
 	const struct btf_type *key;
 	struct btf *btf = stats_btf(m->stats, &key);
 	const struct btf_enum *e;
+	int zeros = 0;
 	char name[64];
 
 	printf("counters:%s\n", btf ? "" : " (no BTF on the stats map)");
@@ -95,10 +97,16 @@ static void print_counters_text(const struct vnat_maps *m)
 		e = btf_enum(key) + i;
 		if (e->val >= VNAT_STAT_MAX || vnat_maps__read_counter(m, e->val, &c))
 			continue;
+		if (!c.packets && !vnat_opts.verbose) {
+			zeros++;
+			continue;
+		}
 		counter_name(btf__name_by_offset(btf, e->name_off), name, sizeof(name));
 		printf("  %-20s %12llu packets %16llu bytes\n", name, (unsigned long long)c.packets,
 		       (unsigned long long)c.bytes);
 	}
+	if (zeros)
+		printf("  (%d counters at zero not shown: vnat -v status)\n", zeros);
 	btf__free(btf);
 }
 
@@ -129,9 +137,19 @@ static const char *mode_name(enum vnat_xdp_mode mode)
 
 static const char *role_name(__u32 flags)
 {
+	if (flags & VNAT_IFACE_PORT)
+		return "port";
 	if (flags & VNAT_IFACE_OUTSIDE)
 		return "uplink";
 	return flags & VNAT_IFACE_INSIDE ? "inside" : "routed";
+}
+
+/* Every hook vnat put on the interface still there? A bridge has no XDP. */
+static bool attached_ok(const struct vnat_iface *val, const struct vnat_attachment *a)
+{
+	bool xdp = (val->flags & VNAT_IFACE_BRIDGE) || a->xdp_id;
+
+	return xdp && a->tc_ingress_id && a->tc_egress_id;
 }
 
 static const char *filtering_name(__u8 f)
@@ -181,14 +199,20 @@ static void iface_json(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 static void iface_text(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 		       const struct vnat_attachment *a)
 {
-	char mac[18];
+	char mac[18], xdp[32];
 
 	(void)ctx;
 	vnat_mac__format(val->mac, mac, sizeof(mac));
-	printf("  %-15s %-6s ifindex %-4u %s  xdp %u (%s)  tc ingress %u egress %u%s\n", val->name,
-	       role_name(val->flags), ifindex, mac, a->xdp_id, mode_name(a->xdp_mode),
-	       a->tc_ingress_id, a->tc_egress_id,
-	       a->xdp_id && a->tc_ingress_id && a->tc_egress_id ? "" : "  [detached!]");
+	if (val->flags & VNAT_IFACE_BRIDGE)
+		snprintf(xdp, sizeof(xdp), "bridge (ports)");
+	else
+		snprintf(xdp, sizeof(xdp), "xdp %u (%s)", a->xdp_id, mode_name(a->xdp_mode));
+	printf("  %-15s %-6s ifindex %-4u %s  %-18s tc %u/%u%s%s\n", val->name,
+	       role_name(val->flags), ifindex, mac, xdp, a->tc_ingress_id, a->tc_egress_id,
+	       (val->flags & VNAT_IFACE_PORT) && val->port_state != VNAT_BR_STATE_FORWARDING ?
+		       "  [not forwarding]" :
+		       "",
+	       attached_ok(val, a) ? "" : "  [detached!]");
 }
 
 static void snat_text(const struct vnat_config *cfg, char *buf, size_t len)
@@ -270,11 +294,15 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 int cmd_status(int argc, char **argv)
 {
 	struct vnat_config cfg;
+	struct vnat_show_opts show = { 0 };
 	struct vnat_netns ns;
 	struct vnat_maps m;
 	int err;
 
-	err = vnat_args__parse_none(argc, argv, "status", status_usage);
+	err = vnat_args__parse_show(argc, argv, "status", status_usage, &show);
+	vnat_opts.json |= show.json;
+	vnat_opts.pretty |= show.pretty;
+	vnat_log_init(vnat_opts.json, vnat_opts.verbose);
 	if (err)
 		return err > 0 ? 0 : err;
 	err = vnat_instance__find(&ns, &m);

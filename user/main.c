@@ -24,6 +24,7 @@ static const struct cmd cmds[] = {
 	{ "unload", cmd_unload, "detach vnat and remove its pins" },
 	{ "status", cmd_status, "interfaces, programs, configuration, counters" },
 	{ "conns", cmd_conns, "the connections vnat translates" },
+	{ "daemon", cmd_daemon, "keep vnat in sync with bridges, FDB and addresses" },
 };
 
 static void usage(FILE *out)

@@ -73,8 +73,10 @@ static void capture_end(struct capture *c, char *buf, size_t len)
 
 #define LOAD(o, ...) CAPTURED(vnat_args__parse_load(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
 #define UNLOAD(o, ...) CAPTURED(vnat_args__parse_unload(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
-#define NONE(usage, ...) \
-	CAPTURED(vnat_args__parse_none(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), "status", (usage)))
+static struct vnat_show_opts show;
+#define NONE(usage, ...)                                                                        \
+	CAPTURED(vnat_args__parse_show(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), "status", (usage), \
+				       (memset(&show, 0, sizeof(show)), &show)))
 
 /*
  * The captured stderr is one line "vnat: ..." holding every fragment given
@@ -489,13 +491,20 @@ static void test_unknown_letter_in_cluster(void **state)
 	assert_error_line("vnat: unload: ", "unknown option '-x'");
 }
 
-/* --- commands without options -------------------------------------------- */
+/* --- show commands: only -j/--json, -p/--pretty ---------------------------- */
 
 static void test_none(void **state)
 {
 	(void)state;
 	assert_int_equal(NONE("Usage: vnat status\n", "status"), 0);
 	assert_silent();
+	assert_false(show.json);
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "-j"), 0);
+	assert_true(show.json);
+	assert_false(show.pretty);
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "--pretty"), 0);
+	assert_true(show.json);
+	assert_true(show.pretty);
 	assert_int_equal(NONE("Usage: vnat status\n", "status", "extra"), -EINVAL);
 	assert_error_line("vnat: status: ", "unexpected argument 'extra'");
 	assert_int_equal(NONE("Usage: vnat status\n", "status", "--bogus"), -EINVAL);

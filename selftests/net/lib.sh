@@ -1,0 +1,660 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# lib.sh - shared helpers for the vnat network namespace scenarios.
+# Source it from a scenario script; it never touches the root network
+# namespace (its interfaces, routes, sysctls or firewall).
+#
+# Environment
+#   VNAT   path of the vnat binary (default: <repo>/build/vnat)
+#   V=1    show every command and its output; otherwise output is captured
+#          and shown only when a check fails
+#
+# Namespaces
+#   ns_create NAME...       creates "NAME-<suffix>" for each NAME and sets
+#                           NS_<NAME> to the full name (NAME: [A-Za-z0-9_]).
+#                           The suffix ($NS_SUFFIX, 6 hex digits) is drawn once
+#                           per script. Only these namespaces are ever deleted.
+#                           Each gets lo up.
+#   ns NAME                 prints the full name of logical namespace NAME
+#   ns_inode NS             the namespace's inode (vnat's pin_dir netns-<inode>)
+#   veth_pair NS1 IF1 NS2 IF2   veth pair created directly between two namespaces
+#   in_ns NS CMD...         ip netns exec NS CMD...   (private mount ns, new /sys)
+#   nsenter_ns NS CMD...    nsenter --net=/run/netns/NS CMD...  (root mount ns)
+#   prepare_xdp_peer NS IF  GRO on (receives XDP-redirected frames), tx csum off
+#
+# Cleanup (trap EXIT, also on INT/TERM): defer-ed hooks in reverse order,
+# then the PIDs started by bg_in_ns, then the namespaces made by ns_create,
+# then the scratch directory. Nothing else.
+#   defer CMD...            run CMD at cleanup (e.g. vnat unload --all)
+#   bg_in_ns VAR NS CMD...  start CMD in NS in the background, PID in $VAR
+#   bg_wait PID             reap a background PID (returns its exit status)
+#   bg_wait_timeout SECS PID  the same, sending SIGTERM after SECS
+#
+# Checks: every check prints "PASS|FAIL|SKIP: <group>: <description>"
+#   test_group NAME         sets <group> (default: script name without .sh)
+#   run CMD...              runs CMD; stdout/stderr files in $RUN_OUT/$RUN_ERR,
+#                           exit status in $RUN_RC (and returned)
+#   check DESC CMD...       PASS if CMD exits 0
+#   check_rc RC DESC CMD... PASS if CMD exits with RC
+#   check_fail DESC CMD...  PASS if CMD exits non-zero
+#   check_cmp DESC A OP B   PASS if [ A OP B ] (numeric -eq -le ... or = !=)
+#   log_pass/log_fail/log_skip DESC [DETAIL...]
+#   must DESC CMD...        set-up step: on failure log FAIL and abort
+#   skip_all REASON         nothing can run here: exit 4 (KSFT_SKIP)
+#   exit_summary            print the summary and exit 0 (all passed),
+#                           1 (any failure) or 4 (only skips)
+#   slowwait SECS CMD...    poll CMD every 0.1 s until it succeeds
+#
+# vnat and traffic (every command bounded by CMD_TIMEOUT seconds)
+#   vnat_in NS ARGS...      $VNAT ARGS through ip netns exec
+#   vnat_nsenter NS ARGS... $VNAT ARGS through nsenter --net (the other mode)
+#   vnat_status_json NS     vnat status -j inside NS (ip netns exec)
+#   counter NS NAME         packets of counter NAME from vnat status -j
+#   fast_fwd_count NS       packets of fwd_routed + fwd_hairpin + fwd_routed_tc
+#   kernel_fwd_count NS     Ip ForwDatagrams of NS from /proc/net/snmp
+#   json_get EXPR           evaluate python EXPR over d = json from stdin
+#   vnat_counter_names      counter names from enum vnat_stat (include/vnat.h)
+#   make_random_file BYTES  prints the path of a new random file
+#   tcp_transfer SRC DST ADDR PORT FILE   socat FILE from SRC to DST, sha256 compared
+#
+# Needs: bash >= 5, iproute2, ethtool, util-linux (nsenter), coreutils,
+# python3 (JSON; no jq), socat; bpftool and ping in the scenarios.
+
+# Sourced twice (a topology file sources it too): keep the first state.
+[ -n "${VNAT_LIB_LOADED:-}" ] && return 0
+VNAT_LIB_LOADED=1
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
+VNAT=${VNAT:-$REPO_ROOT/build/vnat}
+V=${V:-0}
+
+readonly KSFT_PASS=0 KSFT_FAIL=1 KSFT_SKIP=4
+
+# Seconds allowed for any single vnat/tool command run through the helpers.
+CMD_TIMEOUT=${CMD_TIMEOUT:-60}
+
+TEST_SCRIPT=$(basename "$0" .sh)
+TEST_GROUP=$TEST_SCRIPT
+NUM_PASS=0
+NUM_FAIL=0
+NUM_SKIP=0
+LIB_SUMMARY_DONE=0
+LIB_IN_CLEANUP=0
+
+NS_SUFFIX=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+LIB_NAMESPACES=()
+LIB_PIDS=()
+LIB_HOOKS=()
+LIB_TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/vnat-test.XXXXXX") || {
+	echo "lib.sh: mktemp failed" >&2
+	exit "$KSFT_FAIL"
+}
+LIB_RUN_SEQ=0
+# The script's own stdout/stderr: a signal can arrive while run() has them
+# redirected into capture files, and the cleanup must still be seen.
+exec {LIB_STDOUT}>&1 {LIB_STDERR}>&2
+RUN_OUT=/dev/null
+RUN_ERR=/dev/null
+RUN_RC=0
+
+# ---------------------------------------------------------------- logging
+
+test_group()
+{
+	TEST_GROUP=$1
+}
+
+log_info()
+{
+	[ "$V" = 1 ] && echo "# $*"
+	return 0
+}
+
+# Indent captured output so it stands apart from the result lines.
+lib_show_file()
+{
+	local label=$1 file=$2
+
+	[ -s "$file" ] || return 0
+	echo "    $label:"
+	sed 's/^/    | /' "$file"
+}
+
+lib_show_last_run()
+{
+	echo "    command: ${RUN_CMD:-?} (exit $RUN_RC)"
+	lib_show_file stdout "$RUN_OUT"
+	lib_show_file stderr "$RUN_ERR"
+}
+
+log_pass()
+{
+	NUM_PASS=$((NUM_PASS + 1))
+	echo "PASS: $TEST_GROUP: $1"
+}
+
+log_fail()
+{
+	local d
+
+	NUM_FAIL=$((NUM_FAIL + 1))
+	echo "FAIL: $TEST_GROUP: $1"
+	shift
+	for d in "$@"; do
+		echo "    $d"
+	done
+}
+
+log_skip()
+{
+	NUM_SKIP=$((NUM_SKIP + 1))
+	echo "SKIP: $TEST_GROUP: $1${2:+ ($2)}"
+}
+
+# ---------------------------------------------------------------- running
+
+# run CMD... : run CMD (a function or a program) with its output captured in
+# fresh files, so an earlier result stays readable while later checks run.
+run()
+{
+	LIB_RUN_SEQ=$((LIB_RUN_SEQ + 1))
+	RUN_OUT=$LIB_TMPDIR/run.$LIB_RUN_SEQ.out
+	RUN_ERR=$LIB_TMPDIR/run.$LIB_RUN_SEQ.err
+	RUN_CMD="$*"
+	"$@" >"$RUN_OUT" 2>"$RUN_ERR"
+	RUN_RC=$?
+	if [ "$V" = 1 ]; then
+		# After the fact rather than through tee: CMD runs in this shell,
+		# so variables it sets stay set, and nothing waits on a pipe.
+		echo "+ $* (exit $RUN_RC)"
+		lib_show_file stdout "$RUN_OUT"
+		lib_show_file stderr "$RUN_ERR"
+	fi
+	return "$RUN_RC"
+}
+
+check()
+{
+	local desc=$1
+
+	shift
+	if run "$@"; then
+		log_pass "$desc"
+		return 0
+	fi
+	log_fail "$desc"
+	lib_show_last_run
+	return 1
+}
+
+check_rc()
+{
+	local want=$1 desc=$2
+
+	shift 2
+	run "$@"
+	if [ "$RUN_RC" -eq "$want" ]; then
+		log_pass "$desc"
+		return 0
+	fi
+	log_fail "$desc" "expected exit $want"
+	lib_show_last_run
+	return 1
+}
+
+check_fail()
+{
+	local desc=$1
+
+	shift
+	if ! run "$@"; then
+		log_pass "$desc"
+		return 0
+	fi
+	log_fail "$desc" "expected a non-zero exit"
+	lib_show_last_run
+	return 1
+}
+
+# check_cmp DESC A OP B: an empty or non-numeric operand of a numeric OP is a
+# failure (test(1) would also say so), never a silent pass.
+check_cmp()
+{
+	local desc=$1 a=$2 op=$3 b=$4
+
+	if test "$a" "$op" "$b" 2>/dev/null; then
+		log_pass "$desc"
+		return 0
+	fi
+	log_fail "$desc" "expected: '$a' $op '$b'"
+	return 1
+}
+
+# must DESC CMD...: a set-up step the rest of the script depends on.
+must()
+{
+	local desc=$1
+
+	shift
+	if run "$@"; then
+		log_info "ok: $desc"
+		return 0
+	fi
+	log_fail "setup: $desc"
+	lib_show_last_run
+	exit "$KSFT_FAIL"
+}
+
+die()
+{
+	log_fail "setup: $*"
+	exit "$KSFT_FAIL"
+}
+
+skip_all()
+{
+	log_skip "all tests" "$*"
+	exit "$KSFT_SKIP"
+}
+
+require_root()
+{
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root"
+}
+
+require_cmd()
+{
+	local c
+
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip_all "missing command: $c"
+	done
+}
+
+require_vnat()
+{
+	[ -x "$VNAT" ] || skip_all "no vnat binary at $VNAT (run make)"
+}
+
+lib_summary()
+{
+	[ "$LIB_SUMMARY_DONE" = 1 ] && return 0
+	LIB_SUMMARY_DONE=1
+	echo "SUMMARY: $TEST_SCRIPT: $NUM_PASS PASS, $NUM_FAIL FAIL, $NUM_SKIP SKIP"
+}
+
+lib_exit_code()
+{
+	if [ "$NUM_FAIL" -gt 0 ]; then
+		echo "$KSFT_FAIL"
+	elif [ "$NUM_PASS" -eq 0 ] && [ "$NUM_SKIP" -gt 0 ]; then
+		echo "$KSFT_SKIP"
+	else
+		echo "$KSFT_PASS"
+	fi
+}
+
+exit_summary()
+{
+	if [ $((NUM_PASS + NUM_FAIL + NUM_SKIP)) -eq 0 ]; then
+		log_fail "no checks ran"
+	fi
+	lib_summary
+	exit "$(lib_exit_code)"
+}
+
+# slowwait SECS CMD...: poll instead of sleeping a guessed time.
+slowwait()
+{
+	local secs=$1 now deadline
+
+	shift
+	now=${EPOCHREALTIME//[!0-9]/}
+	deadline=$((now + secs * 1000000))
+	while :; do
+		if [ "$V" = 1 ]; then
+			"$@" && return 0
+		else
+			"$@" >/dev/null 2>&1 && return 0
+		fi
+		now=${EPOCHREALTIME//[!0-9]/}
+		[ "$now" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+# ---------------------------------------------------------------- namespaces
+
+ns()
+{
+	local var="NS_$1"
+
+	[ -n "${!var:-}" ] || {
+		echo "lib.sh: unknown namespace '$1'" >&2
+		return 1
+	}
+	echo "${!var}"
+}
+
+ns_create()
+{
+	local name full
+
+	for name in "$@"; do
+		[[ $name =~ ^[A-Za-z0-9_]+$ ]] || die "bad namespace name '$name'"
+		full="$name-$NS_SUFFIX"
+		ip netns add "$full" || die "ip netns add $full"
+		LIB_NAMESPACES+=("$full")
+		printf -v "NS_$name" '%s' "$full"
+		ip -n "$full" link set lo up || die "lo up in $full"
+		log_info "namespace $full"
+	done
+}
+
+in_ns()
+{
+	local n=$1
+
+	shift
+	ip netns exec "$n" "$@"
+}
+
+nsenter_ns()
+{
+	local n=$1
+
+	shift
+	nsenter --net="/run/netns/$n" "$@"
+}
+
+# The network namespace inode: vnat names its bpffs directory after it.
+ns_inode()
+{
+	stat -L -c %i "/run/netns/$1"
+}
+
+veth_pair()
+{
+	local ns1=$1 if1=$2 ns2=$3 if2=$4
+
+	# Created inside ns1 with the peer placed straight into ns2: neither end
+	# ever exists in the root namespace, so names cannot clash with the host's.
+	ip -n "$ns1" link add "$if1" type veth peer name "$if2" netns "$ns2" ||
+		return 1
+	ip -n "$ns1" link set "$if1" up && ip -n "$ns2" link set "$if2" up
+}
+
+# prepare_xdp_peer NS IF: IF is an endpoint whose veth peer is managed by
+# vnat. Frames vnat XDP-redirects into that peer arrive on IF and are dropped
+# unless IF has GRO (or an XDP program); and frames sent by IF must carry
+# complete checksums, since XDP-redirected frames are delivered as
+# CHECKSUM_NONE (tx off also turns off TSO, which depends on it).
+prepare_xdp_peer()
+{
+	local n=$1 dev=$2
+
+	in_ns "$n" ethtool -K "$dev" gro on || return 1
+	in_ns "$n" ethtool -K "$dev" tx off || return 1
+	in_ns "$n" ethtool -k "$dev" | grep -q '^generic-receive-offload: on' || return 1
+	in_ns "$n" ethtool -k "$dev" | grep -q '^tx-checksumming: off'
+}
+
+# ---------------------------------------------------------------- processes
+
+bg_in_ns()
+{
+	local var=$1 n=$2 log
+
+	shift 2
+	LIB_RUN_SEQ=$((LIB_RUN_SEQ + 1))
+	log=$LIB_TMPDIR/bg.$LIB_RUN_SEQ.log
+	# A simple command: the forked child execs ip, which execs CMD, so $!
+	# is CMD's own PID and killing it stops exactly what we started.
+	ip netns exec "$n" "$@" </dev/null >"$log" 2>&1 &
+	LIB_PIDS+=("$!")
+	printf -v "$var" '%s' "$!"
+	printf -v "${var}_LOG" '%s' "$log"
+}
+
+lib_forget_pid()
+{
+	local p keep=()
+
+	for p in "${LIB_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	LIB_PIDS=("${keep[@]}")
+}
+
+bg_wait()
+{
+	local rc
+
+	wait "$1"
+	rc=$?
+	lib_forget_pid "$1"
+	return "$rc"
+}
+
+# bg_wait_timeout SECS PID: reap PID, killing it if it outlives SECS.
+bg_wait_timeout()
+{
+	local secs=$1 pid=$2
+
+	if ! slowwait "$secs" lib_pid_gone "$pid"; then
+		kill -TERM "$pid" 2>/dev/null
+	fi
+	bg_wait "$pid"
+}
+
+lib_pid_gone()
+{
+	# A child we have not reaped stays a zombie and keeps its PID, so a
+	# recorded PID cannot belong to anybody else; kill -0 succeeds on a
+	# zombie too, so look at its state instead.
+	local st
+
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	st=${st##*) }
+	[[ $st == Z* ]]
+}
+
+# ---------------------------------------------------------------- cleanup
+
+defer()
+{
+	LIB_HOOKS+=("$(printf '%q ' "$@")")
+}
+
+lib_cleanup()
+{
+	local rc=$? i p n ino leaked=0
+
+	[ "$LIB_IN_CLEANUP" = 1 ] && return
+	LIB_IN_CLEANUP=1
+	trap '' INT TERM
+	exec 1>&"$LIB_STDOUT" 2>&"$LIB_STDERR"
+
+	for ((i = ${#LIB_HOOKS[@]} - 1; i >= 0; i--)); do
+		log_info "cleanup: ${LIB_HOOKS[i]}"
+		if [ "$V" = 1 ]; then
+			eval "${LIB_HOOKS[i]}"
+		else
+			eval "${LIB_HOOKS[i]}" >/dev/null 2>&1
+		fi
+	done
+
+	for p in "${LIB_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${LIB_PIDS[@]}"; do
+		slowwait 2 lib_pid_gone "$p" || kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	LIB_PIDS=()
+
+	for n in "${LIB_NAMESPACES[@]}"; do
+		# A vnat that was loaded but not unloaded would leave its pins
+		# (and so its programs) behind: say so, then remove ours only.
+		ino=$(ns_inode "$n" 2>/dev/null)
+		if [ -n "$ino" ] && [ -e "/sys/fs/bpf/vnat/netns-$ino" ]; then
+			echo "# cleanup: leftover pins /sys/fs/bpf/vnat/netns-$ino of $n, removing" >&2
+			rm -rf -- "/sys/fs/bpf/vnat/netns-$ino"
+			leaked=1
+		fi
+		ip netns del "$n" 2>/dev/null ||
+			echo "# cleanup: could not delete namespace $n" >&2
+	done
+	LIB_NAMESPACES=()
+	# vnat removes its root directory with its last namespace; do the same
+	# after removing leftovers (rmdir: only if nobody else is using it).
+	[ "$leaked" = 1 ] && rmdir /sys/fs/bpf/vnat 2>/dev/null
+
+	rm -rf -- "$LIB_TMPDIR"
+
+	if [ "$LIB_SUMMARY_DONE" = 0 ]; then
+		# Left early (die, a signal, an unexpected exit): never a pass.
+		if [ "$rc" -ne "$KSFT_SKIP" ] && [ "$NUM_FAIL" -eq 0 ] &&
+		   [ "$rc" -ne 0 ]; then
+			log_fail "aborted (exit $rc)"
+		fi
+		lib_summary
+		if [ "$rc" -eq "$KSFT_SKIP" ] && [ "$NUM_FAIL" -eq 0 ]; then
+			exit "$KSFT_SKIP"
+		fi
+		exit "$(lib_exit_code)"
+	fi
+	exit "$rc"
+}
+
+trap lib_cleanup EXIT
+trap 'echo "# interrupted" >&"$LIB_STDERR"; exit 130' INT
+trap 'echo "# terminated" >&"$LIB_STDERR"; exit 143' TERM
+
+# ---------------------------------------------------------------- vnat
+
+# json_get EXPR: d is the JSON document read from stdin. Strings print bare,
+# None as null, everything else as JSON, so the shell can compare it.
+json_get()
+{
+	python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+v = eval(sys.argv[1], {"d": d})
+if isinstance(v, str):
+    print(v)
+else:
+    print(json.dumps(v, sort_keys=True))
+' "$1"
+}
+
+vnat_in()
+{
+	local n=$1
+
+	shift
+	timeout --foreground "$CMD_TIMEOUT" ip netns exec "$n" "$VNAT" "$@"
+}
+
+vnat_nsenter()
+{
+	local n=$1
+
+	shift
+	timeout --foreground "$CMD_TIMEOUT" nsenter --net="/run/netns/$n" "$VNAT" "$@"
+}
+
+vnat_status_json()
+{
+	vnat_in "$1" status -j
+}
+
+# counter NS NAME: packets of one vnat counter; fails (prints nothing) when
+# status fails or has no such counter, so a caller can never compare an
+# empty string by accident.
+counter()
+{
+	local n=$1 name=$2 js
+
+	js=$(vnat_status_json "$n") || return 1
+	json_get "d['counters']['$name']['packets']" <<<"$js"
+}
+
+# The counter names status must show: enum vnat_stat in include/vnat.h,
+# lowercase, without VNAT_ and the VNAT_STAT_MAX bound; one per line.
+vnat_counter_names()
+{
+	awk '/^enum vnat_stat \{/ { on = 1; next }
+	     on && /^\};/ { exit }
+	     on && match($0, /^[ \t]*VNAT_[A-Z0-9_]+/) {
+		n = substr($0, RSTART, RLENGTH); gsub(/[ \t]/, "", n)
+		if (n != "VNAT_STAT_MAX") print tolower(substr(n, 6))
+	     }' "$REPO_ROOT/include/vnat.h" | grep .
+}
+
+# The fast path's forwarded packets: XDP routed + hairpin + tc routed.
+fast_fwd_count()
+{
+	local js
+
+	js=$(vnat_status_json "$1") || return 1
+	json_get "sum(d['counters'][k]['packets'] for k in ('fwd_routed', 'fwd_hairpin', 'fwd_routed_tc'))" <<<"$js"
+}
+
+# /proc/net is /proc/self/net: it shows the namespace of the reader, so
+# reading it through ip netns exec gives NS's own counters.
+kernel_fwd_count()
+{
+	in_ns "$1" cat /proc/net/snmp | awk '
+		$1 == "Ip:" && !hdr { for (i = 2; i <= NF; i++) if ($i == "ForwDatagrams") col = i; hdr = 1; next }
+		$1 == "Ip:" && hdr && col { print $col; found = 1; exit }
+		END { if (!found) exit 1 }'
+}
+
+# tcp_transfer SRC_NS DST_NS DST_ADDR PORT FILE: send FILE from SRC_NS to a
+# listener in DST_NS and compare sha256 of what arrived.
+tcp_transfer()
+{
+	local src=$1 dst=$2 addr=$3 port=$4 file=$5 out srv rc want got
+
+	LIB_RUN_SEQ=$((LIB_RUN_SEQ + 1))
+	out=$LIB_TMPDIR/recv.$LIB_RUN_SEQ
+	bg_in_ns srv "$dst" socat -u "TCP4-LISTEN:$port,reuseaddr" "CREATE:$out"
+	if ! slowwait 5 tcp_listening "$dst" "$port"; then
+		echo "tcp_transfer: no listener on $port in $dst" >&2
+		bg_wait_timeout 1 "$srv"
+		return 1
+	fi
+	timeout --foreground "$CMD_TIMEOUT" ip netns exec "$src" \
+		socat -u "OPEN:$file" "TCP4:$addr:$port,connect-timeout=5"
+	rc=$?
+	bg_wait_timeout 10 "$srv" || rc=1
+	if [ "$rc" -ne 0 ]; then
+		echo "tcp_transfer: socat failed (exit $rc)" >&2
+		return 1
+	fi
+	want=$(sha256sum <"$file" | cut -d' ' -f1)
+	got=$(sha256sum <"$out" | cut -d' ' -f1)
+	echo "sent $(stat -c %s "$file") bytes sha256 $want"
+	echo "recv $(stat -c %s "$out") bytes sha256 $got"
+	rm -f -- "$out"
+	[ "$want" = "$got" ]
+}
+
+tcp_listening()
+{
+	in_ns "$1" ss -Htln "sport = :$2" | grep -q .
+}
+
+# A random file of SIZE bytes in the scratch directory; prints its path.
+make_random_file()
+{
+	local f
+
+	LIB_RUN_SEQ=$((LIB_RUN_SEQ + 1))
+	f=$LIB_TMPDIR/random.$LIB_RUN_SEQ
+	head -c "$1" /dev/urandom >"$f" || return 1
+	echo "$f"
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* TCP transactions for the benchmark: request/response and connect/request/response. */
+#ifndef VNAT_BENCH_TCPRR_H
+#define VNAT_BENCH_TCPRR_H
+
+int vb_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vb_tcp_server(int argc, char **argv);
+int vb_tcp_client(int argc, char **argv);
+
+#endif /* VNAT_BENCH_TCPRR_H */

@@ -1,0 +1,512 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * vnat-bench: the benchmark's own traffic tools, driven by tools/bench.sh.
+ *
+ *   gen      paced UDP generator: BPF_PROG_TEST_RUN with live frames on a
+ *            veth, one long call, flows varied by address and port
+ *   sink     attach / read / detach the counting XDP sink
+ *   fwd      attach the ceiling forwarder (bare XDP redirect) to two veths
+ *   tcp-server, tcp-client   request/response and connect/request/response
+ *            transactions (tcprr.c)
+ *
+ * Every command works on the network namespace it runs in; results are one
+ * JSON object on stdout.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "bench.h"
+#include "tcprr.h"
+#include "vnat_bench.skel.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+int vb_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vnat-bench: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || !getenv("VB_VERBOSE"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int b[6];
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return vb_err("'%s': not a MAC address (aa:bb:cc:dd:ee:ff)", s);
+	for (int i = 0; i < 6; i++)
+		mac[i] = b[i];
+	return 0;
+}
+
+static int iface_mac(const char *ifname, __u8 mac[6])
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return vb_err("socket: %s", strerror(errno));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		err = vb_err("%s: cannot read the MAC address: %s", ifname, strerror(errno));
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+static int iface_index(const char *ifname, __u32 *ifindex)
+{
+	*ifindex = if_nametoindex(ifname);
+	if (!*ifindex)
+		return vb_err("%s: no such interface in this network namespace", ifname);
+	return 0;
+}
+
+/* "ADDR" or "ADDR+N": N consecutive addresses from ADDR (host order out). */
+static int parse_addr_range(const char *s, __u32 *addr, __u32 *n)
+{
+	char buf[64], *plus;
+	struct in_addr a;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	plus = strchr(buf, '+');
+	*n = 1;
+	if (plus) {
+		*plus = '\0';
+		*n = strtoul(plus + 1, NULL, 10);
+	}
+	if (inet_pton(AF_INET, buf, &a) != 1 || !*n)
+		return vb_err("'%s': not ADDR or ADDR+N", s);
+	*addr = ntohl(a.s_addr);
+	return 0;
+}
+
+static int parse_port_range(const char *s, __u16 *port, __u32 *n)
+{
+	char *endp;
+	unsigned long p = strtoul(s, &endp, 10), c = 1;
+
+	if (*endp == '+')
+		c = strtoul(endp + 1, &endp, 10);
+	if (*endp || !p || !c || p + c - 1 > 65535)
+		return vb_err("'%s': not PORT or PORT+N within 1-65535", s);
+	*port = p;
+	*n = c;
+	return 0;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		return vb_err("pin to CPU %d: %s", cpu, strerror(errno));
+	return 0;
+}
+
+static const char gen_usage[] =
+	"Usage: vnat-bench gen --iface IF --dmac MAC --src ADDR[+N] --dst ADDR[+N]\n"
+	"                      --sport PORT[+N] --dport PORT[+N] [--smac MAC] [--len BYTES]\n"
+	"                      [--flows N] [--flow-base N] [--rate PPS] (--count N | --duration S)\n"
+	"                      [--batch N] [--ttl N] [--cpu N]\n"
+	"Send UDP frames out of IF (to its peer) with BPF_PROG_TEST_RUN live frames.\n"
+	"--len is the frame without FCS (60 for 64-byte frames, 1514 for 1518).\n"
+	"--flows 0 makes every frame a new flow. --rate 0 sends unpaced.\n";
+
+static int cmd_gen(int argc, char **argv)
+{
+	static const struct option opts[] = { { "iface", required_argument, NULL, 'i' },
+					      { "dmac", required_argument, NULL, 'd' },
+					      { "smac", required_argument, NULL, 'm' },
+					      { "src", required_argument, NULL, 's' },
+					      { "dst", required_argument, NULL, 't' },
+					      { "sport", required_argument, NULL, 'S' },
+					      { "dport", required_argument, NULL, 'D' },
+					      { "len", required_argument, NULL, 'l' },
+					      { "flows", required_argument, NULL, 'f' },
+					      { "flow-base", required_argument, NULL, 'b' },
+					      { "rate", required_argument, NULL, 'r' },
+					      { "count", required_argument, NULL, 'c' },
+					      { "duration", required_argument, NULL, 'T' },
+					      { "batch", required_argument, NULL, 'B' },
+					      { "ttl", required_argument, NULL, 'L' },
+					      { "cpu", required_argument, NULL, 'C' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
+	struct vb_gen_cfg cfg = { .pkt_len = 60, .ttl = 64, .flows = 1, .slack_ns = 20000 };
+	const char *ifname = NULL;
+	double rate = 0, duration = 0;
+	unsigned long long count = 0;
+	unsigned int batch = 64;
+	int have_dmac = 0, have_smac = 0, have = 0, cpu = -1, c, err, fd;
+	struct vnat_bench *skel = NULL;
+	static __u8 frame[VB_MAX_LEN];
+	struct xdp_md xctx = {};
+	__u64 t0, t1, elapsed;
+	__u32 ifindex, magic = VB_MAGIC;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'd':
+			if (parse_mac(optarg, cfg.dmac))
+				return 1;
+			have_dmac = 1;
+			break;
+		case 'm':
+			if (parse_mac(optarg, cfg.smac))
+				return 1;
+			have_smac = 1;
+			break;
+		case 's':
+			if (parse_addr_range(optarg, &cfg.saddr, &cfg.n_saddr))
+				return 1;
+			have |= 1;
+			break;
+		case 't':
+			if (parse_addr_range(optarg, &cfg.daddr, &cfg.n_daddr))
+				return 1;
+			have |= 2;
+			break;
+		case 'S':
+			if (parse_port_range(optarg, &cfg.sport, &cfg.n_sport))
+				return 1;
+			have |= 4;
+			break;
+		case 'D':
+			if (parse_port_range(optarg, &cfg.dport, &cfg.n_dport))
+				return 1;
+			have |= 8;
+			break;
+		case 'l':
+			cfg.pkt_len = strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			cfg.flows = strtoull(optarg, NULL, 10);
+			break;
+		case 'b':
+			cfg.flow_base = strtoull(optarg, NULL, 10);
+			break;
+		case 'r':
+			rate = strtod(optarg, NULL);
+			break;
+		case 'c':
+			count = strtoull(optarg, NULL, 10);
+			break;
+		case 'T':
+			duration = strtod(optarg, NULL);
+			break;
+		case 'B':
+			batch = strtoul(optarg, NULL, 10);
+			break;
+		case 'L':
+			cfg.ttl = strtoul(optarg, NULL, 10);
+			break;
+		case 'C':
+			cpu = atoi(optarg);
+			break;
+		case 'h':
+			fputs(gen_usage, stdout);
+			return 0;
+		default:
+			fputs(gen_usage, stderr);
+			return 1;
+		}
+	}
+	if (!ifname || !have_dmac || have != 15) {
+		fputs(gen_usage, stderr);
+		return 1;
+	}
+	if (cfg.pkt_len < VB_MIN_LEN || cfg.pkt_len > VB_MAX_LEN)
+		return vb_err("--len %u: between %d and %d", cfg.pkt_len, VB_MIN_LEN, VB_MAX_LEN);
+	if (rate < 0 || (!count && (duration <= 0 || rate <= 0)))
+		return vb_err("give --count N, or --rate PPS with --duration S");
+	if (!count)
+		count = (unsigned long long)(rate * duration + 0.5);
+	if (!count || count > 0x7fffffff)
+		return vb_err("%llu frames: between 1 and 2^31-1", count);
+	if (rate > 0)
+		cfg.interval_fp = (__u64)(65536.0 * NSEC_PER_SEC / rate);
+	if (iface_index(ifname, &ifindex) || (!have_smac && iface_mac(ifname, cfg.smac)) ||
+	    pin_cpu(cpu))
+		return 1;
+
+	/* The template: only the payload matters, the program writes the headers. */
+	memset(frame, 0, sizeof(frame));
+	memcpy(frame + VB_HDR_LEN, &magic, sizeof(magic));
+	for (unsigned int i = VB_HDR_LEN; i < cfg.pkt_len; i += 2) {
+		__u16 word = frame[i];
+
+		if (i + 1 < cfg.pkt_len)
+			memcpy(&word, frame + i, 2);
+		cfg.payload_sum += word;
+	}
+
+	skel = vnat_bench__open();
+	if (!skel)
+		return vb_err("open the BPF object: %s", strerror(errno));
+	skel->rodata->gen_cfg = cfg;
+	bpf_program__set_autoload(skel->progs.xdp_bench_sink, false);
+	bpf_program__set_autoload(skel->progs.xdp_bench_fwd, false);
+	err = vnat_bench__load(skel);
+	if (err) {
+		vb_err("load the generator: %s (VB_VERBOSE=1 shows the verifier log)",
+		       strerror(-err));
+		goto out;
+	}
+	fd = bpf_program__fd(skel->progs.xdp_bench_gen);
+
+	xctx.ingress_ifindex = ifindex;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = cfg.pkt_len,
+		    .ctx_in = &xctx, .ctx_size_in = sizeof(xctx), .repeat = (int)count,
+		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = batch);
+	t0 = now_ns();
+	err = bpf_prog_test_run_opts(fd, &o);
+	t1 = now_ns();
+	if (err) {
+		err = -errno;
+		vb_err("run the generator on %s: %s%s", ifname, strerror(-err),
+		       err == -EINTR ? " (interrupted)" : "");
+		goto out;
+	}
+	elapsed = skel->bss->gen_state.last_ns - skel->bss->gen_state.start_ns;
+	printf("{\"sent\":%llu,\"elapsed_ns\":%llu,\"wall_ns\":%llu,\"target_pps\":%.0f,"
+	       "\"rate_pps\":%.0f,\"rebased\":%llu,\"lag_max_ns\":%llu,\"len\":%u}\n",
+	       (unsigned long long)skel->bss->gen_state.sent, (unsigned long long)elapsed,
+	       (unsigned long long)(t1 - t0), rate,
+	       elapsed ? (skel->bss->gen_state.sent - 1) * 1e9 / elapsed : 0.0,
+	       (unsigned long long)skel->bss->gen_state.rebased,
+	       (unsigned long long)skel->bss->gen_state.lag_max_ns, cfg.pkt_len);
+out:
+	vnat_bench__destroy(skel);
+	return err ? 1 : 0;
+}
+
+static int xdp_attach(const char *ifname, int prog_fd)
+{
+	__u32 ifindex;
+	int err;
+
+	if (iface_index(ifname, &ifindex))
+		return 1;
+	err = bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_DRV_MODE, NULL);
+	if (err)
+		return vb_err("attach XDP (native) to %s: %s", ifname, strerror(-err));
+	return 0;
+}
+
+/* The sink's counter map, found from the program attached to the interface. */
+static int sink_map_fd(const char *ifname)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info), ifindex, prog_id = 0, map_ids[8];
+	int prog_fd, fd = -1;
+
+	if (iface_index(ifname, &ifindex))
+		return -1;
+	if (bpf_xdp_query_id(ifindex, XDP_FLAGS_DRV_MODE, &prog_id) || !prog_id) {
+		vb_err("%s: no XDP program attached", ifname);
+		return -1;
+	}
+	prog_fd = bpf_prog_get_fd_by_id(prog_id);
+	if (prog_fd < 0) {
+		vb_err("%s: program %u: %s", ifname, prog_id, strerror(errno));
+		return -1;
+	}
+	info.nr_map_ids = 8;
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		goto out;
+	for (__u32 i = 0; i < info.nr_map_ids && i < 8 && fd < 0; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(map_ids[i]);
+
+		if (mfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) && !strcmp(mi.name, "vb_sink_count"))
+			fd = mfd;
+		else
+			close(mfd);
+	}
+out:
+	close(prog_fd);
+	if (fd < 0)
+		vb_err("%s: the XDP program there is not the benchmark's sink", ifname);
+	return fd;
+}
+
+static int sink_read(const char *ifname)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = sink_map_fd(ifname);
+	struct vb_count *v, sum = {};
+	__u32 key = 0;
+
+	if (fd < 0 || ncpu <= 0)
+		return 1;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v || bpf_map_lookup_elem(fd, &key, v)) {
+		free(v);
+		close(fd);
+		return vb_err("%s: read the sink counter: %s", ifname, strerror(errno));
+	}
+	for (int i = 0; i < ncpu; i++) {
+		sum.packets += v[i].packets;
+		sum.bytes += v[i].bytes;
+	}
+	printf("{\"packets\":%llu,\"bytes\":%llu}\n", (unsigned long long)sum.packets,
+	       (unsigned long long)sum.bytes);
+	free(v);
+	close(fd);
+	return 0;
+}
+
+static int cmd_sink(int argc, char **argv)
+{
+	struct vnat_bench *skel;
+	__u32 ifindex;
+	int err;
+
+	if (argc != 3) {
+		fputs("Usage: vnat-bench sink attach|read|detach IFACE\n", stderr);
+		return 1;
+	}
+	if (!strcmp(argv[1], "read"))
+		return sink_read(argv[2]);
+	if (!strcmp(argv[1], "detach")) {
+		if (iface_index(argv[2], &ifindex))
+			return 1;
+		err = bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+		return err ? vb_err("detach XDP from %s: %s", argv[2], strerror(-err)) : 0;
+	}
+	if (strcmp(argv[1], "attach"))
+		return vb_err("sink: '%s': attach, read or detach", argv[1]);
+	skel = vnat_bench__open();
+	if (!skel)
+		return vb_err("open the BPF object: %s", strerror(errno));
+	bpf_program__set_autoload(skel->progs.xdp_bench_gen, false);
+	bpf_program__set_autoload(skel->progs.xdp_bench_fwd, false);
+	err = vnat_bench__load(skel);
+	if (err)
+		vb_err("load the sink: %s", strerror(-err));
+	else
+		err = xdp_attach(argv[2], bpf_program__fd(skel->progs.xdp_bench_sink));
+	vnat_bench__destroy(skel); /* the attachment keeps program and map */
+	return err ? 1 : 0;
+}
+
+static int cmd_fwd(int argc, char **argv)
+{
+	struct vb_fwd_cfg cfg = {};
+	struct vnat_bench *skel;
+	int err = 1;
+
+	if (argc != 5) {
+		fputs("Usage: vnat-bench fwd IF0 NEXTHOP_MAC0 IF1 NEXTHOP_MAC1\n"
+		      "Attach the ceiling forwarder: frames in on IF0 leave on IF1 to\n"
+		      "NEXTHOP_MAC1 and the other way round.\n",
+		      stderr);
+		return 1;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (iface_index(argv[1 + 2 * i], &cfg.ifindex[i]) ||
+		    iface_mac(argv[1 + 2 * i], cfg.smac[i]) ||
+		    parse_mac(argv[2 + 2 * i], cfg.dmac[i]))
+			return 1;
+	}
+	skel = vnat_bench__open();
+	if (!skel)
+		return vb_err("open the BPF object: %s", strerror(errno));
+	skel->rodata->fwd_cfg = cfg;
+	bpf_program__set_autoload(skel->progs.xdp_bench_gen, false);
+	bpf_program__set_autoload(skel->progs.xdp_bench_sink, false);
+	err = vnat_bench__load(skel);
+	if (err) {
+		vb_err("load the forwarder: %s", strerror(-err));
+		goto out;
+	}
+	for (__u32 i = 0; i < 2 && !err; i++) {
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.vb_fwd_tx), &i, &cfg.ifindex[i],
+					  0);
+		if (err)
+			vb_err("fill vb_fwd_tx: %s", strerror(errno));
+	}
+	for (int i = 0; i < 2 && !err; i++)
+		err = xdp_attach(argv[1 + 2 * i], bpf_program__fd(skel->progs.xdp_bench_fwd));
+out:
+	vnat_bench__destroy(skel);
+	return err ? 1 : 0;
+}
+
+static const char usage[] =
+	"Usage: vnat-bench COMMAND ...\n"
+	"  gen        paced UDP generator (BPF_PROG_TEST_RUN live frames)\n"
+	"  sink       attach|read|detach IFACE: the counting XDP sink\n"
+	"  fwd        IF0 MAC0 IF1 MAC1: the ceiling forwarder\n"
+	"  tcp-server --port P: echo server for tcp-client\n"
+	"  tcp-client --addr A --port P --duration S [--conns N] [--size B] [--crr]\n";
+
+int main(int argc, char **argv)
+{
+	libbpf_set_print(libbpf_print);
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 1;
+	}
+	if (!strcmp(argv[1], "gen"))
+		return cmd_gen(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sink"))
+		return cmd_sink(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fwd"))
+		return cmd_fwd(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "tcp-server"))
+		return vb_tcp_server(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "tcp-client"))
+		return vb_tcp_client(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	fputs(usage, stderr);
+	return 1;
+}
