@@ -11,6 +11,7 @@
 
 static const char load_usage[] =
 	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--mode native|skb]\n"
+	"                 [--redirects suppress|keep]\n"
 	"                 [--snat ADDR [--out IFACE] [--from CIDR ...] [--ports LO-HI]\n"
 	"                  [--filtering apdf|adf|eif] [--max-flows N] [--udp-timeout S]\n"
 	"                  [--tcp-timeout S] [--tcp-transitory-timeout S] [--icmp-timeout S]]\n"
@@ -21,6 +22,9 @@ static const char load_usage[] =
 	"\n"
 	"  -i, --iface IFACE   interface to manage (repeat for more)\n"
 	"  -m, --mode MODE     XDP attach mode: native (default) or skb (generic)\n"
+	"      --redirects M   suppress (default): route same-segment next hops in\n"
+	"                      XDP and drop ICMP redirects the host would send out\n"
+	"                      of managed interfaces; keep: leave both to the kernel\n"
 	"  -s, --snat ADDR     masquerade guest traffic leaving the uplink as ADDR\n"
 	"      --out IFACE     the uplink (default: the interface that holds ADDR)\n"
 	"      --from CIDR     inside prefix to translate (repeat; default: the\n"
@@ -219,6 +223,7 @@ static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 {
 	enum {
+		OPT_REDIRECTS = 255, /* not a NAT option: below OPT_OUT */
 		OPT_OUT = 256,
 		OPT_FROM,
 		OPT_PORTS,
@@ -233,6 +238,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		{ "iface", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "snat", required_argument, NULL, 's' },
+		{ "redirects", required_argument, NULL, OPT_REDIRECTS },
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "ports", required_argument, NULL, OPT_PORTS },
@@ -261,6 +267,14 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		if (c >= OPT_OUT)
 			o->nat_opts = true;
 		switch (c) {
+		case OPT_REDIRECTS:
+			if (!strcmp(optarg, "suppress") || !strcmp(optarg, "keep")) {
+				o->keep_redirects = !strcmp(optarg, "keep");
+			} else {
+				vnat_err("load: --redirects '%s': use suppress or keep", optarg);
+				err = -EINVAL;
+			}
+			break;
 		case OPT_OUT:
 			if (!*optarg || strlen(optarg) >= VNAT_IFNAMSIZ) {
 				vnat_err("load: --out '%s': not a valid interface name", optarg);

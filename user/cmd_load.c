@@ -134,9 +134,11 @@ static void config_from_opts(const struct vnat_load_opts *o, const struct vnat_n
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->netns_cookie = ns->cookie;
 	cfg->loaded_at = time(NULL);
+	if (o->keep_redirects)
+		cfg->flags |= VNAT_CFG_KEEP_REDIRECTS;
 	if (!o->snat_addr)
 		return;
-	cfg->flags = VNAT_CFG_NAT;
+	cfg->flags |= VNAT_CFG_NAT;
 	cfg->snat_addr = o->snat_addr;
 	cfg->port_min = o->port_min;
 	cfg->port_max = o->port_max;

@@ -2,6 +2,7 @@
 /* vnat status: what runs here, read back from the pins and the kernel. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,6 +145,92 @@ static const char *role_name(__u32 flags)
 	return flags & VNAT_IFACE_INSIDE ? "inside" : "routed";
 }
 
+static int read_sysctl_int(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int v = -1;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+/* The kernel sends redirects if conf.all or the interface's own flag is set. */
+static int send_redirects(const char *ifname)
+{
+	char path[128];
+	int all = read_sysctl_int("/proc/sys/net/ipv4/conf/all/send_redirects"), own;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/send_redirects", ifname);
+	own = read_sysctl_int(path);
+	if (all < 0 || own < 0)
+		return -1;
+	return all || own;
+}
+
+static const char *ifname_of(__u32 ifindex, char *buf)
+{
+	return if_indextoname(ifindex, buf) ? buf : "?";
+}
+
+typedef void (*dup_fn)(void *ctx, const struct vnat_fdb_key *k, const struct vnat_macmove *mv);
+
+/* MACs the datapath saw moving between ports as only a duplicate does. */
+static int for_each_duplicate(const struct vnat_maps *m, dup_fn fn, void *ctx)
+{
+	struct vnat_fdb_key key, next;
+	struct vnat_macmove mv;
+	struct timespec ts;
+	__u64 now;
+	int n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	for (int err = bpf_map_get_next_key(m->macmoves, NULL, &next); !err;
+	     err = bpf_map_get_next_key(m->macmoves, &key, &next)) {
+		key = next;
+		if (bpf_map_lookup_elem(m->macmoves, &key, &mv) || mv.moves < VNAT_DUP_MOVES ||
+		    now - mv.last_move_ns >= VNAT_DUP_HOLD_NS)
+			continue;
+		if (fn)
+			fn(ctx, &key, &mv);
+		n++;
+	}
+	return n;
+}
+
+static void dup_json(void *ctx, const struct vnat_fdb_key *k, const struct vnat_macmove *mv)
+{
+	char mac[18], a[IF_NAMESIZE], b[IF_NAMESIZE], br[IF_NAMESIZE];
+	struct vnat_json *j = ctx;
+
+	vnat_mac__format(k->mac, mac, sizeof(mac));
+	vnat_json_obj_open(j, NULL);
+	vnat_json_str(j, "bridge", ifname_of(k->bridge, br));
+	vnat_json_str(j, "mac", mac);
+	vnat_json_arr_open(j, "ports");
+	vnat_json_str(j, NULL, ifname_of(mv->port, a));
+	vnat_json_str(j, NULL, ifname_of(mv->prev_port, b));
+	vnat_json_arr_close(j);
+	vnat_json_u64(j, "moves", mv->moves);
+	vnat_json_obj_close(j);
+}
+
+static void dup_text(void *ctx, const struct vnat_fdb_key *k, const struct vnat_macmove *mv)
+{
+	char mac[18], a[IF_NAMESIZE], b[IF_NAMESIZE], br[IF_NAMESIZE];
+
+	(void)ctx;
+	vnat_mac__format(k->mac, mac, sizeof(mac));
+	printf("  DUPLICATE MAC %s on %s: ports %s and %s (%u moves in 10 s); its frames go "
+	       "to the kernel bridge\n",
+	       mac, ifname_of(k->bridge, br), ifname_of(mv->port, a), ifname_of(mv->prev_port, b),
+	       mv->moves);
+}
+
 /* Every hook vnat put on the interface still there? A bridge has no XDP. */
 static bool attached_ok(const struct vnat_iface *val, const struct vnat_attachment *a)
 {
@@ -185,6 +272,8 @@ static void iface_json(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 	vnat_json_u64(j, "ifindex", ifindex);
 	vnat_json_str(j, "mac", mac);
 	vnat_json_str(j, "role", role_name(val->flags));
+	if (send_redirects(val->name) >= 0)
+		vnat_json_bool(j, "send_redirects", send_redirects(val->name) > 0);
 	vnat_json_obj_open(j, "xdp");
 	vnat_json_u64(j, "id", a->xdp_id);
 	vnat_json_str(j, "mode", mode_name(a->xdp_mode));
@@ -207,8 +296,11 @@ static void iface_text(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 		snprintf(xdp, sizeof(xdp), "bridge (ports)");
 	else
 		snprintf(xdp, sizeof(xdp), "xdp %u (%s)", a->xdp_id, mode_name(a->xdp_mode));
-	printf("  %-15s %-6s ifindex %-4u %s  %-18s tc %u/%u%s%s\n", val->name,
+	printf("  %-15s %-6s ifindex %-4u %s  %-18s tc %u/%u  send_redirects %s%s%s\n", val->name,
 	       role_name(val->flags), ifindex, mac, xdp, a->tc_ingress_id, a->tc_egress_id,
+	       send_redirects(val->name) < 0 ? "?" :
+	       send_redirects(val->name)     ? "on" :
+					       "off",
 	       (val->flags & VNAT_IFACE_PORT) && val->port_state != VNAT_BR_STATE_FORWARDING ?
 		       "  [not forwarding]" :
 		       "",
@@ -256,8 +348,12 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 		vnat_json_u64(j, "gc_runs", runs);
 	}
 	vnat_json_obj_close(j);
+	vnat_json_str(j, "redirects", cfg->flags & VNAT_CFG_KEEP_REDIRECTS ? "keep" : "suppress");
 	vnat_json_arr_open(j, "interfaces");
 	for_each_iface(m, iface_json, j);
+	vnat_json_arr_close(j);
+	vnat_json_arr_open(j, "duplicate_macs");
+	for_each_duplicate(m, dup_json, j);
 	vnat_json_arr_close(j);
 	print_counters_json(j, m);
 	vnat_json_obj_close(j);
@@ -286,8 +382,11 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 		printf("nat: %llu of %u flow entries in use, collector runs %llu\n",
 		       (unsigned long long)flows, cfg->max_flows, (unsigned long long)runs);
 	}
+	printf("redirects: %s (the kernel's send_redirects per interface below)\n",
+	       cfg->flags & VNAT_CFG_KEEP_REDIRECTS ? "keep" : "suppress");
 	printf("interfaces:\n");
 	for_each_iface(m, iface_text, NULL);
+	for_each_duplicate(m, dup_text, NULL);
 	print_counters_text(m);
 }
 
