@@ -21,6 +21,7 @@ int xdp_vnat_fwd(struct xdp_md *ctx)
 		.ctx = ctx,
 		.in_ifindex = ctx->ingress_ifindex,
 		.len = end - data,
+		.xdp = 1,
 	};
 	struct vnat_xlate xl = {};
 	enum vnat_stat reason;

@@ -85,6 +85,8 @@ enum vnat_stat {
 	VNAT_DROP_REDIRECT, /* ICMP redirect leaving a managed interface */
 	VNAT_PASS_MARTIAN, /* source the kernel refuses: 0/8, 127/8, 224/4+, own address */
 	VNAT_PASS_BAD_CSUM, /* IPv4 header checksum wrong (RFC 1812 5.2.2) */
+	VNAT_FWD_ICMP_ERROR, /* ICMP error translated with its quoted header (RFC 5508) */
+	VNAT_PASS_ICMP_ERROR, /* ICMP error for no flow vnat knows: the host's */
 	VNAT_STAT_MAX,
 };
 

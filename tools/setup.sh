@@ -8,7 +8,8 @@ PKGS=(
 	make gcc clang llvm pkg-config gcc-multilib clang-format
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libcmocka-dev bpftool xdp-tools
 	iproute2 iptables nftables conntrack tcpdump iperf3 ethtool netsniff-ng
-	iputils-ping netcat-openbsd socat python3 procps
+	iputils-ping iputils-tracepath traceroute netcat-openbsd socat python3 procps pv
+	qemu-system-x86 busybox-static cpio
 )
 
 if [ "$(id -u)" != 0 ]; then

@@ -128,7 +128,8 @@ static __always_inline enum vnat_stat vnat_route_ipv4(void *ctx, const struct vn
 static __always_inline int vnat_is_forward(enum vnat_stat reason)
 {
 	return reason == VNAT_FWD_ROUTED || reason == VNAT_FWD_HAIRPIN || reason == VNAT_FWD_SNAT ||
-	       reason == VNAT_FWD_DNAT || reason == VNAT_FWD_BRIDGED;
+	       reason == VNAT_FWD_DNAT || reason == VNAT_FWD_BRIDGED ||
+	       reason == VNAT_FWD_ICMP_ERROR;
 }
 
 #endif /* VNAT_LIB_FIB_H */

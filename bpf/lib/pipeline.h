@@ -12,6 +12,7 @@
 #include "ct.h"
 #include "fib.h"
 #include "nat.h"
+#include "icmp.h"
 #include "parse.h"
 
 enum vnat_xlate_op {
@@ -35,7 +36,8 @@ struct vnat_frame {
 	__u32 in_ifindex;
 	__u32 len; /* whole frame (skb->len on the tc path) */
 	__u16 tot_len; /* for the FIB's MTU check: 0 lets the kernel check the skb */
-	__u16 pad;
+	__u8 xdp; /* XDP (direct rewrites) or tc */
+	__u8 pad;
 };
 
 static __always_inline void vnat_xlate_set(struct vnat_xlate *xl, __u8 op, __u8 proto,
@@ -48,6 +50,95 @@ static __always_inline void vnat_xlate_set(struct vnat_xlate *xl, __u8 op, __u8 
 	xl->new_addr = new_addr;
 	xl->old_port = old_port;
 	xl->new_port = new_port;
+}
+
+static __always_inline int vnat_is_icmp_error(const struct vnat_pkt *p, const struct vnat_l4 *l4,
+					      int ret)
+{
+	return ret == VNAT_PASS_NAT_PROTO && p->ip->protocol == IPPROTO_ICMP &&
+	       vnat_icmp_is_error(l4->icmp_type);
+}
+
+/* An error from outside about a datagram vnat translated (traceroute, PMTUD). */
+static __always_inline enum vnat_stat vnat_nat_icmp_in(const struct vnat_frame *f,
+						       const struct vnat_config *cfg,
+						       struct vnat_pkt *p, __u32 *out)
+{
+	struct vnat_rev_key rk = {};
+	struct vnat_icmp_quote q;
+	struct bpf_fib_lookup fib;
+	struct vnat_rev_val *rv;
+	struct vnat_ct_key key = {};
+	__be32 inside;
+	int ret;
+
+	/* The quote is ours: sent from the SNAT address. */
+	ret = vnat_icmp_parse_quote(p, &q);
+	if (ret)
+		return ret;
+	if (q.ip->saddr != cfg->snat_addr)
+		return VNAT_PASS_ICMP_ERROR;
+	rk.outside_port = q.sport;
+	rk.proto = q.proto;
+	rv = bpf_map_lookup_elem(&vnat_ports, &rk);
+	if (!rv)
+		return VNAT_PASS_ICMP_ERROR;
+	key.inside_addr = rv->inside_addr;
+	key.inside_port = rv->inside_port;
+	key.remote_addr = q.ip->daddr;
+	key.remote_port = q.proto == IPPROTO_ICMP ? 0 : q.dport;
+	key.proto = q.proto;
+	/* RFC 5508 REQ-3: only for a flow that exists; others are the host's. */
+	if (!bpf_map_lookup_elem(&vnat_ct, &key))
+		return VNAT_PASS_ICMP_ERROR;
+	inside = rv->inside_addr;
+	vnat_icmp_quote_xlate(p, &q, 1, inside, rv->inside_port);
+	vnat_icmp_outer_xlate(p, 0, inside);
+	ret = vnat_fib(f->ctx, p->ip, inside, f->in_ifindex, f->tot_len, &fib);
+	if (!ret)
+		ret = vnat_tx_port(&fib, vnat_egress(&fib), out);
+	if (ret)
+		return ret; /* translated; the kernel delivers it */
+	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_ICMP_ERROR);
+}
+
+/* A guest's error about a datagram vnat delivered to it (REQ-4: outbound too). */
+static __always_inline enum vnat_stat vnat_nat_icmp_out(const struct vnat_frame *f,
+							const struct vnat_config *cfg,
+							struct vnat_pkt *p, __u32 *out)
+{
+	struct bpf_fib_lookup fib;
+	struct vnat_icmp_quote q;
+	struct vnat_ct_key key = {};
+	struct vnat_ct_val *ct;
+	struct vnat_iface *egress;
+	int ret;
+
+	ret = vnat_icmp_parse_quote(p, &q);
+	if (ret)
+		return ret;
+	if (q.ip->daddr != p->ip->saddr)
+		return VNAT_PASS_ICMP_ERROR;
+	key.inside_addr = q.ip->daddr;
+	key.inside_port = q.dport;
+	key.remote_addr = q.ip->saddr;
+	key.remote_port = q.proto == IPPROTO_ICMP ? 0 : q.sport;
+	key.proto = q.proto;
+	ct = bpf_map_lookup_elem(&vnat_ct, &key);
+	if (!ct)
+		return VNAT_PASS_ICMP_ERROR;
+	ret = vnat_fib(f->ctx, p->ip, p->ip->daddr, f->in_ifindex, f->tot_len, &fib);
+	if (ret)
+		return ret;
+	egress = vnat_egress(&fib);
+	if (!vnat_nat_egress(cfg, egress, fib.ifindex))
+		return VNAT_PASS_ICMP_ERROR;
+	ret = vnat_tx_port(&fib, egress, out);
+	if (ret)
+		return ret;
+	vnat_icmp_quote_xlate(p, &q, 0, ct->outside_addr, ct->outside_port);
+	vnat_icmp_outer_xlate(p, 1, ct->outside_addr);
+	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_ICMP_ERROR);
 }
 
 /* Guest -> outside: route first, translate only what leaves an uplink. */
@@ -63,6 +154,9 @@ static __always_inline enum vnat_stat vnat_nat_out(const struct vnat_frame *f,
 	int ret = vnat_parse_l4(p, l4);
 	__u64 now;
 
+	/* Errors are rewritten in place, which only XDP does here. */
+	if (vnat_is_icmp_error(p, l4, ret))
+		return f->xdp ? vnat_nat_icmp_out(f, cfg, p, out) : VNAT_PASS_ICMP_ERROR;
 	if (ret)
 		return ret;
 	ret = vnat_fib(f->ctx, p->ip, p->ip->daddr, f->in_ifindex, f->tot_len, &fib);
@@ -100,6 +194,8 @@ static __always_inline enum vnat_stat vnat_nat_in(const struct vnat_frame *f,
 	int ret = vnat_parse_l4(p, l4);
 	__u64 now;
 
+	if (vnat_is_icmp_error(p, l4, ret))
+		return f->xdp ? vnat_nat_icmp_in(f, cfg, p, out) : VNAT_PASS_ICMP_ERROR;
 	if (ret)
 		return ret;
 	now = bpf_ktime_get_ns();
