@@ -87,6 +87,7 @@ enum vnat_stat {
 	VNAT_PASS_BAD_CSUM, /* IPv4 header checksum wrong (RFC 1812 5.2.2) */
 	VNAT_FWD_ICMP_ERROR, /* ICMP error translated with its quoted header (RFC 5508) */
 	VNAT_PASS_ICMP_ERROR, /* ICMP error for no flow vnat knows: the host's */
+	VNAT_FWD_HAIRPIN_NAT, /* guest to another guest's outside ip:port (RFC 4787 REQ-9) */
 	VNAT_STAT_MAX,
 };
 

@@ -129,7 +129,7 @@ static __always_inline int vnat_is_forward(enum vnat_stat reason)
 {
 	return reason == VNAT_FWD_ROUTED || reason == VNAT_FWD_HAIRPIN || reason == VNAT_FWD_SNAT ||
 	       reason == VNAT_FWD_DNAT || reason == VNAT_FWD_BRIDGED ||
-	       reason == VNAT_FWD_ICMP_ERROR;
+	       reason == VNAT_FWD_ICMP_ERROR || reason == VNAT_FWD_HAIRPIN_NAT;
 }
 
 #endif /* VNAT_LIB_FIB_H */

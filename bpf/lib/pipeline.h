@@ -215,6 +215,63 @@ static __always_inline enum vnat_stat vnat_nat_in(const struct vnat_frame *f,
 }
 
 /*
+ * RFC 4787 REQ-9 hairpinning: a guest sends to another guest's outside
+ * endpoint. The sender is translated as if it went out (so the receiver
+ * sees the sender's outside ip:port), the receiver's side is looked up and
+ * filtered as an inbound packet, and the frame goes straight to the
+ * receiver. XDP only (two rewrites in place). Returns VNAT_STAT_MAX when
+ * this is no hairpin (the host's own service on the SNAT address).
+ */
+static __always_inline enum vnat_stat vnat_nat_hairpin(const struct vnat_frame *f,
+						       const struct vnat_config *cfg,
+						       struct vnat_pkt *p, struct vnat_l4 *l4,
+						       __u32 *out)
+{
+	struct vnat_ct_key key, peer;
+	struct vnat_ct_val *ct, *pct;
+	struct bpf_fib_lookup fib;
+	struct vnat_rev_key rk = {};
+	struct vnat_l4 as_inbound;
+	struct iphdr from;
+	int ret;
+	__u64 now;
+
+	if (vnat_prefix_kind(p->ip->saddr) != VNAT_PREFIX_INSIDE || vnat_parse_l4(p, l4) ||
+	    l4->proto == IPPROTO_ICMP)
+		return VNAT_STAT_MAX;
+	rk.outside_port = l4->dport;
+	rk.proto = l4->proto;
+	if (!bpf_map_lookup_elem(&vnat_ports, &rk))
+		return VNAT_STAT_MAX;
+
+	now = bpf_ktime_get_ns();
+	vnat_ct_key_out(&key, p->ip, l4);
+	ct = vnat_ct_outbound(cfg, &key, l4, now, &ret);
+	if (!ct)
+		return ret;
+	vnat_ct_touch(cfg, ct, l4, f->len, 1, now);
+	/* What the receiver's mapping sees: the sender's outside endpoint. */
+	from = *p->ip;
+	from.saddr = ct->outside_addr;
+	as_inbound = *l4;
+	as_inbound.sport = ct->outside_port;
+	pct = vnat_ct_inbound(cfg, &from, &as_inbound, &peer, now, &ret);
+	if (!pct)
+		return ret;
+	vnat_ct_touch(cfg, pct, l4, f->len, 0, now);
+
+	ret = vnat_fib(f->ctx, p->ip, peer.inside_addr, f->in_ifindex, f->tot_len, &fib);
+	if (!ret)
+		ret = vnat_tx_port(&fib, vnat_egress(&fib), out);
+	if (ret)
+		return ret;
+	if (vnat_xdp_xlate(p, l4, 1, ct->outside_addr, ct->outside_port) ||
+	    vnat_xdp_xlate(p, l4, 0, peer.inside_addr, peer.inside_port))
+		return VNAT_PASS_MALFORMED;
+	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_HAIRPIN_NAT);
+}
+
+/*
  * A frame on a bridge port: bridged port to port, or, when addressed to
  * the bridge, routed as if it had arrived on the bridge (which is where the
  * kernel would route it). Returns 0 with *iface and f->in_ifindex switched
@@ -280,6 +337,12 @@ static __always_inline enum vnat_stat vnat_forward(struct vnat_frame *f, void *d
 	if (cfg && (cfg->flags & VNAT_CFG_NAT)) {
 		if ((iface->flags & VNAT_IFACE_OUTSIDE) && p->ip->daddr == cfg->snat_addr)
 			return vnat_nat_in(f, cfg, p, l4, out, xl);
+		if ((iface->flags & VNAT_IFACE_INSIDE) && p->ip->daddr == cfg->snat_addr &&
+		    f->xdp) {
+			ret = vnat_nat_hairpin(f, cfg, p, l4, out);
+			if (ret != VNAT_STAT_MAX)
+				return ret;
+		}
 		if ((iface->flags & VNAT_IFACE_INSIDE) &&
 		    vnat_nat_candidate(p->ip->saddr, p->ip->daddr))
 			return vnat_nat_out(f, cfg, p, l4, out, xl);
