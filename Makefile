@@ -2,6 +2,7 @@
 # vnat: one non-recursive Makefile, every output under build/.
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .SUFFIXES:
 
 BUILD := build

@@ -2,6 +2,7 @@
 /* vnat unload: remove exactly what vnat load added, and the pins at the end. */
 #include <errno.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include "args.h"
@@ -35,6 +36,30 @@ static int unload_one(const struct vnat_maps *m, __u32 ifindex)
 		vnat_err("unload: detach xdp from %s: %s", val.name, strerror(-err));
 	else
 		vnat_info("vnat: %s: detached", val.name);
+	return err;
+}
+
+/* The ports vnat attached for a bridge go with it. */
+static int unload_bridge_ports(const struct vnat_maps *m, __u32 bridge)
+{
+	struct vnat_iface val;
+	__u32 key, next;
+	int err = 0;
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e;
+		     e = bpf_map_get_next_key(m->ifaces, &key, &next)) {
+			key = next;
+			if (bpf_map_lookup_elem(m->ifaces, &key, &val) ||
+			    !(val.flags & VNAT_IFACE_AUTO) || val.master != bridge)
+				continue;
+			err = unload_one(m, key) ?: err;
+			again = true;
+			break;
+		}
+	}
 	return err;
 }
 
@@ -82,6 +107,8 @@ int cmd_unload(int argc, char **argv)
 	} else {
 		ifindex = if_nametoindex(o.iface);
 		err = ifindex ? unload_one(&m, ifindex) : -ENODEV;
+		if (!err)
+			err = unload_bridge_ports(&m, ifindex);
 		if (err == -ENOENT || err == -ENODEV)
 			vnat_err("unload: %s: not managed by vnat (see 'vnat status')", o.iface);
 	}
