@@ -121,26 +121,19 @@ static __always_inline int vnat_is_redirect(const struct vnat_pkt *p)
 static __always_inline int vnat_tc_snat(struct __sk_buff *skb, struct vnat_config *cfg,
 					struct vnat_pkt *p)
 {
-	struct vnat_ct_key key;
 	struct vnat_ct_val *ct;
 	struct vnat_l4 l4;
 	int reason;
-	__u64 now;
 
 	if (!vnat_nat_candidate(p->ip->saddr, p->ip->daddr) || vnat_parse_l4(p, &l4))
 		return TC_ACT_OK;
-	now = bpf_ktime_get_ns();
-	vnat_ct_key_out(&key, p->ip, &l4);
-	ct = vnat_ct_outbound(cfg, &key, &l4, now, &reason);
+	ct = vnat_ct_track_out(cfg, p->ip, &l4, skb->len, &reason);
 	if (!ct) {
 		if (reason != VNAT_DROP_NO_PORT && reason != VNAT_DROP_TABLE_FULL)
 			return TC_ACT_OK;
 		vnat_count(reason, skb->len);
 		return TC_ACT_SHOT;
 	}
-	vnat_ct_touch(cfg, ct, &l4, skb->len, 1, now);
-	if (cfg->filtering == VNAT_FILTER_ADF)
-		vnat_ct_note_address(&key, ct);
 	if (vnat_tc_xlate(skb, l4.proto, 1, p->ip->saddr, ct->outside_addr, l4.sport,
 			  ct->outside_port))
 		return TC_ACT_SHOT;

@@ -141,15 +141,11 @@ static int list_conns(const struct vnat_maps *m)
 
 int cmd_conns(int argc, char **argv)
 {
-	struct vnat_show_opts show = { 0 };
 	struct vnat_netns ns;
 	struct vnat_maps m;
 	int err;
 
-	err = vnat_args__parse_show(argc, argv, "conns", conns_usage, &show);
-	vnat_opts.json |= show.json;
-	vnat_opts.pretty |= show.pretty;
-	vnat_log_init(vnat_opts.json, vnat_opts.verbose);
+	err = cmd_show_options(argc, argv, "conns", conns_usage);
 	if (err)
 		return err > 0 ? 0 : err;
 	err = vnat_instance__find(&ns, &m);

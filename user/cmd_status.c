@@ -393,15 +393,11 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 int cmd_status(int argc, char **argv)
 {
 	struct vnat_config cfg;
-	struct vnat_show_opts show = { 0 };
 	struct vnat_netns ns;
 	struct vnat_maps m;
 	int err;
 
-	err = vnat_args__parse_show(argc, argv, "status", status_usage, &show);
-	vnat_opts.json |= show.json;
-	vnat_opts.pretty |= show.pretty;
-	vnat_log_init(vnat_opts.json, vnat_opts.verbose);
+	err = cmd_show_options(argc, argv, "status", status_usage);
 	if (err)
 		return err > 0 ? 0 : err;
 	err = vnat_instance__find(&ns, &m);

@@ -12,6 +12,9 @@ struct vnat_global_opts {
 
 extern struct vnat_global_opts vnat_opts;
 
+/* -j/-p after a show command; 0, 1 (help printed) or -EINVAL. */
+int cmd_show_options(int argc, char **argv, const char *cmd, const char *usage);
+
 int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);
 int cmd_status(int argc, char **argv);

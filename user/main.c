@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include "args.h"
 #include "cmds.h"
 #include "log.h"
 
@@ -43,6 +44,17 @@ static void usage(FILE *out)
 		     "  -v, --verbose  show libbpf/libxdp messages\n"
 		     "  -V, --version  print the version\n"
 		     "  -h, --help     this text; 'vnat COMMAND --help' for a command\n");
+}
+
+int cmd_show_options(int argc, char **argv, const char *cmd, const char *usage)
+{
+	struct vnat_show_opts show = { 0 };
+	int err = vnat_args__parse_show(argc, argv, cmd, usage, &show);
+
+	vnat_opts.json |= show.json;
+	vnat_opts.pretty |= show.pretty;
+	vnat_log_init(vnat_opts.json, vnat_opts.verbose);
+	return err;
 }
 
 /* Exact name, or a prefix that matches one command only. */

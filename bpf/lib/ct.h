@@ -307,6 +307,29 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 }
 
 /*
+ * Track an outbound packet: its flow found or created, then refreshed.
+ * NULL with *reason when the flow is refused or left to the kernel.
+ */
+static __always_inline struct vnat_ct_val *vnat_ct_track_out(const struct vnat_config *cfg,
+							     const struct iphdr *ip,
+							     const struct vnat_l4 *l4, __u32 len,
+							     int *reason)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct vnat_ct_key key;
+	struct vnat_ct_val *ct;
+
+	vnat_ct_key_out(&key, ip, l4);
+	ct = vnat_ct_outbound(cfg, &key, l4, now, reason);
+	if (!ct)
+		return NULL;
+	vnat_ct_touch(cfg, ct, l4, len, 1, now);
+	if (cfg->filtering == VNAT_FILTER_ADF)
+		vnat_ct_note_address(&key, ct);
+	return ct;
+}
+
+/*
  * The flow an inbound packet to the outside address belongs to, by the
  * filtering mode (RFC 4787 REQ-8). Fills *key with the inside-side tuple.
  */

@@ -149,10 +149,8 @@ static __always_inline enum vnat_stat vnat_nat_out(const struct vnat_frame *f,
 {
 	struct bpf_fib_lookup fib;
 	struct vnat_iface *egress;
-	struct vnat_ct_key key;
 	struct vnat_ct_val *ct;
 	int ret = vnat_parse_l4(p, l4);
-	__u64 now;
 
 	/* Errors are rewritten in place, which only XDP does here. */
 	if (vnat_is_icmp_error(p, l4, ret))
@@ -169,14 +167,9 @@ static __always_inline enum vnat_stat vnat_nat_out(const struct vnat_frame *f,
 	if (!vnat_nat_egress(cfg, egress, fib.ifindex))
 		return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_ROUTED);
 
-	now = bpf_ktime_get_ns();
-	vnat_ct_key_out(&key, p->ip, l4);
-	ct = vnat_ct_outbound(cfg, &key, l4, now, &ret);
+	ct = vnat_ct_track_out(cfg, p->ip, l4, f->len, &ret);
 	if (!ct)
 		return ret;
-	vnat_ct_touch(cfg, ct, l4, f->len, 1, now);
-	if (cfg->filtering == VNAT_FILTER_ADF)
-		vnat_ct_note_address(&key, ct);
 	vnat_xlate_set(xl, VNAT_XLATE_SRC, l4->proto, p->ip->saddr, ct->outside_addr, l4->sport,
 		       ct->outside_port);
 	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_SNAT);
@@ -227,8 +220,8 @@ static __always_inline enum vnat_stat vnat_nat_hairpin(const struct vnat_frame *
 						       struct vnat_pkt *p, struct vnat_l4 *l4,
 						       __u32 *out)
 {
-	struct vnat_ct_key key, peer;
 	struct vnat_ct_val *ct, *pct;
+	struct vnat_ct_key peer;
 	struct bpf_fib_lookup fib;
 	struct vnat_rev_key rk = {};
 	struct vnat_l4 as_inbound;
@@ -244,12 +237,10 @@ static __always_inline enum vnat_stat vnat_nat_hairpin(const struct vnat_frame *
 	if (!bpf_map_lookup_elem(&vnat_ports, &rk))
 		return VNAT_STAT_MAX;
 
-	now = bpf_ktime_get_ns();
-	vnat_ct_key_out(&key, p->ip, l4);
-	ct = vnat_ct_outbound(cfg, &key, l4, now, &ret);
+	ct = vnat_ct_track_out(cfg, p->ip, l4, f->len, &ret);
 	if (!ct)
 		return ret;
-	vnat_ct_touch(cfg, ct, l4, f->len, 1, now);
+	now = bpf_ktime_get_ns();
 	/* What the receiver's mapping sees: the sender's outside endpoint. */
 	from = *p->ip;
 	from.saddr = ct->outside_addr;
