@@ -125,6 +125,7 @@ enum vnat_config_flags {
 	VNAT_CFG_NAT = 1 << 0, /* translation is on (--snat) */
 	VNAT_CFG_KEEP_REDIRECTS = 1 << 1, /* --redirects keep */
 	VNAT_CFG_FROM = 1 << 2, /* inside prefixes fixed by --from */
+	VNAT_CFG_MASQUERADE = 1 << 3, /* snat_addr follows out_ifindex's address */
 };
 
 enum vnat_xdp_mode {

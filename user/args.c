@@ -12,7 +12,7 @@
 static const char load_usage[] =
 	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--mode native|skb]\n"
 	"                 [--redirects suppress|keep]\n"
-	"                 [--snat ADDR [--out IFACE] [--from CIDR ...] [--ports LO-HI]\n"
+	"                 [--snat ADDR | --masquerade] [--out IFACE] [--from CIDR ...] [--ports LO-HI]\n"
 	"                  [--filtering apdf|adf|eif] [--max-flows N] [--udp-timeout S]\n"
 	"                  [--tcp-timeout S] [--tcp-transitory-timeout S] [--icmp-timeout S]]\n"
 	"\n"
@@ -26,6 +26,8 @@ static const char load_usage[] =
 	"                      XDP and drop ICMP redirects the host would send out\n"
 	"                      of managed interfaces; keep: leave both to the kernel\n"
 	"  -s, --snat ADDR     masquerade guest traffic leaving the uplink as ADDR\n"
+	"      --masquerade    as the uplink's own address, following it when it\n"
+	"                      changes (uplink: --out, else the default route's)\n"
 	"      --out IFACE     the uplink (default: the interface that holds ADDR)\n"
 	"      --from CIDR     inside prefix to translate (repeat; default: the\n"
 	"                      IPv4 prefixes configured on the --iface interfaces)\n"
@@ -223,7 +225,8 @@ static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 {
 	enum {
-		OPT_REDIRECTS = 255, /* not a NAT option: below OPT_OUT */
+		OPT_REDIRECTS = 254, /* not NAT options: below OPT_OUT */
+		OPT_MASQ = 255,
 		OPT_OUT = 256,
 		OPT_FROM,
 		OPT_PORTS,
@@ -239,6 +242,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "snat", required_argument, NULL, 's' },
 		{ "redirects", required_argument, NULL, OPT_REDIRECTS },
+		{ "masquerade", no_argument, NULL, OPT_MASQ },
 		{ "out", required_argument, NULL, OPT_OUT },
 		{ "from", required_argument, NULL, OPT_FROM },
 		{ "ports", required_argument, NULL, OPT_PORTS },
@@ -267,6 +271,9 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		if (c >= OPT_OUT)
 			o->nat_opts = true;
 		switch (c) {
+		case OPT_MASQ:
+			o->masquerade = true;
+			break;
 		case OPT_REDIRECTS:
 			if (!strcmp(optarg, "suppress") || !strcmp(optarg, "keep")) {
 				o->keep_redirects = !strcmp(optarg, "keep");
@@ -337,9 +344,13 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		vnat_err("load: no interface given (use --iface IFACE)");
 		return -EINVAL;
 	}
-	if (o->nat_opts && !o->snat_addr) {
-		vnat_err("load: NAT options need --snat ADDR (the address guests are "
-			 "masqueraded as)");
+	if (o->masquerade && o->snat_addr) {
+		vnat_err("load: give either --snat ADDR or --masquerade, not both");
+		return -EINVAL;
+	}
+	if (o->nat_opts && !o->snat_addr && !o->masquerade) {
+		vnat_err("load: NAT options need --snat ADDR or --masquerade (the address "
+			 "guests are masqueraded as)");
 		return -EINVAL;
 	}
 	return 0;

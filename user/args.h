@@ -28,6 +28,7 @@ struct vnat_load_opts {
 	uint32_t timeout_udp, timeout_tcp_est, timeout_tcp_trans, timeout_icmp;
 	bool nat_opts; /* any NAT option given (they need --snat) */
 	bool keep_redirects; /* --redirects keep */
+	bool masquerade; /* --masquerade: the uplink's address, followed */
 };
 
 struct vnat_unload_opts {

@@ -71,14 +71,15 @@ static struct nl_sock *event_socket(void)
 
 static int resync(struct vnat_loader *l, struct vnat_topo *t)
 {
-	int ports, fdb, prefixes;
+	int ports, fdb, prefixes, masq;
 
 	if (vnat_topo__dump(t))
 		return -EIO;
 	ports = vnat_sync__ports(l, t);
 	fdb = vnat_sync__fdb(&l->maps, t);
+	masq = vnat_sync__masquerade(&l->maps);
 	prefixes = vnat_sync__prefixes(&l->maps, NULL, 0);
-	if (ports < 0 || fdb < 0 || prefixes < 0)
+	if (ports < 0 || fdb < 0 || prefixes < 0 || masq < 0)
 		return -EIO;
 	if (vnat_opts.verbose && ports + fdb + prefixes)
 		vnat_info("vnat: sync: %d port, %d fdb, %d prefix changes", ports, fdb, prefixes);

@@ -31,6 +31,40 @@ static const char *ip_str(uint32_t addr, char *buf)
 	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
 }
 
+static const struct vnat_addr *first_addr_of(const struct load_plan *pl, const char *ifname)
+{
+	for (int i = 0; i < pl->n_addrs; i++)
+		if (!strcmp(pl->addrs[i].ifname, ifname))
+			return &pl->addrs[i];
+	return NULL;
+}
+
+/* --masquerade: the uplink is --out or the default route's, ADDR its own. */
+static int find_masquerade(struct vnat_load_opts *o, const struct load_plan *pl)
+{
+	const struct vnat_link *link;
+	const struct vnat_addr *a;
+
+	if (!o->out[0]) {
+		link = vnat_topo__link(&pl->topo, pl->topo.default_oif);
+		if (!link) {
+			vnat_err("load: --masquerade: no IPv4 default route to find the uplink "
+				 "(name it with --out IFACE)");
+			return -EINVAL;
+		}
+		snprintf(o->out, sizeof(o->out), "%s", link->name);
+	}
+	a = first_addr_of(pl, o->out);
+	if (!a) {
+		vnat_err("load: --masquerade: uplink %s has no IPv4 address (add one, or use "
+			 "--snat ADDR)",
+			 o->out);
+		return -EINVAL;
+	}
+	o->snat_addr = a->addr;
+	return 0;
+}
+
 static int find_uplink(const struct vnat_load_opts *o, const struct load_plan *pl, char *name)
 {
 	char a[INET_ADDRSTRLEN];
@@ -80,7 +114,7 @@ static int plan_one(struct load_plan *pl, const char *name, uint32_t nat_role)
 	return 0;
 }
 
-static int plan_interfaces(const struct vnat_load_opts *o, struct load_plan *pl)
+static int plan_interfaces(struct vnat_load_opts *o, struct load_plan *pl)
 {
 	char uplink[VNAT_IFNAMSIZ];
 	int err;
@@ -88,15 +122,20 @@ static int plan_interfaces(const struct vnat_load_opts *o, struct load_plan *pl)
 	err = vnat_topo__dump(&pl->topo);
 	if (err)
 		return err;
-	for (int i = 0; i < o->n_ifaces; i++) {
-		err = plan_one(pl, o->ifaces[i], o->snat_addr ? VNAT_IFACE_INSIDE : 0);
-		if (err)
-			return err;
-	}
 	pl->n_addrs = vnat_addrs__list(pl->addrs, VNAT_MAX_ADDRS);
 	if (pl->n_addrs < 0) {
 		vnat_err("load: list this namespace's addresses: %s", strerror(-pl->n_addrs));
 		return pl->n_addrs;
+	}
+	if (o->masquerade) {
+		err = find_masquerade(o, pl);
+		if (err)
+			return err;
+	}
+	for (int i = 0; i < o->n_ifaces; i++) {
+		err = plan_one(pl, o->ifaces[i], o->snat_addr ? VNAT_IFACE_INSIDE : 0);
+		if (err)
+			return err;
 	}
 	if (!o->snat_addr)
 		return 0;
@@ -151,6 +190,8 @@ static void config_from_opts(const struct vnat_load_opts *o, const struct vnat_n
 	cfg->gc_interval_ms = gc_interval_ms(o);
 	if (o->out[0])
 		cfg->out_ifindex = pl->ifi[pl->n - 1].ifindex;
+	if (o->masquerade)
+		cfg->flags |= VNAT_CFG_MASQUERADE;
 	if (o->n_from)
 		cfg->flags |= VNAT_CFG_FROM;
 }

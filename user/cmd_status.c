@@ -332,6 +332,7 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 	else
 		vnat_json_null(j, "snat");
 	vnat_json_u64(j, "loaded_at", cfg->loaded_at);
+	vnat_json_bool(j, "masquerade", cfg->flags & VNAT_CFG_MASQUERADE);
 	if (cfg->flags & VNAT_CFG_NAT) {
 		__u64 flows, runs;
 
@@ -369,7 +370,8 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 	snat_text(cfg, snat, sizeof(snat));
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
 	printf("vnat: loaded since %s, pins in %s\n", when, ns->pin_dir);
-	printf("config: snat %s\n", snat);
+	printf("config: snat %s%s\n", snat,
+	       cfg->flags & VNAT_CFG_MASQUERADE ? " (--masquerade: follows the uplink)" : "");
 	if (cfg->flags & VNAT_CFG_NAT) {
 		__u64 flows, runs;
 

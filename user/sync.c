@@ -300,3 +300,35 @@ int vnat_sync__prefixes(const struct vnat_maps *m, const uint32_t *inside, int n
 	}
 	return changes;
 }
+
+int vnat_sync__masquerade(const struct vnat_maps *m)
+{
+	static struct vnat_addr addrs[VNAT_MAX_ADDRS];
+	char name[IF_NAMESIZE], was[INET_ADDRSTRLEN], now[INET_ADDRSTRLEN];
+	struct vnat_config cfg;
+	uint32_t addr = 0;
+	int n, err;
+
+	err = vnat_maps__read_config(m, &cfg);
+	if (err || !(cfg.flags & VNAT_CFG_MASQUERADE) || !if_indextoname(cfg.out_ifindex, name))
+		return err;
+	n = vnat_addrs__list(addrs, VNAT_MAX_ADDRS);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(addrs[i].ifname, name))
+			continue;
+		if (addrs[i].addr == cfg.snat_addr)
+			return 0; /* still there: keep it */
+		if (!addr)
+			addr = addrs[i].addr;
+	}
+	if (!addr || addr == cfg.snat_addr)
+		return 0;
+	/* New flows take the new address; old ones cannot get replies anyway. */
+	inet_ntop(AF_INET, &cfg.snat_addr, was, sizeof(was));
+	inet_ntop(AF_INET, &addr, now, sizeof(now));
+	cfg.snat_addr = addr;
+	err = vnat_maps__write_config(m, &cfg);
+	if (!err)
+		vnat_info("vnat: masquerade: %s changed address %s -> %s", name, was, now);
+	return err ? err : 1;
+}

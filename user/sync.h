@@ -20,6 +20,8 @@ int vnat_sync__fdb(const struct vnat_maps *m, const struct vnat_topo *t);
  * on the inside interfaces: those vnat_ifaces marks, plus the n_inside
  * ifindexes in inside (interfaces about to be attached).
  */
+/* --masquerade: the SNAT address follows the uplink's first IPv4 address. */
+int vnat_sync__masquerade(const struct vnat_maps *m);
 int vnat_sync__prefixes(const struct vnat_maps *m, const uint32_t *inside, int n_inside);
 
 #endif

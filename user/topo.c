@@ -141,6 +141,24 @@ static int on_fdb(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* The IPv4 default route of the main table: where --masquerade leaves. */
+static int on_route(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct rtmsg *rt = nlmsg_data(h);
+	struct nlattr *tb[RTA_MAX + 1];
+	struct vnat_topo *t = arg;
+	uint32_t table;
+
+	if (rt->rtm_family != AF_INET || rt->rtm_dst_len || t->default_oif ||
+	    nlmsg_parse(h, sizeof(*rt), tb, RTA_MAX, NULL) || !tb[RTA_OIF])
+		return NL_SKIP;
+	table = tb[RTA_TABLE] ? nla_get_u32(tb[RTA_TABLE]) : rt->rtm_table;
+	if (table == RT_TABLE_MAIN && rt->rtm_type == RTN_UNICAST)
+		t->default_oif = nla_get_u32(tb[RTA_OIF]);
+	return NL_OK;
+}
+
 static int dump(struct nl_sock *sk, int type, void *hdr, size_t hdrlen, nl_recvmsg_msg_cb_t cb,
 		void *arg)
 {
@@ -157,11 +175,13 @@ int vnat_topo__dump(struct vnat_topo *t)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
 	struct ndmsg nd = { .ndm_family = AF_BRIDGE };
+	struct rtmsg rt = { .rtm_family = AF_INET };
 	struct nl_sock *sk = nl_socket_alloc();
 	int err;
 
 	t->n_links = 0;
 	t->n_fdb = 0;
+	t->default_oif = 0;
 	if (!sk)
 		return -ENOMEM;
 	err = nl_connect(sk, NETLINK_ROUTE);
@@ -172,6 +192,8 @@ int vnat_topo__dump(struct vnat_topo *t)
 		err = dump(sk, RTM_GETLINK, &ifi, sizeof(ifi), on_bridge_port, t);
 	if (!err)
 		err = dump(sk, RTM_GETNEIGH, &nd, sizeof(nd), on_fdb, t);
+	if (!err)
+		err = dump(sk, RTM_GETROUTE, &rt, sizeof(rt), on_route, t);
 	nl_socket_free(sk);
 	if (err < 0) {
 		vnat_err("topology: rtnetlink dump failed: %s", nl_geterror(err));

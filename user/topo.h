@@ -40,6 +40,7 @@ struct vnat_topo {
 	int n_links;
 	struct vnat_fdb_entry fdb[VNAT_MAX_FDB_DUMP];
 	int n_fdb;
+	uint32_t default_oif; /* interface of the main table's IPv4 default route */
 };
 
 int vnat_topo__dump(struct vnat_topo *t);
