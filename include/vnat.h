@@ -65,7 +65,7 @@ enum vnat_stat {
 	VNAT_NAT_NEW_FLOW, /* connection tracking entries created */
 	VNAT_NAT_NEW_MAPPING, /* outside ports allocated */
 	VNAT_NAT_PORT_KEPT, /* ... of which kept the inside source port */
-	VNAT_PASS_NAT_EXEMPT, /* to/from inside prefixes, multicast, broadcast */
+	VNAT_PASS_NOT_UNICAST, /* to multicast, class E or 255.255.255.255: never forwarded */
 	VNAT_PASS_NAT_PROTO, /* protocol vnat does not translate */
 	VNAT_PASS_NAT_UNTRACKED, /* mid-stream TCP vnat never saw open */
 	VNAT_PASS_NO_MAPPING, /* inbound to the SNAT address, no mapping */
@@ -239,6 +239,9 @@ enum vnat_ct_flags {
 	VNAT_CT_FIN_IN = 1 << 1,
 	VNAT_CT_ADDR_ENTRY = 1 << 2, /* ADF record, not a flow */
 };
+
+/* vnat_ct_key.pad[0] of an ADF address record: its own key space. */
+#define VNAT_CT_KEY_ADDR 1
 
 struct vnat_ct_val {
 	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */

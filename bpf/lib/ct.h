@@ -21,6 +21,7 @@
 #include "gc.h"
 
 #define VNAT_NSEC_PER_SEC 1000000000ULL
+#define VNAT_E2BIG 7 /* <errno.h> is not usable from BPF: a full hash map says E2BIG */
 
 static __always_inline __u64 vnat_ct_timeout(const struct vnat_config *cfg, __u8 proto, __u8 state)
 {
@@ -56,13 +57,13 @@ static __always_inline void vnat_tcp_update(struct vnat_ct_val *ct, __u8 flags, 
 	}
 	switch (ct->state) {
 	case VNAT_TCP_SYN_SENT:
-		if (!out &&
-		    (flags & (VNAT_TCP_SYN | VNAT_TCP_ACK)) == (VNAT_TCP_SYN | VNAT_TCP_ACK))
+		/* Either side may answer: inbound-opened flows exist with ADF/EIF. */
+		if ((flags & (VNAT_TCP_SYN | VNAT_TCP_ACK)) == (VNAT_TCP_SYN | VNAT_TCP_ACK))
 			ct->state = VNAT_TCP_SYN_RECV;
 		break;
 	case VNAT_TCP_SYN_RECV:
-		/* The guest's ACK of the SYN-ACK completes the handshake. */
-		if (out && (flags & VNAT_TCP_ACK))
+		/* The ACK of the SYN-ACK completes the handshake. */
+		if ((flags & (VNAT_TCP_SYN | VNAT_TCP_ACK)) == VNAT_TCP_ACK)
 			ct->state = VNAT_TCP_ESTABLISHED;
 		break;
 	case VNAT_TCP_CLOSED:
@@ -96,14 +97,22 @@ static __always_inline void vnat_ct_touch(const struct vnat_config *cfg, struct 
 }
 
 /*
- * A random port in the range that keeps the inside port's parity and its
- * class (privileged below 1024 or not) where the range allows it
- * (RFC 4787 REQ-3/4, RFC 6056 randomization).
+ * Candidate i of the search for a port in the range. The first half keeps
+ * the inside port's parity and its class (privileged below 1024 or not)
+ * where the range allows (RFC 4787 REQ-3/4: RECOMMENDED, so not at any
+ * price); the second half takes any port: randomly (RFC 6056), or in turn
+ * when the range is no larger than that half, so a free port is found.
  */
-static __always_inline __u16 vnat_random_port(const struct vnat_config *cfg, __u16 inside)
+static __always_inline __u16 vnat_port_candidate(const struct vnat_config *cfg, __u16 inside, int i,
+						 __u32 start)
 {
 	__u32 lo = cfg->port_min, hi = cfg->port_max, n, port;
 
+	if (i >= VNAT_PORT_TRIES / 2) {
+		n = hi - lo + 1;
+		return lo +
+		       (n <= VNAT_PORT_TRIES / 2 ? (start + i) % n : bpf_get_prandom_u32() % n);
+	}
 	if (inside < 1024 && lo < 1024)
 		hi = hi < 1023 ? hi : 1023;
 	else if (inside >= 1024 && hi >= 1024)
@@ -187,7 +196,8 @@ static __always_inline int vnat_mapping_acquire(const struct vnat_config *cfg, _
 	struct vnat_map_val mv = {};
 	struct vnat_rev_val rv = {};
 	__u16 inside = bpf_ntohs(port), cand = 0;
-	int i, claimed = 0;
+	int i, err, claimed = 0;
+	__u32 start;
 
 	mk.inside_addr = addr;
 	mk.inside_port = port;
@@ -197,14 +207,20 @@ static __always_inline int vnat_mapping_acquire(const struct vnat_config *cfg, _
 	if (!vnat_mapping_get(&mk, &rv, out_port))
 		return 0;
 
-	if (inside >= cfg->port_min && inside <= cfg->port_max &&
-	    !vnat_claim_port(proto, inside, &rv)) {
+	if (inside >= cfg->port_min && inside <= cfg->port_max) {
+		err = vnat_claim_port(proto, inside, &rv);
+		if (err == -VNAT_E2BIG)
+			return VNAT_DROP_TABLE_FULL; /* vnat_ports is full, not the range */
+		claimed = !err;
 		cand = inside;
-		claimed = 1;
 	}
+	start = bpf_get_prandom_u32();
 	for (i = 0; i < VNAT_PORT_TRIES && !claimed; i++) {
-		cand = vnat_random_port(cfg, inside);
-		claimed = !vnat_claim_port(proto, cand, &rv);
+		cand = vnat_port_candidate(cfg, inside, i, start);
+		err = vnat_claim_port(proto, cand, &rv);
+		if (err == -VNAT_E2BIG)
+			return VNAT_DROP_TABLE_FULL;
+		claimed = !err;
 	}
 	if (!claimed)
 		return VNAT_DROP_NO_PORT;
@@ -239,6 +255,7 @@ static __always_inline void vnat_ct_note_address(const struct vnat_ct_key *flow,
 	struct vnat_ct_val v = {};
 
 	k.remote_port = 0;
+	k.pad[0] = VNAT_CT_KEY_ADDR; /* never the key of a flow (ICMP's is port 0 too) */
 	v.expires_ns = ct->expires_ns;
 	v.created_ns = ct->created_ns;
 	v.outside_addr = ct->outside_addr;
@@ -260,7 +277,6 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 {
 	struct vnat_ct_val *ct = bpf_map_lookup_elem(&vnat_ct, key);
 	struct vnat_ct_val v = {};
-	struct vnat_map_key mk = {};
 	int ret;
 
 	if (ct)
@@ -280,26 +296,24 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 		*reason = ret;
 		return NULL;
 	}
-	if (ret) {
-		/* A new mapping, and whether it kept the inside port. */
-		vnat_count(VNAT_NAT_NEW_MAPPING, 0);
-		if (ret == VNAT_NAT_PORT_KEPT)
-			vnat_count(VNAT_NAT_PORT_KEPT, 0);
-	}
 	v.outside_addr = cfg->snat_addr;
 	v.created_ns = now;
 	v.state = l4->proto == IPPROTO_TCP ? VNAT_TCP_SYN_SENT : VNAT_TCP_NONE;
 	v.expires_ns = now + vnat_ct_timeout(cfg, l4->proto, v.state);
 	if (bpf_map_update_elem(&vnat_ct, key, &v, BPF_NOEXIST)) {
-		mk.inside_addr = key->inside_addr;
-		mk.inside_port = key->inside_port;
-		mk.proto = key->proto;
-		vnat_mapping_put(&mk);
+		/* Drop our reference: a mapping no flow holds is freed right away. */
+		vnat_gc_release(key);
 		ct = bpf_map_lookup_elem(&vnat_ct, key);
 		/* Lost a race with another CPU: use its entry. Else full. */
 		if (!ct)
 			*reason = VNAT_DROP_TABLE_FULL;
 		return ct;
+	}
+	if (ret) {
+		/* A new mapping, and whether it kept the inside port. */
+		vnat_count(VNAT_NAT_NEW_MAPPING, 0);
+		if (ret == VNAT_NAT_PORT_KEPT)
+			vnat_count(VNAT_NAT_PORT_KEPT, 0);
 	}
 	vnat_count(VNAT_NAT_NEW_FLOW, 0);
 	vnat_gc_arm(cfg);
@@ -369,6 +383,7 @@ vnat_ct_inbound(const struct vnat_config *cfg, const struct iphdr *ip, const str
 	if (cfg->filtering == VNAT_FILTER_ADF) {
 		ak = *key;
 		ak.remote_port = 0;
+		ak.pad[0] = VNAT_CT_KEY_ADDR;
 		if (!bpf_map_lookup_elem(&vnat_ct, &ak)) {
 			*reason = VNAT_PASS_FILTERED;
 			return NULL;

@@ -30,9 +30,7 @@ static __always_inline __u32 vnat_prefix_kind(__be32 addr)
 /* Should a packet from src to dst be masqueraded? */
 static __always_inline int vnat_nat_candidate(__be32 src, __be32 dst)
 {
-	/* libvirt: RETURN for -d 224.0.0.0/24 and -d 255.255.255.255 */
-	if ((dst & bpf_htonl(0xffffff00)) == bpf_htonl(0xe0000000) || dst == 0xffffffff)
-		return 0;
+	/* libvirt's RETURN for 224.0.0.0/24 and 255.255.255.255: see vnat_parse_ipv4. */
 	if (vnat_prefix_kind(src) != VNAT_PREFIX_INSIDE)
 		return 0; /* not a guest: the host's own, or routed from elsewhere */
 	/* ! -d <inside>: guest to guest and guest to host stay untranslated */

@@ -92,6 +92,13 @@ static __always_inline int vnat_parse_ipv4(struct vnat_pkt *p, __u32 frame_len)
 		return VNAT_PASS_TTL;
 	if (vnat_martian_source(ip->saddr))
 		return VNAT_PASS_MARTIAN;
+	/*
+	 * The FIB would match multicast and broadcast against the default
+	 * route; the kernel never forwards them (libvirt's RETURN rules for
+	 * 224.0.0.0/24 and 255.255.255.255 follow from that).
+	 */
+	if (bpf_ntohl(ip->daddr) >= 0xe0000000)
+		return VNAT_PASS_NOT_UNICAST;
 	if (vnat_ip_csum_bad(ip))
 		return VNAT_PASS_BAD_CSUM;
 	return 0;
@@ -127,6 +134,8 @@ struct vnat_l4 {
 static __always_inline int vnat_parse_l4(struct vnat_pkt *p, struct vnat_l4 *l4)
 {
 	void *hdr = (void *)(p->ip + 1);
+	/* Bytes of the datagram after the IP header: padding is not a header. */
+	__u32 l4len = bpf_ntohs(p->ip->tot_len) - sizeof(struct iphdr);
 	__u8 *b = hdr;
 
 	l4->proto = p->ip->protocol;
@@ -135,16 +144,16 @@ static __always_inline int vnat_parse_l4(struct vnat_pkt *p, struct vnat_l4 *l4)
 	l4->icmp_type = 0;
 	switch (l4->proto) {
 	case IPPROTO_TCP:
-		if (hdr + 20 > p->end)
+		if (hdr + 20 > p->end || l4len < 20)
 			return VNAT_PASS_MALFORMED;
 		l4->tcp_flags = b[13];
 		break;
 	case IPPROTO_UDP:
-		if (hdr + 8 > p->end)
+		if (hdr + 8 > p->end || l4len < 8)
 			return VNAT_PASS_MALFORMED;
 		break;
 	case IPPROTO_ICMP:
-		if (hdr + 8 > p->end)
+		if (hdr + 8 > p->end || l4len < 8)
 			return VNAT_PASS_MALFORMED;
 		l4->icmp_type = b[0];
 		if (l4->icmp_type != VNAT_ICMP_ECHO && l4->icmp_type != VNAT_ICMP_ECHOREPLY)
