@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include "args.h"
 #include "cmds.h"
@@ -39,6 +40,9 @@ static int unload_one(const struct vnat_maps *m, __u32 ifindex)
 	return err;
 }
 
+/* How long the uplink keeps translating after a hand-over (see unload_all). */
+#define VNAT_HANDOFF_GRACE_MS 1000
+
 /* The ports vnat attached for a bridge go with it. */
 static int unload_bridge_ports(const struct vnat_maps *m, __u32 bridge)
 {
@@ -63,21 +67,62 @@ static int unload_bridge_ports(const struct vnat_maps *m, __u32 bridge)
 	return err;
 }
 
-static int unload_all(const struct vnat_maps *m)
+/* Unload every managed interface but the uplinks (outside), or all. */
+static int unload_pass(const struct vnat_maps *m, bool uplinks)
 {
-	__u32 next;
+	struct vnat_iface val;
+	__u32 key, next;
 	int err = 0;
+	bool again = true;
 
-	/* Always restart from the first key: unload_one deletes as it goes. */
-	while (!bpf_map_get_next_key(m->ifaces, NULL, &next)) {
-		int e = unload_one(m, next);
-
-		if (e) {
-			err = e;
-			bpf_map_delete_elem(m->ifaces, &next);
+	/* Restart from the first key after each removal: it deletes as it goes. */
+	while (again) {
+		again = false;
+		for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e;
+		     e = bpf_map_get_next_key(m->ifaces, &key, &next)) {
+			key = next;
+			if (bpf_map_lookup_elem(m->ifaces, &key, &val) ||
+			    (!uplinks && (val.flags & VNAT_IFACE_OUTSIDE)))
+				continue;
+			if (unload_one(m, key)) {
+				err = -EIO;
+				bpf_map_delete_elem(m->ifaces, &key);
+			}
+			again = true;
+			break;
 		}
 	}
 	return err;
+}
+
+/*
+ * Handed-over TCP flows need one packet from the guest through the kernel
+ * before the kernel accepts replies (its conntrack picks the connection up
+ * from the guest's side). So the inside goes first, and the uplink keeps
+ * translating replies in XDP for a moment before it goes too.
+ */
+static int unload_all(const struct vnat_maps *m, int handed)
+{
+	int err = unload_pass(m, false);
+
+	if (handed > 0)
+		usleep(VNAT_HANDOFF_GRACE_MS * 1000);
+	return unload_pass(m, true) ?: err;
+}
+
+/* Established translations continue on the kernel path (its conntrack). */
+static int handoff(const struct vnat_netns *ns)
+{
+	int n = vnat_handoff__run(ns->pin_dir);
+
+	if (n > 0)
+		vnat_info("vnat: handed %d flow%s to the kernel's connection tracking", n,
+			  n == 1 ? "" : "s");
+	else if (n < 0)
+		vnat_info("vnat: flows not handed to the kernel (%s): established "
+			  "translated connections may be reset",
+			  strerror(-n));
+	return n;
 }
 
 int cmd_unload(int argc, char **argv)
@@ -85,8 +130,8 @@ int cmd_unload(int argc, char **argv)
 	struct vnat_unload_opts o;
 	struct vnat_netns ns;
 	struct vnat_maps m;
+	int err, handed = 0;
 	__u32 ifindex;
-	int err;
 
 	err = vnat_args__parse_unload(argc, argv, &o);
 	if (err)
@@ -102,8 +147,11 @@ int cmd_unload(int argc, char **argv)
 	}
 	if (err)
 		return err;
+	/* Before the last hook goes, while vnat still carries the flows. */
+	if (o.all || iface_count(&m) <= 1)
+		handed = handoff(&ns);
 	if (o.all) {
-		err = unload_all(&m);
+		err = unload_all(&m, handed);
 	} else {
 		ifindex = if_nametoindex(o.iface);
 		err = ifindex ? unload_one(&m, ifindex) : -ENODEV;
