@@ -105,10 +105,14 @@ int tc_vnat_ingress(struct __sk_buff *skb)
 	return bpf_redirect(out, 0);
 }
 
-/* ICMP redirects the host would send out of a managed interface (seed 000). */
+/*
+ * ICMP redirects the host would send out of a managed interface (seed 000).
+ * The kernel copies the offending packet's IP options into the redirect,
+ * so the ICMP header is found through IHL.
+ */
 static __always_inline int vnat_is_redirect(const struct vnat_pkt *p)
 {
-	__u8 *type = (void *)(p->ip + 1);
+	__u8 *type = (__u8 *)p->ip + p->ip->ihl * 4;
 
 	return p->ip->protocol == IPPROTO_ICMP && (void *)(type + 1) <= p->end &&
 	       *type == VNAT_ICMP_REDIRECT;

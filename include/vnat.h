@@ -88,6 +88,7 @@ enum vnat_stat {
 	VNAT_FWD_ICMP_ERROR, /* ICMP error translated with its quoted header (RFC 5508) */
 	VNAT_PASS_ICMP_ERROR, /* ICMP error for no flow vnat knows: the host's */
 	VNAT_FWD_HAIRPIN_NAT, /* guest to another guest's outside ip:port (RFC 4787 REQ-9) */
+	VNAT_PASS_FDB_LEARN, /* source MAC not in vnat's FDB: the kernel bridge learns it */
 	VNAT_STAT_MAX,
 };
 
@@ -109,6 +110,7 @@ enum vnat_iface_flags {
 	VNAT_IFACE_ISOLATED = 1 << 7, /* port flagged isolated */
 	VNAT_IFACE_HAIRPIN = 1 << 8, /* port in hairpin mode */
 	VNAT_IFACE_AUTO = 1 << 9, /* added by vnat (a bridge port), not by --iface */
+	VNAT_IFACE_NO_XDP = 1 << 10, /* tc only: a tap, whose frames XDP cannot checksum */
 };
 
 #define VNAT_BR_STATE_FORWARDING 3 /* BR_STATE_FORWARDING of <linux/if_bridge.h> */

@@ -82,7 +82,7 @@ done
 
 for t in "$top"/selftests/net/*.sh; do
 	name=$(basename "$t" .sh)
-	[ "$name" = lib ] && continue
+	case "$name" in lib | lib_*) continue ;; esac
 	wanted "$name" && run_one "$name" bash "$t"
 done
 

@@ -166,6 +166,8 @@ int cmd_daemon(int argc, char **argv)
 		err = -EIO;
 		goto out_close;
 	}
+	/* One line per event, also when stdout is a log file or a pipe. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	if (!once)

@@ -110,6 +110,8 @@ static int plan_one(struct load_plan *pl, const char *name, uint32_t nat_role)
 	}
 	if (link && vnat_link__is_bridge(link))
 		role->flags |= VNAT_IFACE_BRIDGE;
+	if (link && vnat_link__is_tap(link))
+		role->flags |= VNAT_IFACE_NO_XDP;
 	pl->n++;
 	return 0;
 }

@@ -234,7 +234,7 @@ static void dup_text(void *ctx, const struct vnat_fdb_key *k, const struct vnat_
 /* Every hook vnat put on the interface still there? A bridge has no XDP. */
 static bool attached_ok(const struct vnat_iface *val, const struct vnat_attachment *a)
 {
-	bool xdp = (val->flags & VNAT_IFACE_BRIDGE) || a->xdp_id;
+	bool xdp = (val->flags & (VNAT_IFACE_BRIDGE | VNAT_IFACE_NO_XDP)) || a->xdp_id;
 
 	return xdp && a->tc_ingress_id && a->tc_egress_id;
 }
@@ -294,6 +294,8 @@ static void iface_text(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 	vnat_mac__format(val->mac, mac, sizeof(mac));
 	if (val->flags & VNAT_IFACE_BRIDGE)
 		snprintf(xdp, sizeof(xdp), "bridge (ports)");
+	else if (val->flags & VNAT_IFACE_NO_XDP)
+		snprintf(xdp, sizeof(xdp), "tap (tc only)");
 	else
 		snprintf(xdp, sizeof(xdp), "xdp %u (%s)", a->xdp_id, mode_name(a->xdp_mode));
 	printf("  %-15s %-6s ifindex %-4u %s  %-18s tc %u/%u  send_redirects %s%s%s\n", val->name,

@@ -539,7 +539,7 @@ int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi
 	if (err)
 		return err;
 	iface_value(ifi, mode, role, &val);
-	if (!(role->flags & VNAT_IFACE_BRIDGE)) {
+	if (!(role->flags & (VNAT_IFACE_BRIDGE | VNAT_IFACE_NO_XDP))) {
 		err = attach_xdp(l, ifi, mode, role->flags & VNAT_IFACE_AUTO);
 		if (err)
 			goto err_undo;

@@ -20,6 +20,9 @@ static uint32_t port_flags(const struct vnat_link *l)
 {
 	uint32_t f = VNAT_IFACE_PORT | VNAT_IFACE_AUTO;
 
+	if (vnat_link__is_tap(l))
+		f |= VNAT_IFACE_NO_XDP;
+
 	if (l->isolated)
 		f |= VNAT_IFACE_ISOLATED;
 	if (l->hairpin)
@@ -88,10 +91,36 @@ static int release_stale_ports(const struct vnat_maps *m, const struct vnat_topo
 	return changes;
 }
 
+/*
+ * Interface addresses change under vnat: a bridge without an address of
+ * its own takes its lowest port's MAC as ports come and go.
+ */
+static int refresh_macs(const struct vnat_maps *m, const struct vnat_topo *t)
+{
+	struct vnat_iface val;
+	__u32 key, next;
+	int changes = 0;
+
+	for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err;
+	     err = bpf_map_get_next_key(m->ifaces, &key, &next)) {
+		const struct vnat_link *link;
+
+		key = next;
+		link = vnat_topo__link(t, key);
+		if (!link || bpf_map_lookup_elem(m->ifaces, &key, &val) ||
+		    !memcmp(val.mac, link->mac, sizeof(val.mac)))
+			continue;
+		memcpy(val.mac, link->mac, sizeof(val.mac));
+		if (!bpf_map_update_elem(m->ifaces, &key, &val, BPF_EXIST))
+			changes++;
+	}
+	return changes;
+}
+
 int vnat_sync__ports(struct vnat_loader *l, const struct vnat_topo *t)
 {
 	const struct vnat_maps *m = &l->maps;
-	int changes = release_stale_ports(m, t);
+	int changes = release_stale_ports(m, t) + refresh_macs(m, t);
 
 	for (int i = 0; i < t->n_links; i++) {
 		const struct vnat_link *link = &t->links[i];

@@ -34,6 +34,11 @@ bool vnat_link__is_bridge(const struct vnat_link *l)
 	return !strcmp(l->kind, "bridge");
 }
 
+bool vnat_link__is_tap(const struct vnat_link *l)
+{
+	return !strcmp(l->kind, "tun");
+}
+
 bool vnat_fdb__mirrorable(const struct vnat_fdb_entry *e)
 {
 	/* "permanent" entries are the bridge's and ports' own addresses: the host. */

@@ -47,6 +47,11 @@ int vnat_topo__dump(struct vnat_topo *t);
 const struct vnat_link *vnat_topo__link(const struct vnat_topo *t, uint32_t ifindex);
 const struct vnat_link *vnat_topo__link_by_name(const struct vnat_topo *t, const char *name);
 bool vnat_link__is_bridge(const struct vnat_link *l);
+/*
+ * A tap: a virtio guest hands it frames with only a partial checksum,
+ * which XDP cannot see or complete; such interfaces get the tc path only.
+ */
+bool vnat_link__is_tap(const struct vnat_link *l);
 /* A learned (or static) unicast entry of a port, not the bridge's own addresses. */
 bool vnat_fdb__mirrorable(const struct vnat_fdb_entry *e);
 

@@ -82,8 +82,12 @@ static __always_inline int vnat_fdb_check_source(const struct vnat_pkt *p, __u32
 
 	vnat_fdb_key(&k, bridge, p->eth->h_source);
 	v = bpf_map_lookup_elem(&vnat_fdb, &k);
+	/*
+	 * An unknown source goes to the kernel bridge so that it learns it
+	 * (and the mirror after it): bridged here, it would never be learned.
+	 */
 	if (!v)
-		return vnat_mac_duplicate(&k, now) ? VNAT_PASS_DUP_MAC : 0;
+		return vnat_mac_duplicate(&k, now) ? VNAT_PASS_DUP_MAC : VNAT_PASS_FDB_LEARN;
 	if (v->port != in_port) {
 		vnat_fdb_moved(&k, v->port, in_port, now);
 		return VNAT_PASS_DUP_MAC;
