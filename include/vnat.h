@@ -89,6 +89,7 @@ enum vnat_stat {
 	VNAT_PASS_ICMP_ERROR, /* ICMP error for no flow vnat knows: the host's */
 	VNAT_FWD_HAIRPIN_NAT, /* guest to another guest's outside ip:port (RFC 4787 REQ-9) */
 	VNAT_PASS_FDB_LEARN, /* source MAC not in vnat's FDB: the kernel bridge learns it */
+	VNAT_PASS_TO_INSIDE, /* NAT: uplink to guests, not a reply: the kernel's firewall decides */
 	VNAT_STAT_MAX,
 };
 

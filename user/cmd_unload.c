@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdbool.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -96,33 +97,44 @@ static int unload_pass(const struct vnat_maps *m, bool uplinks)
 }
 
 /*
- * Handed-over TCP flows need one packet from the guest through the kernel
- * before the kernel accepts replies (its conntrack picks the connection up
- * from the guest's side). So the inside goes first, and the uplink keeps
- * translating replies in XDP for a moment before it goes too.
+ * TCP connections vnat translated continue on the kernel path through its
+ * conntrack's mid-stream pick-up, which needs the guest's side to come
+ * first. So the hooks come off the inside first, while every map entry
+ * stays: the guest's next segment goes through the kernel (which picks the
+ * connection up and, as MASQUERADE keeps source ports, on vnat's outside
+ * port), and meanwhile the uplink still translates replies in XDP and can
+ * still send them to the guest. Then the uplink goes, then the entries.
  */
-static int unload_all(const struct vnat_maps *m, int handed)
+static int unload_all(const struct vnat_maps *m)
 {
-	int err = unload_pass(m, false);
+	struct vnat_iface val;
+	__u32 key, next;
+	int err = 0;
 
-	if (handed > 0)
+	for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e;
+	     e = bpf_map_get_next_key(m->ifaces, &key, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(m->ifaces, &key, &val) &&
+		    !(val.flags & VNAT_IFACE_OUTSIDE) && vnat_datapath__detach_hooks(m, key, &val))
+			err = -EIO;
+	}
+	if (vnat_maps__count_flows(m, IPPROTO_TCP) > 0)
 		usleep(VNAT_HANDOFF_GRACE_MS * 1000);
 	return unload_pass(m, true) ?: err;
 }
 
 /* Established translations continue on the kernel path (its conntrack). */
-static int handoff(const struct vnat_netns *ns)
+static void handoff(const struct vnat_netns *ns)
 {
 	int n = vnat_handoff__run(ns->pin_dir);
 
 	if (n > 0)
-		vnat_info("vnat: handed %d flow%s to the kernel's connection tracking", n,
+		vnat_info("vnat: handed %d UDP flow%s to the kernel's connection tracking", n,
 			  n == 1 ? "" : "s");
 	else if (n < 0)
-		vnat_info("vnat: flows not handed to the kernel (%s): established "
-			  "translated connections may be reset",
+		vnat_info("vnat: UDP flows not handed to the kernel (%s): a reply that "
+			  "comes before the guest's next datagram is the host's",
 			  strerror(-n));
-	return n;
 }
 
 int cmd_unload(int argc, char **argv)
@@ -130,7 +142,7 @@ int cmd_unload(int argc, char **argv)
 	struct vnat_unload_opts o;
 	struct vnat_netns ns;
 	struct vnat_maps m;
-	int err, handed = 0;
+	int err;
 	__u32 ifindex;
 
 	err = vnat_args__parse_unload(argc, argv, &o);
@@ -149,9 +161,9 @@ int cmd_unload(int argc, char **argv)
 		return err;
 	/* Before the last hook goes, while vnat still carries the flows. */
 	if (o.all || iface_count(&m) <= 1)
-		handed = handoff(&ns);
+		handoff(&ns);
 	if (o.all) {
-		err = unload_all(&m, handed);
+		err = unload_all(&m);
 	} else {
 		ifindex = if_nametoindex(o.iface);
 		err = ifindex ? unload_one(&m, ifindex) : -ENODEV;

@@ -396,7 +396,7 @@ static void tc_clsact_destroy(uint32_t ifindex)
 	bpf_tc_hook_destroy(&hook);
 }
 
-int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex, const struct vnat_iface *val)
+static int detach_hooks(uint32_t ifindex, const struct vnat_iface *val)
 {
 	int err = 0;
 
@@ -408,9 +408,39 @@ int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex, const str
 	}
 	if (val->flags & VNAT_IFACE_OWN_CLSACT)
 		tc_clsact_destroy(ifindex);
+	return err;
+}
+
+int vnat_datapath__detach_hooks(const struct vnat_maps *m, uint32_t ifindex, struct vnat_iface *val)
+{
+	int err = detach_hooks(ifindex, val);
+
+	/* The entry stays (still a transmit target); what it held is gone. */
+	val->flags &= ~(VNAT_IFACE_XDP | VNAT_IFACE_TC | VNAT_IFACE_OWN_CLSACT);
+	bpf_map_update_elem(m->ifaces, &ifindex, val, BPF_EXIST);
+	return err;
+}
+
+int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex, const struct vnat_iface *val)
+{
+	int err = detach_hooks(ifindex, val);
+
 	bpf_map_delete_elem(m->txports, &ifindex);
 	bpf_map_delete_elem(m->ifaces, &ifindex);
 	return err;
+}
+
+int vnat_maps__count_flows(const struct vnat_maps *m, uint8_t proto)
+{
+	struct vnat_ct_key key, next;
+	int n = 0;
+
+	for (int err = bpf_map_get_next_key(m->ct, NULL, &next); !err;
+	     err = bpf_map_get_next_key(m->ct, &key, &next)) {
+		key = next;
+		n += key.proto == proto && !key.pad[0];
+	}
+	return n;
 }
 
 void vnat_datapath__query(uint32_t ifindex, struct vnat_attachment *a)

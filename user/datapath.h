@@ -67,10 +67,10 @@ int vnat_maps__add_prefix(const struct vnat_maps *m, uint32_t addr, uint8_t len,
 			  enum vnat_prefix_kind kind);
 int vnat_loader__pin(struct vnat_loader *l);
 /*
- * Write every live TCP/UDP flow of the pinned instance into the kernel's
- * conntrack with its translation, so the kernel path carries established
- * connections on after unload. Returns how many were handed over, or
- * -errno if the hand-off program cannot run here.
+ * Write every live UDP flow of the pinned instance into the kernel's
+ * conntrack with its translation, so the kernel path carries them on after
+ * unload even when a reply comes first. Returns how many were handed over,
+ * or -errno if the hand-off program cannot run here.
  */
 int vnat_handoff__run(const char *pin_dir);
 void vnat_loader__close(struct vnat_loader *l);
@@ -85,6 +85,11 @@ int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key,
 
 int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex,
 			  const struct vnat_iface *val);
+/* Only the hooks: the map entry stays, so the datapath can still send there. */
+int vnat_datapath__detach_hooks(const struct vnat_maps *m, uint32_t ifindex,
+				struct vnat_iface *val);
 void vnat_datapath__query(uint32_t ifindex, struct vnat_attachment *a);
+/* Flows of one protocol in vnat_ct (ADF address records not counted). */
+int vnat_maps__count_flows(const struct vnat_maps *m, uint8_t proto);
 
 #endif

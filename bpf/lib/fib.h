@@ -106,12 +106,19 @@ static __always_inline int vnat_keep_hairpin(const struct vnat_config *cfg,
 	return cfg && (cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && fib->ifindex == in_ifindex;
 }
 
-/* Plain routing between managed interfaces. */
+/*
+ * Plain routing between managed interfaces. from_uplink: NAT is on and the
+ * frame came in on the uplink without being a reply; if it is routed to
+ * the inside, the kernel's FORWARD rules (libvirt rejects such traffic)
+ * must see it, so it is not forwarded here.
+ */
 static __always_inline enum vnat_stat vnat_route_ipv4(void *ctx, const struct vnat_config *cfg,
 						      struct vnat_pkt *p, __u32 in_ifindex,
-						      __u16 tot_len, __u32 *out_ifindex)
+						      __u16 tot_len, int from_uplink,
+						      __u32 *out_ifindex)
 {
 	struct bpf_fib_lookup fib;
+	struct vnat_iface *egress;
 	int ret;
 
 	ret = vnat_fib(ctx, p->ip, p->ip->daddr, in_ifindex, tot_len, &fib);
@@ -119,7 +126,10 @@ static __always_inline enum vnat_stat vnat_route_ipv4(void *ctx, const struct vn
 		return ret;
 	if (vnat_keep_hairpin(cfg, &fib, in_ifindex))
 		return VNAT_PASS_HAIRPIN;
-	ret = vnat_tx_port(&fib, vnat_egress(&fib), out_ifindex);
+	egress = vnat_egress(&fib);
+	if (from_uplink && egress && (egress->flags & VNAT_IFACE_INSIDE))
+		return VNAT_PASS_TO_INSIDE;
+	ret = vnat_tx_port(&fib, egress, out_ifindex);
 	if (ret)
 		return ret;
 	return vnat_fib_apply(p, &fib, in_ifindex, VNAT_FWD_ROUTED);

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Handing flows back to the kernel at `vnat unload`. A connection vnat
- * translated is unknown to netfilter: after unload its next reply would be
- * taken for the host's own traffic and reset. So each live TCP/UDP flow is
- * written into the kernel's conntrack table with vnat's translation as its
- * NAT binding (the conntrack kfuncs), and the kernel path carries it on with
- * the same outside port. Run by user space with BPF_PROG_TEST_RUN, one flow
- * key per frame; the verdict is the result.
+ * Handing UDP flows back to the kernel at `vnat unload`. A flow vnat
+ * translated is unknown to netfilter: after unload a reply that comes
+ * before the guest's next datagram would be taken for the host's own. So
+ * each live UDP flow is written into the kernel's conntrack with vnat's
+ * translation as its NAT binding (the conntrack kfuncs).
+ *
+ * Not TCP: an entry made this way has no window data nor the "be liberal"
+ * flags of the kernel's own mid-stream pick-up, so the kernel would call the
+ * next segments invalid. TCP is left to that pick-up instead (see
+ * cmd_unload.c). Run by user space with BPF_PROG_TEST_RUN, one flow key per
+ * frame; the verdict is the result.
  */
 #ifndef VNAT_LIB_HANDOFF_H
 #define VNAT_LIB_HANDOFF_H
@@ -52,7 +56,6 @@ struct vnat_bpf_ct_opts { /* struct bpf_ct_opts, 16 bytes since 6.8 */
 };
 
 #define VNAT_IPS_SEEN_REPLY (1 << 1)
-#define VNAT_IPS_ASSURED (1 << 2)
 #define VNAT_CURRENT_NETNS (-1)
 
 /* __weak: a kernel without them fails only this program, never the datapath. */
@@ -96,7 +99,7 @@ static __always_inline int vnat_handoff(struct xdp_md *ctx)
 		return XDP_DROP; /* exists already (a kernel-tracked flow), or no memory */
 	addr.ip = ct->outside_addr;
 	bpf_ct_set_nat_info(nct, &addr, bpf_ntohs(ct->outside_port), VNAT_NF_NAT_MANIP_SRC);
-	bpf_ct_set_status(nct, VNAT_IPS_SEEN_REPLY | VNAT_IPS_ASSURED);
+	bpf_ct_set_status(nct, VNAT_IPS_SEEN_REPLY);
 	bpf_ct_set_timeout(nct, (ct->expires_ns - now) / 1000000);
 	ins = bpf_ct_insert_entry(nct);
 	if (!ins)

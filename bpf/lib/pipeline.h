@@ -338,7 +338,9 @@ static __always_inline enum vnat_stat vnat_forward(struct vnat_frame *f, void *d
 		    vnat_nat_candidate(p->ip->saddr, p->ip->daddr))
 			return vnat_nat_out(f, cfg, p, l4, out, xl);
 	}
-	return vnat_route_ipv4(f->ctx, cfg, p, f->in_ifindex, f->tot_len, out);
+	return vnat_route_ipv4(
+		f->ctx, cfg, p, f->in_ifindex, f->tot_len,
+		cfg && (cfg->flags & VNAT_CFG_NAT) && (iface->flags & VNAT_IFACE_OUTSIDE), out);
 }
 
 #endif /* VNAT_LIB_PIPELINE_H */
