@@ -107,15 +107,18 @@ static int unload_pass(const struct vnat_maps *m, bool uplinks)
  */
 static int unload_all(const struct vnat_maps *m)
 {
+	__u32 keys[VNAT_MAX_IFACES], key, next;
 	struct vnat_iface val;
-	__u32 key, next;
-	int err = 0;
+	int err = 0, n = 0;
 
-	for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e;
-	     e = bpf_map_get_next_key(m->ifaces, &key, &next)) {
-		key = next;
-		if (!bpf_map_lookup_elem(m->ifaces, &key, &val) &&
-		    !(val.flags & VNAT_IFACE_OUTSIDE) && vnat_datapath__detach_hooks(m, key, &val))
+	/* Keys first: updating a hash entry moves it, which would upset the walk. */
+	for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e && n < VNAT_MAX_IFACES;
+	     e = bpf_map_get_next_key(m->ifaces, &key, &next))
+		keys[n++] = key = next;
+	for (int i = 0; i < n; i++) {
+		if (!bpf_map_lookup_elem(m->ifaces, &keys[i], &val) &&
+		    !(val.flags & VNAT_IFACE_OUTSIDE) &&
+		    vnat_datapath__detach_hooks(m, keys[i], &val))
 			err = -EIO;
 	}
 	if (vnat_maps__count_flows(m, IPPROTO_TCP) > 0)

@@ -97,15 +97,18 @@ static int release_stale_ports(const struct vnat_maps *m, const struct vnat_topo
  */
 static int refresh_macs(const struct vnat_maps *m, const struct vnat_topo *t)
 {
+	__u32 keys[VNAT_MAX_IFACES], key, next;
 	struct vnat_iface val;
-	__u32 key, next;
-	int changes = 0;
+	int changes = 0, n = 0;
 
-	for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err;
-	     err = bpf_map_get_next_key(m->ifaces, &key, &next)) {
+	/* Keys first: an update moves the entry, which would upset the walk. */
+	for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err && n < VNAT_MAX_IFACES;
+	     err = bpf_map_get_next_key(m->ifaces, &key, &next))
+		keys[n++] = key = next;
+	for (int i = 0; i < n; i++) {
 		const struct vnat_link *link;
 
-		key = next;
+		key = keys[i];
 		link = vnat_topo__link(t, key);
 		if (!link || bpf_map_lookup_elem(m->ifaces, &key, &val) ||
 		    !memcmp(val.mac, link->mac, sizeof(val.mac)))
