@@ -7,7 +7,6 @@
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
-#include "lib/handoff.h"
 #include "lib/pipeline.h"
 #include "lib/stats.h"
 
@@ -171,16 +170,4 @@ int tc_vnat_egress(struct __sk_buff *skb)
 	    vnat_parse_ipv4(&p, skb->len))
 		return TC_ACT_OK;
 	return vnat_tc_snat(skb, cfg, &p);
-}
-
-/*
- * Not attached anywhere: `vnat unload` runs it once per flow through
- * BPF_PROG_TEST_RUN to hand the flow to the kernel's conntrack (handoff.h).
- * Loaded only then, so a kernel without the conntrack kfuncs still runs
- * the datapath.
- */
-SEC("xdp")
-int xdp_vnat_handoff(struct xdp_md *ctx)
-{
-	return vnat_handoff(ctx);
 }

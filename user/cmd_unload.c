@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include "args.h"
 #include "cmds.h"
+#include "ctnl.h"
 #include "datapath.h"
 #include "instance.h"
 #include "log.h"
@@ -97,13 +98,11 @@ static int unload_pass(const struct vnat_maps *m, bool uplinks)
 }
 
 /*
- * TCP connections vnat translated continue on the kernel path through its
- * conntrack's mid-stream pick-up, which needs the guest's side to come
- * first. So the hooks come off the inside first, while every map entry
- * stays: the guest's next segment goes through the kernel (which picks the
- * connection up and, as MASQUERADE keeps source ports, on vnat's outside
- * port), and meanwhile the uplink still translates replies in XDP and can
- * still send them to the guest. Then the uplink goes, then the entries.
+ * Established connections continue on the kernel path: their conntrack
+ * entries were written first (ctnl.c). The hooks still come off the inside
+ * first, while every map entry stays, and the uplink keeps translating
+ * replies in XDP for a moment: packets in flight finish on vnat's path
+ * rather than racing the switch. Then the uplink goes, then the entries.
  */
 static int unload_all(const struct vnat_maps *m)
 {
@@ -127,16 +126,16 @@ static int unload_all(const struct vnat_maps *m)
 }
 
 /* Established translations continue on the kernel path (its conntrack). */
-static void handoff(const struct vnat_netns *ns)
+static void handoff(const struct vnat_maps *m)
 {
-	int n = vnat_handoff__run(ns->pin_dir);
+	int n = vnat_ctnl__handoff(m);
 
 	if (n > 0)
-		vnat_info("vnat: handed %d UDP flow%s to the kernel's connection tracking", n,
+		vnat_info("vnat: handed %d flow%s to the kernel's connection tracking", n,
 			  n == 1 ? "" : "s");
 	else if (n < 0)
-		vnat_info("vnat: UDP flows not handed to the kernel (%s): a reply that "
-			  "comes before the guest's next datagram is the host's",
+		vnat_info("vnat: flows not handed to the kernel (%s): translated "
+			  "connections may be reset",
 			  strerror(-n));
 }
 
@@ -164,7 +163,7 @@ int cmd_unload(int argc, char **argv)
 		return err;
 	/* Before the last hook goes, while vnat still carries the flows. */
 	if (o.all || iface_count(&m) <= 1)
-		handoff(&ns);
+		handoff(&m);
 	if (o.all) {
 		err = unload_all(&m);
 	} else {

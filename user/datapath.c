@@ -195,14 +195,9 @@ int vnat_maps__add_prefix(const struct vnat_maps *m, uint32_t addr, uint8_t len,
 	return bpf_map_update_elem(m->prefixes, &k, &v, BPF_ANY) ? -errno : 0;
 }
 
-/*
- * Open and load the object: the datapath programs, or (handoff) only the
- * program that hands flows to the kernel at unload.
- */
-static int loader_open(struct vnat_loader *l, const char *pin_dir, uint32_t max_flows, bool handoff)
+int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_flows)
 {
 	DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .prog_name = XDP_PROG_NAME);
-	struct bpf_program *prog;
 	struct stat st;
 	int err;
 
@@ -217,8 +212,6 @@ static int loader_open(struct vnat_loader *l, const char *pin_dir, uint32_t max_
 		vnat_err("load: cannot open the BPF object: %s", strerror(-err));
 		return err;
 	}
-	bpf_object__for_each_program(prog, l->skel->obj) bpf_program__set_autoload(
-		prog, (prog == l->skel->progs.xdp_vnat_handoff) == handoff);
 	l->reused = l->pin_dir[0] && !stat(l->pin_dir, &st);
 	if (!l->reused)
 		size_flow_tables(l->skel, max_flows);
@@ -240,8 +233,6 @@ static int loader_open(struct vnat_loader *l, const char *pin_dir, uint32_t max_
 		if (err)
 			goto err_close;
 	}
-	if (handoff)
-		return 0;
 	xopts.obj = l->skel->obj;
 	l->xdp = xdp_program__create(&xopts);
 	err = libxdp_get_error(l->xdp);
@@ -255,37 +246,6 @@ static int loader_open(struct vnat_loader *l, const char *pin_dir, uint32_t max_
 err_close:
 	vnat_loader__close(l);
 	return err;
-}
-
-int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_flows)
-{
-	return loader_open(l, pin_dir, max_flows, false);
-}
-
-int vnat_handoff__run(const char *pin_dir)
-{
-	struct vnat_ct_key key, next;
-	struct vnat_loader l;
-	int err, fd, handed = 0;
-
-	err = loader_open(&l, pin_dir, 0, true);
-	if (err)
-		return err;
-	fd = bpf_program__fd(l.skel->progs.xdp_vnat_handoff);
-	for (err = bpf_map_get_next_key(l.maps.ct, NULL, &next); !err;
-	     err = bpf_map_get_next_key(l.maps.ct, &key, &next)) {
-		/* The key is the frame: XDP wants at least an Ethernet header's worth. */
-		unsigned char frame[sizeof(key) < 64 ? 64 : sizeof(key)] = {};
-		DECLARE_LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = frame,
-				    .data_size_in = sizeof(frame), .repeat = 1);
-
-		key = next;
-		memcpy(frame, &key, sizeof(key));
-		if (!bpf_prog_test_run_opts(fd, &run) && run.retval == XDP_PASS)
-			handed++;
-	}
-	vnat_loader__close(&l);
-	return handed;
 }
 
 void vnat_loader__close(struct vnat_loader *l)

@@ -66,13 +66,6 @@ int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi
 int vnat_maps__add_prefix(const struct vnat_maps *m, uint32_t addr, uint8_t len,
 			  enum vnat_prefix_kind kind);
 int vnat_loader__pin(struct vnat_loader *l);
-/*
- * Write every live UDP flow of the pinned instance into the kernel's
- * conntrack with its translation, so the kernel path carries them on after
- * unload even when a reply comes first. Returns how many were handed over,
- * or -errno if the hand-off program cannot run here.
- */
-int vnat_handoff__run(const char *pin_dir);
 void vnat_loader__close(struct vnat_loader *l);
 
 int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m);

@@ -15,6 +15,11 @@ bool vnat_log_json(void)
 	return log_json;
 }
 
+bool vnat_opts_verbose(void)
+{
+	return log_verbose;
+}
+
 /* libbpf and libxdp are one level quieter than vnat: warnings only with -v. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {

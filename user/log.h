@@ -9,5 +9,6 @@ void vnat_log_init(bool json, bool verbose);
 void vnat_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vnat_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool vnat_log_json(void);
+bool vnat_opts_verbose(void);
 
 #endif

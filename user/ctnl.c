@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Giving translated connections back to the kernel at `vnat unload`.
+ * netfilter never saw a flow vnat translated: after unload its next reply
+ * would be the host's own traffic (and reset), and even a mid-stream
+ * pick-up of the guest's next segment may fail the kernel's window checks.
+ * So each flow becomes a conntrack entry made through ctnetlink (libnl
+ * builds the messages): the inside tuple, the translated reply tuple, a
+ * source-NAT binding to vnat's outside address and port, TCP state
+ * ESTABLISHED with liberal window tracking both ways (as the kernel's own
+ * pick-up does), and the time the flow had left.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <stdio.h>
+#include "ctnl.h"
+#include "log.h"
+
+#define TCP_CONNTRACK_ESTABLISHED_ 3 /* enum tcp_conntrack, not in UAPI headers */
+
+static int put_tuple(struct nl_msg *msg, int type, __be32 src, __be32 dst, __be16 sport,
+		     __be16 dport, __u8 proto)
+{
+	struct nlattr *t = nla_nest_start(msg, type | NLA_F_NESTED), *n;
+
+	if (!t)
+		return -ENOMEM;
+	n = nla_nest_start(msg, CTA_TUPLE_IP | NLA_F_NESTED);
+	if (!n || nla_put_u32(msg, CTA_IP_V4_SRC, src) || nla_put_u32(msg, CTA_IP_V4_DST, dst))
+		return -ENOMEM;
+	nla_nest_end(msg, n);
+	n = nla_nest_start(msg, CTA_TUPLE_PROTO | NLA_F_NESTED);
+	if (!n || nla_put_u8(msg, CTA_PROTO_NUM, proto) ||
+	    nla_put_u16(msg, CTA_PROTO_SRC_PORT, sport) ||
+	    nla_put_u16(msg, CTA_PROTO_DST_PORT, dport))
+		return -ENOMEM;
+	nla_nest_end(msg, n);
+	nla_nest_end(msg, t);
+	return 0;
+}
+
+static int put_snat(struct nl_msg *msg, __be32 addr, __be16 port)
+{
+	struct nlattr *nat = nla_nest_start(msg, CTA_NAT_SRC | NLA_F_NESTED), *p;
+
+	if (!nat || nla_put_u32(msg, CTA_NAT_V4_MINIP, addr) ||
+	    nla_put_u32(msg, CTA_NAT_V4_MAXIP, addr))
+		return -ENOMEM;
+	p = nla_nest_start(msg, CTA_NAT_PROTO | NLA_F_NESTED);
+	if (!p || nla_put_u16(msg, CTA_PROTONAT_PORT_MIN, port) ||
+	    nla_put_u16(msg, CTA_PROTONAT_PORT_MAX, port))
+		return -ENOMEM;
+	nla_nest_end(msg, p);
+	nla_nest_end(msg, nat);
+	return 0;
+}
+
+static int put_tcp_established(struct nl_msg *msg)
+{
+	struct nf_ct_tcp_flags liberal = { .flags = IP_CT_TCP_FLAG_BE_LIBERAL,
+					   .mask = IP_CT_TCP_FLAG_BE_LIBERAL };
+	struct nlattr *pi = nla_nest_start(msg, CTA_PROTOINFO | NLA_F_NESTED), *tcp;
+
+	if (!pi)
+		return -ENOMEM;
+	tcp = nla_nest_start(msg, CTA_PROTOINFO_TCP | NLA_F_NESTED);
+	if (!tcp || nla_put_u8(msg, CTA_PROTOINFO_TCP_STATE, TCP_CONNTRACK_ESTABLISHED_) ||
+	    nla_put(msg, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, sizeof(liberal), &liberal) ||
+	    nla_put(msg, CTA_PROTOINFO_TCP_FLAGS_REPLY, sizeof(liberal), &liberal))
+		return -ENOMEM;
+	nla_nest_end(msg, tcp);
+	nla_nest_end(msg, pi);
+	return 0;
+}
+
+static int flow_msg(struct nl_msg *msg, const struct vnat_ct_key *k, const struct vnat_ct_val *v,
+		    __u32 timeout_s)
+{
+	struct nfgenmsg nfg = { .nfgen_family = AF_INET, .version = NFNETLINK_V0 };
+	int err;
+
+	if (nlmsg_append(msg, &nfg, sizeof(nfg), NLMSG_ALIGNTO) < 0)
+		return -ENOMEM;
+	/* Original: guest -> remote. Reply: remote -> vnat's outside endpoint. */
+	err = put_tuple(msg, CTA_TUPLE_ORIG, k->inside_addr, k->remote_addr, k->inside_port,
+			k->remote_port, k->proto);
+	if (!err)
+		err = put_tuple(msg, CTA_TUPLE_REPLY, k->remote_addr, v->outside_addr,
+				k->remote_port, v->outside_port, k->proto);
+	if (!err)
+		err = put_snat(msg, v->outside_addr, v->outside_port);
+	if (!err && nla_put_u32(msg, CTA_TIMEOUT, htonl(timeout_s)))
+		err = -ENOMEM;
+	/* CONFIRMED: ctnetlink refuses a status that would flip that bit. */
+	if (!err &&
+	    nla_put_u32(msg, CTA_STATUS, htonl(IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED)))
+		err = -ENOMEM;
+	if (!err && k->proto == IPPROTO_TCP)
+		err = put_tcp_established(msg);
+	return err;
+}
+
+static __u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static bool handable(const struct vnat_ct_key *k, const struct vnat_ct_val *v, __u64 now)
+{
+	if (k->pad[0] || (v->flags & VNAT_CT_ADDR_ENTRY) || v->expires_ns <= now)
+		return false;
+	if (k->proto == IPPROTO_UDP)
+		return true;
+	/* Closing or reset connections are not worth handing on. */
+	return k->proto == IPPROTO_TCP && v->state == VNAT_TCP_ESTABLISHED;
+}
+
+static int add_flow(struct nl_sock *sk, const struct vnat_ct_key *k, const struct vnat_ct_val *v,
+		    __u64 now)
+{
+	struct nl_msg *msg = nlmsg_alloc_simple((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW,
+						NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	__u32 left = (v->expires_ns - now) / 1000000000ull;
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	err = flow_msg(msg, k, v, left ? left : 1);
+	if (!err)
+		err = nl_send_auto(sk, msg) < 0 ? -EIO : 0;
+	nlmsg_free(msg);
+	if (!err)
+		err = nl_wait_for_ack(sk);
+	/* EEXIST: the kernel tracks it already (it started before vnat). */
+	if (err && vnat_opts_verbose())
+		fprintf(stderr, "vnat: ctnetlink: flow to port %u: %s\n", ntohs(k->remote_port),
+			err < 0 ? nl_geterror(err) : "?");
+	return err;
+}
+
+int vnat_ctnl__handoff(const struct vnat_maps *m)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct vnat_ct_key key, next;
+	struct vnat_ct_val val;
+	__u64 now = monotonic_ns();
+	int handed = 0, err;
+
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_NETFILTER);
+	if (err) {
+		nl_socket_free(sk);
+		return -EPROTONOSUPPORT;
+	}
+	for (err = bpf_map_get_next_key(m->ct, NULL, &next); !err;
+	     err = bpf_map_get_next_key(m->ct, &key, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(m->ct, &key, &val) && handable(&key, &val, now) &&
+		    !add_flow(sk, &key, &val, now))
+			handed++;
+	}
+	nl_socket_free(sk);
+	return handed;
+}
