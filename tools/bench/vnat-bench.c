@@ -146,10 +146,11 @@ static const char gen_usage[] =
 	"Usage: vnat-bench gen --iface IF --dmac MAC --src ADDR[+N] --dst ADDR[+N]\n"
 	"                      --sport PORT[+N] --dport PORT[+N] [--smac MAC] [--len BYTES]\n"
 	"                      [--flows N] [--flow-base N] [--rate PPS] (--count N | --duration S)\n"
-	"                      [--batch N] [--ttl N] [--cpu N]\n"
+	"                      [--batch N] [--ttl N] [--cpu N] [--slack FRAMES]\n"
 	"Send UDP frames out of IF (to its peer) with BPF_PROG_TEST_RUN live frames.\n"
 	"--len is the frame without FCS (60 for 64-byte frames, 1514 for 1518).\n"
-	"--flows 0 makes every frame a new flow. --rate 0 sends unpaced.\n";
+	"--flows 0 makes every frame a new flow. --rate 0 sends unpaced. A generator\n"
+	"that fell behind catches up by at most --slack frames (default 128).\n";
 
 static int cmd_gen(int argc, char **argv)
 {
@@ -171,11 +172,12 @@ static int cmd_gen(int argc, char **argv)
 					      { "cpu", required_argument, NULL, 'C' },
 					      { "help", no_argument, NULL, 'h' },
 					      {} };
-	struct vb_gen_cfg cfg = { .pkt_len = 60, .ttl = 64, .flows = 1, .slack_ns = 20000 };
+	struct vb_gen_cfg cfg = { .pkt_len = 60, .ttl = 64, .flows = 1 };
+	double slack_frames = 128;
 	const char *ifname = NULL;
 	double rate = 0, duration = 0;
 	unsigned long long count = 0;
-	unsigned int batch = 64;
+	unsigned int batch = 0;
 	int have_dmac = 0, have_smac = 0, have = 0, cpu = -1, c, err, fd;
 	struct vnat_bench *skel = NULL;
 	static __u8 frame[VB_MAX_LEN];
@@ -245,6 +247,9 @@ static int cmd_gen(int argc, char **argv)
 		case 'C':
 			cpu = atoi(optarg);
 			break;
+		case 'K':
+			slack_frames = strtod(optarg, NULL);
+			break;
 		case 'h':
 			fputs(gen_usage, stdout);
 			return 0;
@@ -265,8 +270,26 @@ static int cmd_gen(int argc, char **argv)
 		count = (unsigned long long)(rate * duration + 0.5);
 	if (!count || count > 0x7fffffff)
 		return vb_err("%llu frames: between 1 and 2^31-1", count);
-	if (rate > 0)
+	if (rate > 0) {
 		cfg.interval_fp = (__u64)(65536.0 * NSEC_PER_SEC / rate);
+		/*
+		 * A late generator may catch up by at most slack_frames frames
+		 * at once (half the receiving veth's 256-slot ring by default),
+		 * and never by more than 1 ms.
+		 */
+		cfg.slack_ns = (__u64)(slack_frames * NSEC_PER_SEC / rate);
+		if (cfg.slack_ns > 1000000)
+			cfg.slack_ns = 1000000;
+	}
+	/*
+	 * A batch runs with bottom halves off: nothing else gets this CPU
+	 * until it ends (the sink's NAPI thread shares it). Keep a batch
+	 * within ~50 us of pacing; 64 frames, the kernel's default, at most.
+	 */
+	if (!batch) {
+		batch = rate > 0 ? (unsigned int)(rate * 50e-6) : 64;
+		batch = batch < 1 ? 1 : batch > 64 ? 64 : batch;
+	}
 	if (iface_index(ifname, &ifindex) || (!have_smac && iface_mac(ifname, cfg.smac)) ||
 	    pin_cpu(cpu))
 		return 1;
@@ -296,6 +319,8 @@ static int cmd_gen(int argc, char **argv)
 	}
 	fd = bpf_program__fd(skel->progs.xdp_bench_gen);
 
+	/* The kernel wants data_end to match the frame (no metadata in front). */
+	xctx.data_end = cfg.pkt_len;
 	xctx.ingress_ifindex = ifindex;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = cfg.pkt_len,
 		    .ctx_in = &xctx, .ctx_size_in = sizeof(xctx), .repeat = (int)count,

@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""report.py - the table (stdout) and the JSON file of tools/bench.sh.
+
+Input: results.jsonl (one line per metric and path, the values of every
+repetition), trials.jsonl (every zero-loss trial), machine.json. Output: for
+each metric the median [min-max] of every path, vnat/kernel (against the
+better of the two kernel paths) and vnat/ceiling, then the issue's targets,
+met or missed and by how much.
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+
+# Columns, and which paths fill them: the routed metrics come from the
+# routed-only paths (ip_forward alone, vnat without --snat).
+COLUMNS = [
+    ("kernel", ("kernel", "kroute")),
+    ("nft", ("nft",)),
+    ("vnat", ("vnat", "vroute")),
+    ("ceiling", ("ceiling",)),
+]
+COL_TITLES = {
+    "kernel": "kernel (iptables)",
+    "nft": "kernel (nftables)",
+    "vnat": "vnat",
+    "ceiling": "ceiling (bare XDP)",
+}
+
+# Sections of the table: (title, [(name, label, unit, scale, higher is
+# better, metric whose ceiling figure stands in when the ceiling was not
+# run for this one: it does no lookup, so flows and routes mean nothing
+# to it)]).
+SECTIONS = [
+    ("zero-loss forwarding rate (RFC 2544: highest rate with loss <= 0.1 %)", [
+        ("nat64", "64B UDP via NAT, 1 flow", "Mpps", 1e-6, True, None),
+        ("nat1518", "1518B UDP via NAT, 1 flow", "Mpps", 1e-6, True, None),
+        ("routed64", "64B UDP routed, no NAT", "Mpps", 1e-6, True, "nat64"),
+        ("flows_1024", "64B via NAT, 1k flows", "Mpps", 1e-6, True, "nat64"),
+        ("flows_65536", "64B via NAT, 64k flows", "Mpps", 1e-6, True, "nat64"),
+        ("flows_1048576", "64B via NAT, 1M flows", "Mpps", 1e-6, True, "nat64"),
+        ("newflows", "new flows/s (each frame a new flow)", "M/s", 1e-6, True, None),
+    ]),
+    ("forwarding rate at full load (generator at its maximum, RFC 2889)", [
+        ("nat64_fwd", "64B UDP via NAT, 1 flow", "Mpps", 1e-6, True, None),
+        ("nat1518_fwd", "1518B UDP via NAT, 1 flow", "Mpps", 1e-6, True, None),
+        ("routed64_fwd", "64B UDP routed, no NAT", "Mpps", 1e-6, True, "nat64_fwd"),
+        ("flows_1024_fwd", "64B via NAT, 1k flows", "Mpps", 1e-6, True, "nat64_fwd"),
+        ("flows_65536_fwd", "64B via NAT, 64k flows", "Mpps", 1e-6, True, "nat64_fwd"),
+        ("flows_1048576_fwd", "64B via NAT, 1M flows", "Mpps", 1e-6, True, "nat64_fwd"),
+        ("newflows_fwd", "new flows/s (each frame a new flow)", "M/s", 1e-6, True, None),
+    ]),
+    ("TCP through the NAT", [
+        ("tcp1", "bulk, 1 stream (iperf3)", "Gbit/s", 1e-9, True, None),
+        ("tcp4", "bulk, 4 streams (iperf3)", "Gbit/s", 1e-9, True, None),
+        ("rr", "request/response, 1 conn., 1 byte", "k/s", 1e-3, True, None),
+        ("crr", "connections/s (connect, 1 byte each way, close)", "k/s", 1e-3, True, None),
+    ]),
+    ("cost per packet (lower is better)", [
+        ("router_ns_nat64", "router CPU, 64B via NAT, full load", "ns", 1, False, None),
+        ("bpf_ns_nat64", "BPF run time, 64B via NAT (bpf_stats)", "ns", 1, False, None),
+        ("router_ns_routed64", "router CPU, 64B routed", "ns", 1, False, "router_ns_nat64"),
+        ("bpf_ns_routed64", "BPF run time, 64B routed", "ns", 1, False, "bpf_ns_nat64"),
+        ("router_ns_flows_1048576", "router CPU, 64B via NAT, 1M flows", "ns", 1, False,
+         "router_ns_nat64"),
+        ("bpf_ns_flows_1048576", "BPF run time, 64B via NAT, 1M flows", "ns", 1, False,
+         "bpf_ns_nat64"),
+        ("router_ns_newflows", "router CPU per new flow", "ns", 1, False, None),
+    ]),
+    ("memory per tracked flow (lower is better)", [
+        ("mem_flow", "a flow with its own mapping", "bytes", 1, False, None),
+        ("mem_vnat_ct", "vnat_ct entry", "bytes", 1, False, None),
+        ("mem_vnat_mappings", "vnat_mappings entry", "bytes", 1, False, None),
+        ("mem_vnat_ports", "vnat_ports entry", "bytes", 1, False, None),
+    ]),
+]
+METRICS = [m for _, ms in SECTIONS for m in ms]
+SECTION_OF = {m[0]: title for title, ms in SECTIONS for m in ms}
+
+
+def load_lines(path):
+    out = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                out.append(json.loads(line))
+    return out
+
+
+def summary(values):
+    if not values:
+        return None
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "values": values,
+    }
+
+
+def fmt(x, scale):
+    v = x * scale
+    if v == 0:
+        return "0"
+    if abs(v) >= 100:
+        return "%.0f" % v
+    if abs(v) >= 10:
+        return "%.1f" % v
+    if abs(v) >= 1:
+        return "%.2f" % v
+    return "%.3f" % v
+
+
+def cell(s, scale, note=""):
+    if not s:
+        return "-"
+    text = fmt(s["median"], scale)
+    if len(s["values"]) > 1 and s["min"] != s["max"]:
+        text += " [%s-%s]" % (fmt(s["min"], scale), fmt(s["max"], scale))
+    if "generator-limited" in note:
+        text = ">=" + text
+    if s.get("stand_in"):
+        text += " *"
+    return text
+
+
+def build(results):
+    by = {}
+    for r in results:
+        by.setdefault(r["metric"], {})[r["path"]] = r
+    table = []
+    for name, label, unit, scale, higher, ceil_from in METRICS:
+        if name not in by:
+            continue
+        row = {"metric": name, "section": SECTION_OF[name], "label": label, "unit": unit,
+               "scale": scale,
+               "higher_is_better": higher, "paths": {}, "notes": {}}
+        for col, paths in COLUMNS:
+            for p in paths:
+                r = by[name].get(p)
+                if r:
+                    row["paths"][col] = summary(r["values"])
+                    row["paths"][col]["path"] = p
+                    if r.get("note"):
+                        row["notes"][col] = r["note"]
+        if "ceiling" not in row["paths"] and ceil_from and ceil_from in by:
+            r = by[ceil_from].get("ceiling")
+            if r:
+                row["paths"]["ceiling"] = summary(r["values"])
+                row["paths"]["ceiling"]["path"] = "ceiling"
+                row["paths"]["ceiling"]["stand_in"] = ceil_from
+                row["notes"]["ceiling"] = "the ceiling's %s figure (it does no lookup)" % ceil_from
+        v = row["paths"].get("vnat")
+        kernels = [row["paths"][c]["median"] for c in ("kernel", "nft") if c in row["paths"]]
+        row["ratio_vnat_kernel"] = None
+        row["ratio_vnat_ceiling"] = None
+        if v and kernels:
+            best = max(kernels) if higher else min(kernels)
+            row["ratio_vnat_kernel"] = v["median"] / best if best else None
+        c = row["paths"].get("ceiling")
+        if v and c and c["median"]:
+            row["ratio_vnat_ceiling"] = v["median"] / c["median"]
+        table.append(row)
+    return table
+
+
+def ratio_text(r):
+    return "-" if r is None else "%.2f" % r
+
+
+def print_table(table, out):
+    head = ["metric", "unit"] + [COL_TITLES[c] for c, _ in COLUMNS] + ["vnat/kernel", "vnat/ceiling"]
+    rows = []
+    section = None
+    for row in table:
+        if row["section"] != section:
+            section = row["section"]
+            rows.append(None)
+            rows.append([section])
+        rows.append(["  " + row["label"], row["unit"]] +
+                    [cell(row["paths"].get(c), row["scale"], row["notes"].get(c, ""))
+                     for c, _ in COLUMNS] +
+                    [ratio_text(row["ratio_vnat_kernel"]), ratio_text(row["ratio_vnat_ceiling"])])
+    body = [r for r in rows if r and len(r) > 1]
+    widths = [max(len(str(r[i])) for r in body + [head]) for i in range(len(head))]
+    print("  ".join(h.ljust(widths[i]) for i, h in enumerate(head)), file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for r in rows:
+        if r is None:
+            continue
+        if len(r) == 1:
+            print(r[0], file=out)
+            continue
+        print("  ".join(str(x).ljust(widths[i]) for i, x in enumerate(r)).rstrip(), file=out)
+
+
+def get(table, metric, col="vnat"):
+    for row in table:
+        if row["metric"] == metric:
+            s = row["paths"].get(col)
+            return s["median"] if s else None
+    return None
+
+
+def row_of(table, metric):
+    for row in table:
+        if row["metric"] == metric:
+            return row
+    return {}
+
+
+def targets(table):
+    t = []
+
+    def add(name, value, goal, ok_if_ge, fmt_value):
+        if value is None:
+            t.append({"target": name, "value": None, "goal": goal, "met": None})
+            return
+        met = value >= goal if ok_if_ge else value <= goal
+        t.append({"target": name, "value": value, "goal": goal, "met": met,
+                  "text": fmt_value(value)})
+
+    pct = lambda v: "%.0f %%" % (v * 100)
+    times = lambda v: "%.2fx" % v
+    for suffix, how in (("", "zero-loss"), ("_fwd", "full-load")):
+        add("NAT %s rate >= 85 %% of the ceiling" % how,
+            row_of(table, "nat64" + suffix).get("ratio_vnat_ceiling"), 0.85, True, pct)
+        add("NAT %s rate >= 3x kernel" % how,
+            row_of(table, "nat64" + suffix).get("ratio_vnat_kernel"), 3.0, True, times)
+        one, many = get(table, "nat64" + suffix), get(table, "flows_1048576" + suffix)
+        add("%s rate at 1M flows >= 80 %% of 1 flow" % how,
+            many / one if one and many is not None else None, 0.80, True, pct)
+        add("new flows/s (%s) >= 3x kernel" % how,
+            row_of(table, "newflows" + suffix).get("ratio_vnat_kernel"), 3.0, True, times)
+    add("TCP connections/s (CRR) >= 3x kernel",
+        row_of(table, "crr").get("ratio_vnat_kernel"), 3.0, True, times)
+    add("TCP throughput, 1 stream >= kernel",
+        row_of(table, "tcp1").get("ratio_vnat_kernel"), 1.0, True, times)
+    add("TCP throughput, 4 streams >= kernel",
+        row_of(table, "tcp4").get("ratio_vnat_kernel"), 1.0, True, times)
+    add("established NAT <= 150 ns per packet in BPF", get(table, "bpf_ns_nat64"), 150, False,
+        lambda v: "%.0f ns" % v)
+    return t
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--trials", required=True)
+    ap.add_argument("--machine", required=True)
+    ap.add_argument("--command", default="tools/bench.sh")
+    ap.add_argument("--seconds", type=int, default=0)
+    ap.add_argument("--json")
+    ap.add_argument("--disturbed", type=int, default=0)
+    a = ap.parse_args()
+
+    results = load_lines(a.results)
+    trials = load_lines(a.trials)
+    with open(a.machine) as f:
+        machine = json.load(f)
+    table = build(results)
+    tg = targets(table)
+
+    out = sys.stdout
+    print("", file=out)
+    print("vnat benchmark: %s, %s (%d CPUs), %s; %s; %d s" %
+          (machine.get("kernel"), machine.get("cpu"), machine.get("cpus", 0),
+           machine.get("iptables"), a.command, a.seconds), file=out)
+    print("median [min-max] of the repetitions; vnat/kernel against the better kernel path;"
+          " %d trials repeated because other work ran on the machine" % a.disturbed, file=out)
+    print("", file=out)
+    print_table(table, out)
+    print("", file=out)
+    print("  * the ceiling's figure for one flow / NAT: it does no lookup, so flows and routes"
+          " mean nothing to it", file=out)
+    print("  >= no loss even at the generator's full speed: the path is faster than that", file=out)
+    for row in table:
+        for col, n in sorted(row["notes"].items()):
+            for part in n.split("; "):
+                keep = part.startswith("flows held") or (
+                    part.startswith("failed transactions") and part.strip("failed transactions 0"))
+                if keep:
+                    print("  %s, %s: %s" % (row["label"].strip(), col, part), file=out)
+    print("", file=out)
+    print("targets (recorded, not enforced):", file=out)
+    for t in tg:
+        if t["met"] is None:
+            state = "not measured"
+        else:
+            state = "%-6s %s (goal %s)" % ("met" if t["met"] else "MISSED", t["text"], t["goal"])
+        print("  %-48s %s" % (t["target"], state), file=out)
+
+    if a.json:
+        doc = {
+            "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "command": a.command,
+            "seconds": a.seconds,
+            "disturbed_trials": a.disturbed,
+            "machine": machine,
+            "metrics": [{k: v for k, v in row.items() if k != "scale"} for row in table],
+            "targets": tg,
+            "results": results,
+            "trials": trials,
+        }
+        with open(a.json, "w") as f:
+            json.dump(doc, f, indent=1)
+            f.write("\n")
+        print("\nJSON written to %s" % a.json, file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
