@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include "netns_setup.h"
 #include "args.h"
 #include "iface.h"
 
@@ -517,22 +518,6 @@ static void test_none(void **state)
 }
 
 /* --- vnat_iface__resolve, in a private network namespace ------------------ */
-
-static ino_t ns_inode(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
-}
-
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc)
-		fprintf(stderr, "setup: '%s' exited %d\n", cmd, rc);
-	return rc;
-}
 
 static bool have_tun;
 

@@ -48,6 +48,7 @@
 #include "topo.h"
 #include "iface.h"
 #include "log.h"
+#include "netns_setup.h"
 #include "pktbuild.h"
 #include "vnat.skel.h"
 
@@ -78,42 +79,6 @@ static struct vnat_iface_info br0, p1, p2, p3, up0, br1, p4;
 static struct vnat_topo topo; /* large: static */
 
 /* --- setup --------------------------------------------------------------- */
-
-static ino_t ns_inode(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
-}
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	rc = system(cmd);
-	if (rc)
-		fprintf(stderr, "setup: '%s' exited %d\n", cmd, rc);
-	return rc;
-}
-
-static int sysctl_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0) {
-		fprintf(stderr, "setup: open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
 
 static const char *const topo_cmds[] = {
 	"ip link set lo up",

@@ -45,6 +45,7 @@
 #include "sync.h"
 #include "iface.h"
 #include "log.h"
+#include "netns_setup.h"
 #include "pktbuild.h"
 #include "vnat.skel.h"
 
@@ -73,36 +74,6 @@ static bool main_loaded, small_loaded;
 static struct vnat_iface_info in0, in1, out0;
 
 /* --- setup --------------------------------------------------------------- */
-
-static ino_t ns_inode(void)
-{
-	struct stat st;
-
-	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
-}
-
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc)
-		fprintf(stderr, "setup: '%s' exited %d\n", cmd, rc);
-	return rc;
-}
-
-static int sysctl_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0) {
-		fprintf(stderr, "setup: open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
 
 static const char *const topo[] = {
 	"ip link set lo up",
@@ -192,7 +163,7 @@ static int group_setup(void **state)
 	if (!host || ns_inode() == host)
 		return -1;
 	for (size_t i = 0; i < sizeof(topo) / sizeof(topo[0]); i++) {
-		if (sh(topo[i]))
+		if (sh("%s", topo[i]))
 			return -1;
 	}
 	if (sysctl_write("/proc/sys/net/ipv4/ip_forward", "1"))
