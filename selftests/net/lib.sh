@@ -617,7 +617,7 @@ kernel_fwd_count()
 # listener in DST_NS and compare sha256 of what arrived.
 tcp_transfer()
 {
-	local src=$1 dst=$2 addr=$3 port=$4 file=$5 out srv rc want got
+	local src=$1 dst=$2 addr=$3 port=$4 file=$5 out srv rc
 
 	LIB_RUN_SEQ=$((LIB_RUN_SEQ + 1))
 	out=$LIB_TMPDIR/recv.$LIB_RUN_SEQ
@@ -635,11 +635,20 @@ tcp_transfer()
 		echo "tcp_transfer: socat failed (exit $rc)" >&2
 		return 1
 	fi
-	want=$(sha256sum <"$file" | cut -d' ' -f1)
-	got=$(sha256sum <"$out" | cut -d' ' -f1)
-	echo "sent $(stat -c %s "$file") bytes sha256 $want"
-	echo "recv $(stat -c %s "$out") bytes sha256 $got"
-	rm -f -- "$out"
+	same_content "$file" "$out"
+}
+
+# same_content SENT RECEIVED: compare a transfer's two ends by sha256 (both
+# printed), then remove the received copy.
+same_content()
+{
+	local want got
+
+	want=$(sha256sum <"$1" | cut -d' ' -f1)
+	got=$(sha256sum <"$2" | cut -d' ' -f1)
+	echo "sent $(stat -c %s "$1") bytes sha256 $want"
+	echo "recv $(stat -c %s "$2") bytes sha256 $got"
+	rm -f -- "$2"
 	[ "$want" = "$got" ]
 }
 

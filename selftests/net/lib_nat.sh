@@ -327,7 +327,7 @@ expect_peer()
 # to the client that connects from CLIENT (the reverse of tcp_transfer).
 tcp_download()
 {
-	local cli=$1 srv_ns=$2 addr=$3 port=$4 file=$5 out srv rc want got
+	local cli=$1 srv_ns=$2 addr=$3 port=$4 file=$5 out srv rc
 
 	LIB_RUN_SEQ=$((LIB_RUN_SEQ + 1))
 	out=$LIB_TMPDIR/recv.$LIB_RUN_SEQ
@@ -344,12 +344,7 @@ tcp_download()
 		echo "tcp_download: socat failed (exit $rc)" >&2
 		return 1
 	}
-	want=$(sha256sum <"$file" | cut -d' ' -f1)
-	got=$(sha256sum <"$out" | cut -d' ' -f1)
-	echo "sent $(stat -c %s "$file") bytes sha256 $want"
-	echo "recv $(stat -c %s "$out") bytes sha256 $got"
-	rm -f -- "$out"
-	[ "$want" = "$got" ]
+	same_content "$file" "$out"
 }
 
 # iperf3_run SRC DST ADDR PORT STREAMS SECS: a one-off server in DST, the
