@@ -210,6 +210,7 @@ live_transfer()
 	out=$LIB_TMPDIR/live.$LIB_RUN_SEQ
 	LIVE_LOADED_OK=0 LIVE_UNLOADED_OK=0 LIVE_AT_LOAD=0 LIVE_AT_UNLOAD=0
 	LIVE_GREW_LOADED=0 LIVE_CONNS='' LIVE_UNTRACKED=0 LIVE_CT_AFTER='' LIVE_RSTS=0
+	LIVE_ICMPS=0 LIVE_UNTRANSLATED=0
 	LIVE_GUEST_PORT=''
 	# A port of its own per mode: earlier runs' TIME_WAIT entries differ.
 	case $mode in
@@ -275,9 +276,11 @@ live_transfer()
 	LIVE_RSTS=$(cap_count "$LCAP_FILE" 'tcp[tcpflags] & tcp-rst != 0')
 	echo "RSTs seen in up: $LIVE_RSTS"
 	tcpdump -nn -r "$LCAP_FILE" 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | head -3 | sed 's/^/  /'
-	echo "ICMP errors seen in up: $(cap_count "$LCAP_FILE" icmp)"
+	LIVE_ICMPS=$(cap_count "$LCAP_FILE" icmp)
+	echo "ICMP errors seen in up: $LIVE_ICMPS"
 	tcpdump -nn -r "$LCAP_FILE" icmp 2>/dev/null | head -3 | sed 's/^/  /'
-	echo "untranslated (192.168.122.0/24) in up: $(cap_count "$LCAP_FILE" net "$T2_NET")"
+	LIVE_UNTRANSLATED=$(cap_count "$LCAP_FILE" net "$T2_NET")
+	echo "untranslated (192.168.122.0/24) in up: $LIVE_UNTRANSLATED"
 	echo "sender: $(tr '\n' ' ' <"$snd_LOG")"
 	echo "receiver: $(tr '\n' ' ' <"$rcv_LOG")"
 	echo "received $(file_size "$out") of $LIVE_SIZE bytes"
@@ -500,41 +503,33 @@ check "vnat never took the flow over (no flow to pub:$LIVE_PORT in conns)" \
 check "the kernel still tracks it, masqueraded to the guest's own port" kernel_took_back
 check_cmp "no RST in up" "$LIVE_RSTS" -eq 0
 
-# Unloading under a connection vnat itself translated: not yet lossless.
-# vnat hands the flow to the kernel's conntrack (ctnetlink), but under load
-# the kernel still forwards some of the guest's segments untranslated and
-# the connection is reset (issue 3 note). The checks stay here, asserting
-# the requirement; they run with VNAT_KNOWN_GAPS=1 and are reported as
-# SKIP otherwise, so the gap is visible in every run.
-vnat_flow_unload_checks()
+# Unloading under a connection vnat itself translated: vnat hands the flow
+# to the kernel's conntrack (ctnetlink) with its source-NAT binding, and the
+# kernel carries it on. Until the reply tuple was given untranslated, the
+# kernel set no NAT on the entry: the guest's segments left untranslated
+# and the replies went to the host's stack (RST). Until the uplink's hooks
+# came off before the transmit ports, a reply translated in XDP went to the
+# kernel, which rejected it with an ICMP error.
+live_unload_checks()
 {
-	test_group "libvirt: live, vnat flow upload"
-	check "20 MiB g1 -> pub started under vnat, unload meanwhile: intact" live_transfer upload
 	check_cmp "vnat unload succeeded mid-transfer (at $LIVE_AT_UNLOAD bytes)" \
 		"$LIVE_UNLOADED_OK" -eq 1
 	check_cmp "it happened before the end" "$LIVE_AT_UNLOAD" -lt "$LIVE_SIZE"
-	check "vnat translated it, keeping the source port" \
-		json_eq "$LIVE_CONNS" \
-		"all(c['outside'].split(':')[1] == c['inside'].split(':')[1] for c in d if c['remote'] == '$T2_PUB_ADDR:$LIVE_PORT') and any(c['remote'] == '$T2_PUB_ADDR:$LIVE_PORT' for c in d)" true
-	check "the kernel took it back with the same port" \
-		kernel_took_back
+	check "the kernel took it back with the same port" kernel_took_back
 	check_cmp "no RST in up" "$LIVE_RSTS" -eq 0
-
-	test_group "libvirt: live, vnat flow download"
-	check "20 MiB pub -> g1 started under vnat, unload meanwhile: intact" live_transfer download
-	check_cmp "vnat unload succeeded mid-transfer (at $LIVE_AT_UNLOAD bytes)" \
-		"$LIVE_UNLOADED_OK" -eq 1
-	check_cmp "it happened before the end" "$LIVE_AT_UNLOAD" -lt "$LIVE_SIZE"
-	check "the kernel took it back with the same port" \
-		kernel_took_back
-	check_cmp "no RST in up" "$LIVE_RSTS" -eq 0
+	check_cmp "no ICMP error in up" "$LIVE_ICMPS" -eq 0
+	check_cmp "nothing left the host untranslated" "$LIVE_UNTRANSLATED" -eq 0
 }
 
-if [ "${VNAT_KNOWN_GAPS:-0}" = 1 ]; then
-	vnat_flow_unload_checks
-else
-	test_group "libvirt: live, vnat flow upload/download"
-	log_skip "unload during a TCP connection vnat translated loses it (known gap, issue 3)"
-fi
+test_group "libvirt: live, vnat flow upload"
+check "20 MiB g1 -> pub started under vnat, unload meanwhile: intact" live_transfer upload
+check "vnat translated it, keeping the source port" \
+	json_eq "$LIVE_CONNS" \
+	"all(c['outside'].split(':')[1] == c['inside'].split(':')[1] for c in d if c['remote'] == '$T2_PUB_ADDR:$LIVE_PORT') and any(c['remote'] == '$T2_PUB_ADDR:$LIVE_PORT' for c in d)" true
+live_unload_checks
+
+test_group "libvirt: live, vnat flow download"
+check "20 MiB pub -> g1 started under vnat, unload meanwhile: intact" live_transfer download
+live_unload_checks
 
 exit_summary
