@@ -532,4 +532,38 @@ test_group "libvirt: live, vnat flow download"
 check "20 MiB pub -> g1 started under vnat, unload meanwhile: intact" live_transfer download
 live_unload_checks
 
+# UDP sessions are handed over too, with the port vnat chose: g2's mapping
+# had to move off its port (g1 holds it), and after unload the kernel must
+# keep it rather than masquerade g2 afresh to the port it would pick.
+UDP_HANDOFF_PORT=41000
+udp_seen_port() # NS: the outside port the UDP server in up saw from NS
+{
+	local got
+
+	got=$(peer_ask_udp "$1" "$T2_PUB_ADDR" 7002 "$UDP_HANDOFF_PORT") || return 1
+	[ "${got%:*}" = "$SNAT" ] || return 1
+	echo "${got##*:}"
+}
+
+test_group "libvirt: UDP sessions handed to the kernel"
+UH_G1='' UH_G2='' UH_G1_AFTER='' UH_G2_AFTER=''
+if check_rc 0 "vnat load again" vnat_load; then
+	UH_G1=$(udp_seen_port "$G1")
+	UH_G2=$(udp_seen_port "$G2")
+	echo "outside ports under vnat: g1 $UH_G1, g2 $UH_G2"
+	check_cmp "g1 keeps its port under vnat" "${UH_G1:-0}" -eq "$UDP_HANDOFF_PORT"
+	check_cmp "g2 gets another port of the same parity" \
+		"$(((${UH_G2:-0} - UDP_HANDOFF_PORT) % 2 == 0 && ${UH_G2:-0} != UDP_HANDOFF_PORT))" -eq 1
+	check_rc 0 "vnat unload --all" vnat_in "$HOST" unload --all
+	UH_G1_AFTER=$(udp_seen_port "$G1")
+	UH_G2_AFTER=$(udp_seen_port "$G2")
+	echo "outside ports after unload: g1 $UH_G1_AFTER, g2 $UH_G2_AFTER"
+	check_cmp "g1's session continues on the kernel path with port $UDP_HANDOFF_PORT" \
+		"${UH_G1_AFTER:-0}" -eq "$UDP_HANDOFF_PORT"
+	check_cmp "g2's session continues with vnat's port ${UH_G2:-?}" \
+		"${UH_G2_AFTER:-0}" -eq "${UH_G2:-1}"
+	check "conntrack holds g2's session with that port" \
+		conntrack_has "src=$T2_G2_ADDR dst=$T2_PUB_ADDR sport=$UDP_HANDOFF_PORT dport=7002 src=$T2_PUB_ADDR dst=$SNAT sport=7002 dport=${UH_G2:-1}"
+fi
+
 exit_summary
