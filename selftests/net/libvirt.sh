@@ -19,7 +19,8 @@
 # Order: kernel path (baseline), load, translated traffic, bridged
 # guest-to-guest traffic, exclusions, unsolicited inbound, ip_forward=0,
 # unload (MASQUERADE takes over again), then load and unload under running
-# TCP transfers.
+# TCP transfers, and the hand-over of UDP sessions and TCP connections whose
+# ports vnat had to move.
 #
 # Usage: libvirt.sh        (V=1 for all command output; VNAT=path to override)
 
@@ -564,6 +565,80 @@ if check_rc 0 "vnat load again" vnat_load; then
 		"${UH_G2_AFTER:-0}" -eq "${UH_G2:-1}"
 	check "conntrack holds g2's session with that port" \
 		conntrack_has "src=$T2_G2_ADDR dst=$T2_PUB_ADDR sport=$UDP_HANDOFF_PORT dport=7002 src=$T2_PUB_ADDR dst=$SNAT sport=7002 dport=${UH_G2:-1}"
+fi
+
+# TCP connections are handed over with their port too. g1 and g2 hold a
+# connection each from the same source port, so g2's was mapped to another
+# port; across the unload both keep talking, and the server keeps seeing
+# g2 from vnat's port. Without the handoff the kernel would pick g2's next
+# segment up as a new flow and masquerade it to a port of its own (the
+# server's socket would not know it).
+TCP_ECHO_PY='
+import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(8)
+def serve(c, peer):
+    f = c.makefile("rwb", buffering=0)
+    for line in f:
+        f.write(("%s:%d\n" % peer).encode())
+while True:
+    c, peer = s.accept()
+    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+'
+# The client: one connection from PORT, a line every 50 ms for SECS seconds;
+# prints each outside endpoint the server reported, fails on any error.
+TCP_TALKER_PY='
+import socket, sys, time
+addr, port, sport, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+c = socket.socket()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+c.bind(("0.0.0.0", sport))
+c.settimeout(5)
+c.connect((addr, port))
+f = c.makefile("rwb", buffering=0)
+seen, n, end = [], 0, time.time() + secs
+while time.time() < end:
+    f.write(b"x\n")
+    got = f.readline().decode().strip()
+    if not got:
+        sys.exit("connection closed after %d answers" % n)
+    if got not in seen:
+        seen.append(got)
+    n += 1
+    time.sleep(0.05)
+print(n, " ".join(seen))
+'
+TCP_HANDOFF_SPORT=42000
+talkers_through_unload()
+{
+	local a b rc=0
+
+	bg_in_ns a "$G1" python3 -c "$TCP_TALKER_PY" "$T2_PUB_ADDR" 7003 "$TCP_HANDOFF_SPORT" 4
+	sleep 0.3 # g1 claims the port first
+	bg_in_ns b "$G2" python3 -c "$TCP_TALKER_PY" "$T2_PUB_ADDR" 7003 "$TCP_HANDOFF_SPORT" 4
+	sleep 1.5
+	vnat_in "$HOST" unload --all || rc=1
+	bg_wait_timeout 15 "$a" || rc=1
+	bg_wait_timeout 15 "$b" || rc=1
+	TH_G1=$(cat "$a_LOG") TH_G2=$(cat "$b_LOG")
+	echo "g1: $TH_G1"
+	echo "g2: $TH_G2"
+	return "$rc"
+}
+
+test_group "libvirt: TCP connections handed to the kernel"
+TH_G1='' TH_G2=''
+must "TCP echo server in up" bg_in_ns SRV_TE "$UP" python3 -c "$TCP_ECHO_PY" 7003
+slowwait 5 tcp_listening "$UP" 7003
+if check_rc 0 "vnat load again" vnat_load; then
+	check "g1 and g2 talk from port $TCP_HANDOFF_SPORT across vnat unload, no error" \
+		talkers_through_unload
+	check "g1 was seen from one endpoint only, its own port" \
+		test "${TH_G1#* }" = "$SNAT:$TCP_HANDOFF_SPORT"
+	check "g2 was seen from one endpoint only, another port (vnat's)" \
+		eval '[[ "${TH_G2#* }" =~ ^$SNAT:[0-9]+$ ]] && [ "${TH_G2#* }" != "$SNAT:$TCP_HANDOFF_SPORT" ]'
 fi
 
 exit_summary
