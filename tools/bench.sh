@@ -395,14 +395,41 @@ topo_build() # [bridge]: the bridged paths' own topology
 	esac
 }
 
-topo_build_veth()
+# The three namespaces of every topology.
+topo_namespaces()
 {
-	local p ns dev
-
 	ns_new NS_C c
 	ns_new NS_R r
 	ns_new NS_S s
 	NAPI_PIDS=()
+}
+
+topo_links_up() # "NS DEV"...: up, with GRO on
+{
+	local p ns dev
+
+	for p in "$@"; do
+		read -r ns dev <<<"$p"
+		ip -n "$ns" link set "$dev" up
+		nsx "$ns" ethtool -K "$dev" gro on >/dev/null || die "$ns: gro on $dev"
+	done
+}
+
+# NAPI threads: the router's two ports on its core, the endpoints on the
+# generator's; then the counting sink on s0.
+topo_pin_and_sink()
+{
+	napi_pin "$NS_R" "$IN_IF" "$ROUTER_CPU" router
+	napi_pin "$NS_R" "$OUT_IF" "$ROUTER_CPU" router
+	[ "$SINK_THREAD" = 1 ] && napi_pin "$NS_S" s0 "$GEN_CPU" sink
+	napi_pin "$NS_C" c0 "$GEN_CPU" client
+	nse "$NS_S" "$VB" sink attach s0 || die "attach the sink to s0"
+	SINK_XDP=1
+}
+
+topo_build_veth()
+{
+	topo_namespaces
 	IN_IF=r0
 	OUT_IF=r1
 	BRIDGE_IF=
@@ -415,11 +442,7 @@ topo_build_veth()
 	ip -n "$NS_R" addr add "$OUT_ADDR/24" dev r1
 	ip -n "$NS_S" addr add "$SINK_ADDR/24" dev s0
 	ip -n "$NS_S" addr add "$FAR_HOST/24" dev s0
-	for p in "$NS_C c0" "$NS_R r0" "$NS_R r1" "$NS_S s0"; do
-		read -r ns dev <<<"$p"
-		ip -n "$ns" link set "$dev" up
-		nsx "$ns" ethtool -K "$dev" gro on >/dev/null || die "$ns: gro on $dev"
-	done
+	topo_links_up "$NS_C c0" "$NS_R r0" "$NS_R r1" "$NS_S s0"
 	ip -n "$NS_C" route add default via "$IN_GW"
 	ip -n "$NS_R" route add "$FAR_NET" via "$SINK_ADDR"
 	ip -n "$NS_S" route add "$IN_NET" via "$OUT_ADDR"
@@ -436,12 +459,7 @@ topo_build_veth()
 	ip -n "$NS_R" neigh replace "$IN_HOST" lladdr "$MAC_C" dev r0 nud permanent
 	ip -n "$NS_R" neigh replace "$SINK_ADDR" lladdr "$MAC_S" dev r1 nud permanent
 	ip -n "$NS_S" neigh replace "$OUT_ADDR" lladdr "$MAC_R1" dev s0 nud permanent
-	napi_pin "$NS_R" r0 "$ROUTER_CPU" router
-	napi_pin "$NS_R" r1 "$ROUTER_CPU" router
-	[ "$SINK_THREAD" = 1 ] && napi_pin "$NS_S" s0 "$GEN_CPU" sink
-	napi_pin "$NS_C" c0 "$GEN_CPU" client
-	nse "$NS_S" "$VB" sink attach s0 || die "attach the sink to s0"
-	SINK_XDP=1
+	topo_pin_and_sink
 }
 
 # The bridged paths (guest to guest, RFC 2544 on the bridging fast path):
@@ -455,12 +473,7 @@ topo_build_veth()
 # threads run on the router's core as r0's and r1's do.
 topo_build_bridge()
 {
-	local p ns dev
-
-	ns_new NS_C c
-	ns_new NS_R r
-	ns_new NS_S s
-	NAPI_PIDS=()
+	topo_namespaces
 	IN_IF=p0
 	OUT_IF=p1
 	BRIDGE_IF=br0
@@ -474,11 +487,7 @@ topo_build_bridge()
 	ip -n "$NS_C" addr add "$IN_HOST/24" dev c0
 	ip -n "$NS_R" addr add "$IN_GW/24" dev br0
 	ip -n "$NS_S" addr add "$BR_PEER/24" dev s0
-	for p in "$NS_C c0" "$NS_R p0" "$NS_R p1" "$NS_S s0"; do
-		read -r ns dev <<<"$p"
-		ip -n "$ns" link set "$dev" up
-		nsx "$ns" ethtool -K "$dev" gro on >/dev/null || die "$ns: gro on $dev"
-	done
+	topo_links_up "$NS_C c0" "$NS_R p0" "$NS_R p1" "$NS_S s0"
 	ip -n "$NS_R" link set br0 up
 	MAC_C=$(mac_of "$NS_C" c0)
 	MAC_S=$(mac_of "$NS_S" s0)
@@ -487,12 +496,7 @@ topo_build_bridge()
 	ip -n "$NS_S" neigh replace "$IN_HOST" lladdr "$MAC_C" dev s0 nud permanent
 	nsx "$NS_R" bridge fdb replace "$MAC_C" dev p0 master static || die "fdb: $MAC_C on p0"
 	nsx "$NS_R" bridge fdb replace "$MAC_S" dev p1 master static || die "fdb: $MAC_S on p1"
-	napi_pin "$NS_R" p0 "$ROUTER_CPU" router
-	napi_pin "$NS_R" p1 "$ROUTER_CPU" router
-	[ "$SINK_THREAD" = 1 ] && napi_pin "$NS_S" s0 "$GEN_CPU" sink
-	napi_pin "$NS_C" c0 "$GEN_CPU" client
-	nse "$NS_S" "$VB" sink attach s0 || die "attach the sink to s0"
-	SINK_XDP=1
+	topo_pin_and_sink
 }
 
 topo_destroy()
