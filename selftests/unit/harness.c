@@ -232,6 +232,25 @@ void tc_egress_expect_(const struct vnat_loader *l, uint32_t out_ifindex, uint32
 	expect_ran(&before, &r, tc_verdict_name, verdict, p, want, d, n);
 }
 
+/* --- set-up ------------------------------------------------------------- */
+
+void nat_config_default(struct vnat_config *cfg, __be32 snat_addr, uint32_t max_flows,
+			uint32_t gc_interval_ms)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->flags = VNAT_CFG_NAT;
+	cfg->snat_addr = snat_addr;
+	cfg->port_min = VNAT_PORT_MIN;
+	cfg->port_max = VNAT_PORT_MAX;
+	cfg->filtering = VNAT_FILTER_APDF;
+	cfg->timeout_udp = VNAT_TIMEOUT_UDP;
+	cfg->timeout_tcp_est = VNAT_TIMEOUT_TCP_EST;
+	cfg->timeout_tcp_trans = VNAT_TIMEOUT_TCP_TRANS;
+	cfg->timeout_icmp = VNAT_TIMEOUT_ICMP;
+	cfg->max_flows = max_flows;
+	cfg->gc_interval_ms = gc_interval_ms;
+}
+
 /* --- map state ----------------------------------------------------------- */
 
 void map_flush(int fd)

@@ -136,6 +136,15 @@ void tc_egress_expect_(const struct vnat_loader *l, uint32_t out_ifindex, uint32
 				  sizeof(d_) / sizeof(d_[0]));                                  \
 	} while (0)
 
+/* --- set-up ------------------------------------------------------------- */
+
+/*
+ * The configuration vnat load --snat writes with every other option at its
+ * default, but for the flow table's size and how often the collector runs.
+ */
+void nat_config_default(struct vnat_config *cfg, __be32 snat_addr, uint32_t max_flows,
+			uint32_t gc_interval_ms);
+
 /* --- map state ----------------------------------------------------------- */
 
 /* Delete every entry of a hash map (keys of up to 64 bytes). */

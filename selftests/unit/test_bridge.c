@@ -122,15 +122,6 @@ static const char *const fdb_cmds[] = {
 	"bridge fdb replace " MAC_D " dev p4 master static",
 };
 
-static int resolve(const char *name, struct vnat_iface_info *ifi)
-{
-	int err = vnat_iface__resolve(name, ifi);
-
-	if (err)
-		fprintf(stderr, "setup: resolve %s: %s\n", name, strerror(-err));
-	return err;
-}
-
 /* STP is off, but a port still goes listening -> learning -> forwarding. */
 static int wait_forwarding(void)
 {
@@ -152,18 +143,7 @@ static int wait_forwarding(void)
 
 static void nat_config(struct vnat_config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->flags = VNAT_CFG_NAT;
-	cfg->snat_addr = pkt_ip4(SNAT);
-	cfg->port_min = VNAT_PORT_MIN;
-	cfg->port_max = VNAT_PORT_MAX;
-	cfg->filtering = VNAT_FILTER_APDF;
-	cfg->timeout_udp = VNAT_TIMEOUT_UDP;
-	cfg->timeout_tcp_est = VNAT_TIMEOUT_TCP_EST;
-	cfg->timeout_tcp_trans = VNAT_TIMEOUT_TCP_TRANS;
-	cfg->timeout_icmp = VNAT_TIMEOUT_ICMP;
-	cfg->max_flows = 4096;
-	cfg->gc_interval_ms = 1000;
+	nat_config_default(cfg, pkt_ip4(SNAT), 4096, 1000);
 }
 
 static int loader_up(struct vnat_loader *x, bool nat)
@@ -205,32 +185,21 @@ err:
 
 static int group_setup(void **state)
 {
-	ino_t host = ns_inode();
-
 	(void)state;
-	if (unshare(CLONE_NEWNET)) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	/* Refuse to build anything unless we really left the host's namespace. */
-	if (!host || ns_inode() == host)
+	if (netns_enter_private())
 		return -1;
 	/* No IPv6 chatter (DAD, MLD) for the bridge to learn from the peers. */
 	sysctl_write("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
 	sysctl_write("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-	for (size_t i = 0; i < sizeof(topo_cmds) / sizeof(topo_cmds[0]); i++) {
-		if (sh("%s", topo_cmds[i]))
-			return -1;
-	}
-	for (size_t i = 0; i < sizeof(fdb_cmds) / sizeof(fdb_cmds[0]); i++) {
-		if (sh("%s", fdb_cmds[i]))
-			return -1;
-	}
+	if (sh_each(topo_cmds, sizeof(topo_cmds) / sizeof(topo_cmds[0])))
+		return -1;
+	if (sh_each(fdb_cmds, sizeof(fdb_cmds) / sizeof(fdb_cmds[0])))
+		return -1;
 	if (sysctl_write("/proc/sys/net/ipv4/ip_forward", "1"))
 		return -1;
-	if (resolve("br0", &br0) || resolve("p1", &p1) || resolve("p2", &p2) ||
-	    resolve("p3", &p3) || resolve("up0", &up0) || resolve("br1", &br1) ||
-	    resolve("p4", &p4))
+	if (iface_resolve("br0", &br0) || iface_resolve("p1", &p1) || iface_resolve("p2", &p2) ||
+	    iface_resolve("p3", &p3) || iface_resolve("up0", &up0) || iface_resolve("br1", &br1) ||
+	    iface_resolve("p4", &p4))
 		return -1;
 	pkt_mac(BR_MAC, br_mac);
 	pkt_mac(MAC_A, mac_a);
@@ -356,8 +325,7 @@ static int reset(void **state)
 	(void)state;
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(sh("bridge link set dev %s state 3 isolated off", ports[i]), 0);
-	for (size_t i = 0; i < sizeof(fdb_cmds) / sizeof(fdb_cmds[0]); i++)
-		assert_int_equal(sh("%s", fdb_cmds[i]), 0);
+	assert_int_equal(sh_each(fdb_cmds, sizeof(fdb_cmds) / sizeof(fdb_cmds[0])), 0);
 	reset_loader(&nat_l);
 	reset_loader(&br_l);
 	return 0;

@@ -100,36 +100,19 @@ static const char *const topo[] = {
 	"ip route add 10.98.0.0/24 via 10.99.0.2",
 };
 
-static int resolve(const char *name, struct vnat_iface_info *ifi)
-{
-	int err = vnat_iface__resolve(name, ifi);
-
-	if (err)
-		fprintf(stderr, "setup: resolve %s: %s\n", name, strerror(-err));
-	return err;
-}
-
 static int group_setup(void **state)
 {
-	ino_t host = ns_inode();
-
 	(void)state;
-	if (unshare(CLONE_NEWNET)) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	/* Refuse to build anything unless we really left the host's namespace. */
-	if (!host || ns_inode() == host)
+	if (netns_enter_private())
 		return -1;
 	snprintf(pin_dir_ours, sizeof(pin_dir_ours), VNAT_PIN_ROOT "/netns-%lu",
 		 (unsigned long)ns_inode());
-	for (size_t i = 0; i < sizeof(topo) / sizeof(topo[0]); i++) {
-		if (sh("%s", topo[i]))
-			return -1;
-	}
+	if (sh_each(topo, sizeof(topo) / sizeof(topo[0])))
+		return -1;
 	if (sysctl_write("/proc/sys/net/ipv4/ip_forward", "1"))
 		return -1;
-	if (resolve("in0", &in0) || resolve("out0", &out0) || resolve("ext0", &ext0))
+	if (iface_resolve("in0", &in0) || iface_resolve("out0", &out0) ||
+	    iface_resolve("ext0", &ext0))
 		return -1;
 
 	/* V=1: libbpf's warnings too, with the verifier log if the load fails. */

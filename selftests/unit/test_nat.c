@@ -102,31 +102,11 @@ static const char *const topo[] = {
 	"ip route add 198.18.0.0/24 via " IN1_PEER,
 };
 
-static int resolve(const char *name, struct vnat_iface_info *ifi)
-{
-	int err = vnat_iface__resolve(name, ifi);
-
-	if (err)
-		fprintf(stderr, "setup: resolve %s: %s\n", name, strerror(-err));
-	return err;
-}
-
 /* vnat load --iface in0 --iface in1 --snat 192.168.1.101, without attaching. */
 static void default_config(struct vnat_config *cfg, uint32_t max_flows)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->flags = VNAT_CFG_NAT;
-	cfg->snat_addr = pkt_ip4(SNAT);
-	cfg->port_min = VNAT_PORT_MIN;
-	cfg->port_max = VNAT_PORT_MAX;
-	cfg->filtering = VNAT_FILTER_APDF;
-	cfg->timeout_udp = VNAT_TIMEOUT_UDP;
-	cfg->timeout_tcp_est = VNAT_TIMEOUT_TCP_EST;
-	cfg->timeout_tcp_trans = VNAT_TIMEOUT_TCP_TRANS;
-	cfg->timeout_icmp = VNAT_TIMEOUT_ICMP;
-	cfg->max_flows = max_flows;
-	/* Read once, when the first flow arms the collector: fast for the GC tests. */
-	cfg->gc_interval_ms = 100;
+	/* The interval is read once, when the first flow arms the collector: fast for the GC tests. */
+	nat_config_default(cfg, pkt_ip4(SNAT), max_flows, 100);
 }
 
 static int loader_up(struct vnat_loader *x, uint32_t max_flows)
@@ -152,23 +132,15 @@ static int loader_up(struct vnat_loader *x, uint32_t max_flows)
 
 static int group_setup(void **state)
 {
-	ino_t host = ns_inode();
-
 	(void)state;
-	if (unshare(CLONE_NEWNET)) {
-		perror("unshare(CLONE_NEWNET)");
+	if (netns_enter_private())
 		return -1;
-	}
-	/* Refuse to build anything unless we really left the host's namespace. */
-	if (!host || ns_inode() == host)
+	if (sh_each(topo, sizeof(topo) / sizeof(topo[0])))
 		return -1;
-	for (size_t i = 0; i < sizeof(topo) / sizeof(topo[0]); i++) {
-		if (sh("%s", topo[i]))
-			return -1;
-	}
 	if (sysctl_write("/proc/sys/net/ipv4/ip_forward", "1"))
 		return -1;
-	if (resolve("in0", &in0) || resolve("in1", &in1) || resolve("out0", &out0))
+	if (iface_resolve("in0", &in0) || iface_resolve("in1", &in1) ||
+	    iface_resolve("out0", &out0))
 		return -1;
 	vnat_log_init(false, getenv("V") && !strcmp(getenv("V"), "1"));
 	if (loader_up(&main_l, 4096))
