@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * harness.h - running vnat's programs on test frames and checking what they
- * did, for the BPF unit tests (test_fwd, test_nat, test_bridge).
+ * did, for the BPF unit tests (test_fwd, test_nat, test_bridge, test_race).
  *
  * A test run (BPF_PROG_TEST_RUN, without live frames) hands one frame to a
  * program of a loaded skeleton and returns the verdict and the frame as the
