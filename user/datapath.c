@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,8 @@ _Static_assert(sizeof(struct vnat_ct_val) == 56, "vnat_ct_val layout");
 _Static_assert(sizeof(struct vnat_map_key) == 8, "vnat_map_key layout");
 _Static_assert(sizeof(struct vnat_rev_key) == 4, "vnat_rev_key layout");
 _Static_assert(sizeof(struct vnat_counter) == 16, "vnat_counter layout");
+_Static_assert(sizeof(struct vnat_stats) == VNAT_STAT_MAX * sizeof(struct vnat_counter),
+	       "vnat_stats: one vnat_counter per enum vnat_stat");
 
 static const char *const map_names[] = { "vnat_stats",	  "vnat_ifaces",   "vnat_txports",
 					 "vnat_config",	  "vnat_prefixes", "vnat_ct",
@@ -123,35 +126,46 @@ int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config 
 	return bpf_map_update_elem(m->config, &key, cfg, BPF_ANY) ? -errno : 0;
 }
 
-int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key, struct vnat_counter *sum)
+int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct vnat_counter vals[ncpus > 0 ? ncpus : 1];
+	struct vnat_counter *out = (struct vnat_counter *)sum, *in;
+	struct vnat_stats *vals;
+	__u32 key = 0;
 
 	memset(sum, 0, sizeof(*sum));
 	if (ncpus <= 0)
 		return -EINVAL;
-	if (bpf_map_lookup_elem(m->stats, &key, vals))
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->stats, &key, vals)) {
+		free(vals);
 		return -errno;
-	for (int i = 0; i < ncpus; i++) {
-		sum->packets += vals[i].packets;
-		sum->bytes += vals[i].bytes;
 	}
+	for (int i = 0; i < ncpus; i++) {
+		in = (struct vnat_counter *)&vals[i];
+		for (int k = 0; k < VNAT_STAT_MAX; k++) {
+			out[k].packets += in[k].packets;
+			out[k].bytes += in[k].bytes;
+		}
+	}
+	free(vals);
 	return 0;
 }
 
-/* Every counter exists from the start, so the datapath never inserts. */
-static int init_counters(const struct vnat_maps *m)
+int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key, struct vnat_counter *sum)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	struct vnat_counter zero[ncpus > 0 ? ncpus : 1];
+	struct vnat_stats all;
+	int err;
 
-	memset(zero, 0, sizeof(zero));
-	for (enum vnat_stat k = 0; k < VNAT_STAT_MAX; k++) {
-		if (bpf_map_update_elem(m->stats, &k, zero, BPF_NOEXIST) && errno != EEXIST)
-			return -errno;
-	}
-	return 0;
+	memset(sum, 0, sizeof(*sum));
+	if ((unsigned int)key >= VNAT_STAT_MAX)
+		return -EINVAL;
+	err = vnat_maps__read_counters(m, &all);
+	if (!err)
+		*sum = ((struct vnat_counter *)&all)[key];
+	return err;
 }
 
 static int reuse_pinned_maps(struct vnat_loader *l)
@@ -227,12 +241,9 @@ int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_f
 			 strerror(-err));
 		goto err_close;
 	}
-	if (!l->reused) {
+	/* The counters' array element exists (zeroed) from the start. */
+	if (!l->reused)
 		own_map_fds(l);
-		err = init_counters(&l->maps);
-		if (err)
-			goto err_close;
-	}
 	xopts.obj = l->skel->obj;
 	l->xdp = xdp_program__create(&xopts);
 	err = libxdp_get_error(l->xdp);

@@ -75,6 +75,8 @@ int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg);
 int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg);
 int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key,
 			    struct vnat_counter *sum);
+/* Every counter at once, summed over the CPUs. */
+int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum);
 
 int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex,
 			  const struct vnat_iface *val);

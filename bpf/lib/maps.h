@@ -8,15 +8,16 @@
 #include "vnat.h"
 
 /*
- * A hash rather than an array keyed by the enum: array maps insist on an
- * integer key in BTF, and the enum key is what lets bpftool print counter
- * names. User space creates every key at load, so BPF never inserts.
+ * One element holding every counter, a member per reason (vnat.h), so
+ * that bpftool prints them by name: an array lookup, which the verifier
+ * inlines, instead of the hash lookup a map keyed by the enum would need
+ * (array keys must be plain integers in BTF).
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, VNAT_STAT_MAX);
-	__type(key, enum vnat_stat);
-	__type(value, struct vnat_counter);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vnat_stats);
 } vnat_stats SEC(".maps");
 
 /* Managed interfaces, by ifindex: ingress filter and egress check. */
