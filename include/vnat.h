@@ -251,6 +251,55 @@ struct vnat_ct_key {
 	__u8 pad[3];
 };
 
+/*
+ * A next hop cached in a flow (vnat_ct_val.nh), so that an established
+ * flow's packets skip the prefix lookups, bpf_fib_lookup and the egress
+ * checks: everything those decided, for the generation in gen and what
+ * else the lookup took from the packet (ingress interface, TOS; address
+ * and protocol are the flow's). Host order unless noted.
+ */
+struct vnat_nh {
+	__u8 dmac[6]; /* next hop's MAC, network order */
+	__u8 smac[6]; /* transmit interface's MAC, network order */
+	__u32 port; /* transmit port (ifindex); 0 = nothing cached */
+	__u32 in_ifindex; /* the lookup's ingress interface (a bridge for its ports) */
+	__u32 gen; /* vnat_gen sum it was looked up under */
+	__u32 stamp; /* bpf_ktime_get_ns() >> VNAT_NH_STAMP_SHIFT at the lookup */
+	__u16 max_len; /* largest IP total length the route's MTU was checked for */
+	__u8 tos; /* the lookup's IP TOS (policy routing may select by it) */
+	__u8 pad;
+};
+
+enum vnat_nh_dir {
+	VNAT_NH_OUT = 0, /* guest -> outside, translated source */
+	VNAT_NH_IN = 1, /* reply -> guest */
+	VNAT_NH_DIRS,
+};
+
+/*
+ * A cached next hop is used for at most this long, whatever the
+ * generation says: changes nobody reports (no daemon running) take effect
+ * within it, as they would within the daemon's 1 s resync.
+ */
+#define VNAT_NH_MAX_AGE_NS 1000000000ULL
+#define VNAT_NH_STAMP_SHIFT 20 /* ~1 ms units; u32 wraps after ~52 days */
+
+/*
+ * vnat_gen (array of VNAT_GEN_MAX __u32): the generation of everything a
+ * cached next hop depends on. VNAT_GEN_USER is bumped by user space after
+ * each change it makes (maps written) or sees (rtnetlink route, rule,
+ * neighbour, link, address and netconf events: vnat daemon);
+ * VNAT_GEN_DATAPATH by the datapath, atomically, when it drops a mirrored
+ * FDB entry. Two elements because user space can only replace a value:
+ * a read-modify-write of one shared value could undo the datapath's bump.
+ * Both only grow, so their sum changes whenever either does.
+ */
+enum vnat_gen_idx {
+	VNAT_GEN_USER = 0,
+	VNAT_GEN_DATAPATH = 1,
+	VNAT_GEN_MAX,
+};
+
 enum vnat_tcp_state {
 	VNAT_TCP_NONE = 0, /* UDP, ICMP and ADF address entries */
 	VNAT_TCP_SYN_SENT,
@@ -281,6 +330,7 @@ struct vnat_ct_val {
 	__be16 outside_port; /* network order */
 	__u8 state; /* enum vnat_tcp_state */
 	__u8 flags; /* enum vnat_ct_flags */
+	struct vnat_nh nh[VNAT_NH_DIRS]; /* XDP only; by enum vnat_nh_dir */
 };
 
 /* Endpoint-independent mapping, inside endpoint -> outside port. */

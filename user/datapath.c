@@ -26,7 +26,8 @@ _Static_assert(sizeof(struct vnat_fdb_key) == 12, "vnat_fdb_key layout");
 _Static_assert(sizeof(struct vnat_fdb_val) == 16, "vnat_fdb_val layout");
 _Static_assert(sizeof(struct vnat_config) == 64, "vnat_config layout");
 _Static_assert(sizeof(struct vnat_ct_key) == 16, "vnat_ct_key layout");
-_Static_assert(sizeof(struct vnat_ct_val) == 56, "vnat_ct_val layout");
+_Static_assert(sizeof(struct vnat_nh) == 32, "vnat_nh layout");
+_Static_assert(sizeof(struct vnat_ct_val) == 120, "vnat_ct_val layout");
 _Static_assert(sizeof(struct vnat_map_key) == 8, "vnat_map_key layout");
 _Static_assert(sizeof(struct vnat_rev_key) == 4, "vnat_rev_key layout");
 _Static_assert(sizeof(struct vnat_counter) == 16, "vnat_counter layout");
@@ -36,14 +37,14 @@ _Static_assert(sizeof(struct vnat_stats) == VNAT_STAT_MAX * sizeof(struct vnat_c
 static const char *const map_names[] = { "vnat_stats",	  "vnat_ifaces",   "vnat_txports",
 					 "vnat_config",	  "vnat_prefixes", "vnat_ct",
 					 "vnat_mappings", "vnat_ports",	   "vnat_gc",
-					 "vnat_fdb",	  "vnat_macmoves" };
+					 "vnat_fdb",	  "vnat_macmoves", "vnat_gen" };
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 static int *map_slot(struct vnat_maps *m, size_t i)
 {
 	int *slots[N_MAPS] = { &m->stats,    &m->ifaces, &m->txports,  &m->config,
 			       &m->prefixes, &m->ct,	 &m->mappings, &m->ports,
-			       &m->gc,	     &m->fdb,	 &m->macmoves };
+			       &m->gc,	     &m->fdb,	 &m->macmoves, &m->gen };
 
 	return slots[i];
 }
@@ -54,7 +55,7 @@ static struct bpf_map *skel_map(struct vnat *skel, size_t i)
 		skel->maps.vnat_stats,	  skel->maps.vnat_ifaces,   skel->maps.vnat_txports,
 		skel->maps.vnat_config,	  skel->maps.vnat_prefixes, skel->maps.vnat_ct,
 		skel->maps.vnat_mappings, skel->maps.vnat_ports,    skel->maps.vnat_gc,
-		skel->maps.vnat_fdb,	  skel->maps.vnat_macmoves,
+		skel->maps.vnat_fdb,	  skel->maps.vnat_macmoves, skel->maps.vnat_gen,
 	};
 
 	return maps[i];
@@ -119,11 +120,28 @@ int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg)
 	return bpf_map_lookup_elem(m->config, &key, cfg) ? -errno : 0;
 }
 
+int vnat_maps__bump_gen(const struct vnat_maps *m)
+{
+	__u32 key = VNAT_GEN_USER, gen = 0;
+
+	/*
+	 * Not atomic: two processes bumping at once may both write the same
+	 * value, which still differs from every generation before their
+	 * changes, and both changes were made before either write.
+	 */
+	if (bpf_map_lookup_elem(m->gen, &key, &gen))
+		return -errno;
+	gen++;
+	return bpf_map_update_elem(m->gen, &key, &gen, BPF_ANY) ? -errno : 0;
+}
+
 int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg)
 {
 	__u32 key = 0;
 
-	return bpf_map_update_elem(m->config, &key, cfg, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(m->config, &key, cfg, BPF_ANY))
+		return -errno;
+	return vnat_maps__bump_gen(m);
 }
 
 int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum)
@@ -206,7 +224,9 @@ int vnat_maps__add_prefix(const struct vnat_maps *m, uint32_t addr, uint8_t len,
 	struct vnat_prefix_key k = { .prefixlen = len, .addr = addr };
 	struct vnat_prefix_val v = { .kind = kind };
 
-	return bpf_map_update_elem(m->prefixes, &k, &v, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(m->prefixes, &k, &v, BPF_ANY))
+		return -errno;
+	return vnat_maps__bump_gen(m);
 }
 
 int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_flows)
@@ -389,6 +409,7 @@ int vnat_datapath__detach_hooks(const struct vnat_maps *m, uint32_t ifindex, str
 	/* The entry stays (still a transmit target); what it held is gone. */
 	val->flags &= ~(VNAT_IFACE_XDP | VNAT_IFACE_TC | VNAT_IFACE_OWN_CLSACT);
 	bpf_map_update_elem(m->ifaces, &ifindex, val, BPF_EXIST);
+	vnat_maps__bump_gen(m);
 	return err;
 }
 
@@ -398,6 +419,8 @@ int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex, const str
 
 	bpf_map_delete_elem(m->txports, &ifindex);
 	bpf_map_delete_elem(m->ifaces, &ifindex);
+	/* Flows may hold it as their cached next hop's port. */
+	vnat_maps__bump_gen(m);
 	return err;
 }
 
@@ -522,7 +545,8 @@ int vnat_loader__register(struct vnat_loader *l, const struct vnat_iface_info *i
 		bpf_map_delete_elem(l->maps.ifaces, &key);
 		return err;
 	}
-	return 0;
+	/* A new egress: cached next hops decided without it (fib.h). */
+	return vnat_maps__bump_gen(&l->maps);
 }
 
 /*
