@@ -640,13 +640,15 @@ static int cost_measure(struct vnat_bench *skel, int target, __u32 ifindex, cons
 
 static const char cost_usage[] =
 	"Usage: vnat-bench cost --in IF --src ADDR --dst ADDR [--sport P] [--dport P]\n"
-	"                       [--smac MAC] [--out IF --rmac MAC] [--repeat N] [--runs N]\n"
+	"                       [--smac MAC] [--dmac MAC] [--out IF --rmac MAC] [--repeat N]\n"
+	"                       [--runs N]\n"
 	"Run the XDP program attached to IF with BPF_PROG_TEST_RUN on one 64-byte UDP\n"
-	"flow ADDR:P -> ADDR:P arriving on IF from --smac (the flow is created by a\n"
-	"first run), repeat N times (default 1000000), median of --runs (default 3).\n"
+	"flow ADDR:P -> ADDR:P arriving on IF from --smac to --dmac (default: IF's own\n"
+	"MAC, routed; another guest's MAC on a bridge port: bridged). A first run\n"
+	"creates the flow; then N repeats (default 1000000), best of --runs (default 3).\n"
 	"With --out, also the reply: from the destination to the source as the first\n"
-	"run sent it (translated), arriving on --out from --rmac. ns per packet (best\n"
-	"of the runs) and less the wrapper's own (net_ns); no bpf_stats involved.\n";
+	"run sent it (translated), arriving on --out from --rmac. ns per packet, and\n"
+	"less the wrapper's own (net_ns); no bpf_stats involved.\n";
 
 static int cmd_cost(int argc, char **argv)
 {
@@ -657,6 +659,7 @@ static int cmd_cost(int argc, char **argv)
 					      { "sport", required_argument, NULL, 'S' },
 					      { "dport", required_argument, NULL, 'D' },
 					      { "smac", required_argument, NULL, 'm' },
+					      { "dmac", required_argument, NULL, 'M' },
 					      { "rmac", required_argument, NULL, 'r' },
 					      { "repeat", required_argument, NULL, 'n' },
 					      { "runs", required_argument, NULL, 'R' },
@@ -670,6 +673,8 @@ static int cmd_cost(int argc, char **argv)
 	int c, repeat = 1000000, runs = 3, prog = -1, prog_out = -1, nop, err = 1;
 	char name[BPF_OBJ_NAME_LEN] = "?", name_out[BPF_OBJ_NAME_LEN] = "?";
 	struct vnat_bench *skel = NULL;
+	__u8 dmac[6];
+	bool have_dmac = false;
 	struct iphdr *ip = (struct iphdr *)(seen + 14);
 	struct udphdr *udp = (struct udphdr *)(ip + 1);
 
@@ -696,6 +701,11 @@ static int cmd_cost(int argc, char **argv)
 			if (parse_mac(optarg, c == 'm' ? smac : rmac))
 				return 1;
 			break;
+		case 'M':
+			if (parse_mac(optarg, dmac))
+				return 1;
+			have_dmac = true;
+			break;
 		case 'n':
 			repeat = atoi(optarg);
 			break;
@@ -717,6 +727,8 @@ static int cmd_cost(int argc, char **argv)
 	prog = attached_prog(in_if, &in_idx, name, sizeof(name));
 	if (prog < 0 || iface_mac(in_if, in_mac))
 		goto out;
+	if (have_dmac)
+		memcpy(in_mac, dmac, sizeof(in_mac)); /* e.g. a guest behind a bridge */
 	if (out_if) {
 		prog_out = attached_prog(out_if, &out_idx, name_out, sizeof(name_out));
 		if (prog_out < 0 || iface_mac(out_if, out_mac))
