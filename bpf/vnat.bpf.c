@@ -131,7 +131,7 @@ static __always_inline int vnat_tc_snat(struct __sk_buff *skb, struct vnat_confi
 
 	if (!vnat_nat_candidate(p->ip->saddr, p->ip->daddr) || vnat_parse_l4(p, &l4))
 		return TC_ACT_OK;
-	ct = vnat_ct_track_out(cfg, p->ip, &l4, skb->len, &reason);
+	ct = vnat_ct_track_out(cfg, p->ip, &l4, skb->len, bpf_ktime_get_ns(), &reason);
 	if (!ct) {
 		if (reason != VNAT_DROP_NO_PORT && reason != VNAT_DROP_TABLE_FULL)
 			return TC_ACT_OK;

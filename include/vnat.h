@@ -36,67 +36,91 @@
 #define VNAT_TC_PRIO 0x766e
 
 /*
- * Per-reason counters (key of the vnat_stats map). VNAT_FWD_* are packets
- * the fast path transmitted, VNAT_PASS_* packets handed to the kernel
- * untouched, with why. bpftool prints these names from BTF.
+ * Per-reason counters. VNAT_FWD_* are packets the fast path transmitted,
+ * VNAT_PASS_* packets handed to the kernel untouched, with why. This list
+ * is the one definition of both the enum the datapath counts by and the
+ * members of struct vnat_stats, the value of vnat_stats (a per-CPU array
+ * of one element), so bpftool prints every counter by name from BTF.
+ * X(ENUM, member): member is ENUM in lower case without VNAT_.
  */
+#define VNAT_STAT_LIST(X)                                                                       \
+	X(VNAT_FWD_ROUTED, fwd_routed) /* XDP: routed to another managed interface */           \
+	X(VNAT_FWD_HAIRPIN, fwd_hairpin) /* XDP: routed back out of the ingress interface */    \
+	X(VNAT_FWD_ROUTED_TC, fwd_routed_tc) /* tc ingress: routed skb (GSO/large frames) */    \
+	X(VNAT_PASS_NOT_IPV4, pass_not_ipv4) /* ARP, IPv6, LLDP, any other ethertype */         \
+	X(VNAT_PASS_NOT_TO_US, pass_not_to_us) /* L2 destination is not the interface's MAC */  \
+	X(VNAT_PASS_MALFORMED, pass_malformed) /* truncated or inconsistent headers */          \
+	X(VNAT_PASS_IP_OPTIONS, pass_ip_options) /* IHL > 5: the kernel handles options */      \
+	X(VNAT_PASS_FRAGMENT, pass_fragment) /* MF set or non-zero fragment offset */           \
+	X(VNAT_PASS_TTL, pass_ttl) /* TTL <= 1: the kernel sends Time Exceeded */               \
+	/* local, broadcast or no route: the FIB says "not forwarded" to all */                 \
+	X(VNAT_PASS_LOCAL, pass_local)                                                          \
+	X(VNAT_PASS_NO_ROUTE, pass_no_route) /* unreachable/blackhole/prohibit route */         \
+	X(VNAT_PASS_NO_NEIGH, pass_no_neigh) /* next hop not resolved yet: kernel resolves */   \
+	X(VNAT_PASS_MTU, pass_mtu) /* larger than the egress MTU */                             \
+	/* ip_forward is off on the ingress interface */                                        \
+	X(VNAT_PASS_FWD_DISABLED, pass_fwd_disabled)                                            \
+	/* route leaves through an unmanaged interface */                                       \
+	X(VNAT_PASS_UNMANAGED_OUT, pass_unmanaged_out)                                          \
+	/* route type the fast path does not implement */                                       \
+	X(VNAT_PASS_UNSUPPORTED, pass_unsupported)                                              \
+	X(VNAT_TX_SKB, tx_skb) /* tc egress: left a managed interface as an skb */              \
+	X(VNAT_FWD_SNAT, fwd_snat) /* translated outbound (guest -> outside) */                 \
+	X(VNAT_FWD_DNAT, fwd_dnat) /* translated reply (outside -> guest) */                    \
+	X(VNAT_FWD_SNAT_TC, fwd_snat_tc) /* translated on the tc path (kernel-forwarded/GSO) */ \
+	X(VNAT_FWD_DNAT_TC, fwd_dnat_tc) /* ... and the reply */                                \
+	X(VNAT_NAT_NEW_FLOW, nat_new_flow) /* connection tracking entries created */            \
+	X(VNAT_NAT_NEW_MAPPING, nat_new_mapping) /* outside ports allocated */                  \
+	X(VNAT_NAT_PORT_KEPT, nat_port_kept) /* ... of which kept the inside source port */     \
+	/* to multicast, class E or 255.255.255.255: never forwarded */                         \
+	X(VNAT_PASS_NOT_UNICAST, pass_not_unicast)                                              \
+	X(VNAT_PASS_NAT_PROTO, pass_nat_proto) /* protocol vnat does not translate */           \
+	X(VNAT_PASS_NAT_UNTRACKED, pass_nat_untracked) /* mid-stream TCP vnat never saw open */ \
+	X(VNAT_PASS_NO_MAPPING, pass_no_mapping) /* inbound to the SNAT address, no mapping */  \
+	X(VNAT_PASS_FILTERED, pass_filtered) /* inbound the filtering mode does not admit */    \
+	X(VNAT_DROP_NO_PORT, drop_no_port) /* new flow refused: port range exhausted */         \
+	X(VNAT_DROP_TABLE_FULL, drop_table_full) /* new flow refused: flow table full */        \
+	X(VNAT_GC_EXPIRED, gc_expired) /* flows the garbage collector removed */                \
+	X(VNAT_FWD_BRIDGED, fwd_bridged) /* XDP: bridge port to bridge port (known unicast) */  \
+	X(VNAT_PASS_FLOOD, pass_flood) /* broadcast/multicast: the kernel bridge floods */      \
+	X(VNAT_PASS_FDB_MISS, pass_fdb_miss) /* destination MAC not (yet) in vnat's FDB */      \
+	/* sampled to the kernel so its FDB stays fresh */                                      \
+	X(VNAT_PASS_FDB_REFRESH, pass_fdb_refresh)                                              \
+	X(VNAT_PASS_PORT_STATE, pass_port_state) /* a port not forwarding (STP) or isolated */  \
+	X(VNAT_PASS_SAME_PORT, pass_same_port) /* destination learned on the ingress port */    \
+	X(VNAT_PASS_DUP_MAC, pass_dup_mac) /* MAC claimed by two ports: kernel decides */       \
+	X(VNAT_FDB_MOVED, fdb_moved) /* a source MAC appeared on another port */                \
+	X(VNAT_PASS_HAIRPIN, pass_hairpin) /* --redirects keep: same-segment next hop */        \
+	X(VNAT_DROP_REDIRECT, drop_redirect) /* ICMP redirect leaving a managed interface */    \
+	/* source the kernel refuses: 0/8, 127/8, 224/4+, own address */                        \
+	X(VNAT_PASS_MARTIAN, pass_martian)                                                      \
+	X(VNAT_PASS_BAD_CSUM, pass_bad_csum) /* IPv4 header checksum wrong (RFC 1812 5.2.2) */  \
+	/* ICMP error translated with its quoted header (RFC 5508) */                           \
+	X(VNAT_FWD_ICMP_ERROR, fwd_icmp_error)                                                  \
+	/* ICMP error for no flow vnat knows: the host's */                                     \
+	X(VNAT_PASS_ICMP_ERROR, pass_icmp_error)                                                \
+	/* guest to another guest's outside ip:port (RFC 4787 REQ-9) */                         \
+	X(VNAT_FWD_HAIRPIN_NAT, fwd_hairpin_nat)                                                \
+	/* source MAC not in vnat's FDB: the kernel bridge learns it */                         \
+	X(VNAT_PASS_FDB_LEARN, pass_fdb_learn)                                                  \
+	/* NAT: uplink to guests, not a reply: the kernel's firewall decides */                 \
+	X(VNAT_PASS_TO_INSIDE, pass_to_inside)
+
+#define VNAT_STAT_ENUM(e, m) e,
 enum vnat_stat {
-	VNAT_FWD_ROUTED = 0, /* XDP: routed to another managed interface */
-	VNAT_FWD_HAIRPIN, /* XDP: routed back out of the ingress interface */
-	VNAT_FWD_ROUTED_TC, /* tc ingress: routed skb (GSO/large frames) */
-	VNAT_PASS_NOT_IPV4, /* ARP, IPv6, LLDP, any other ethertype */
-	VNAT_PASS_NOT_TO_US, /* L2 destination is not the interface's MAC */
-	VNAT_PASS_MALFORMED, /* truncated or inconsistent headers */
-	VNAT_PASS_IP_OPTIONS, /* IHL > 5: the kernel handles options */
-	VNAT_PASS_FRAGMENT, /* MF set or non-zero fragment offset */
-	VNAT_PASS_TTL, /* TTL <= 1: the kernel sends Time Exceeded */
-	VNAT_PASS_LOCAL, /* local, broadcast or no route: the FIB says "not forwarded" to all */
-	VNAT_PASS_NO_ROUTE, /* unreachable/blackhole/prohibit route */
-	VNAT_PASS_NO_NEIGH, /* next hop not resolved yet: kernel resolves */
-	VNAT_PASS_MTU, /* larger than the egress MTU */
-	VNAT_PASS_FWD_DISABLED, /* ip_forward is off on the ingress interface */
-	VNAT_PASS_UNMANAGED_OUT, /* route leaves through an unmanaged interface */
-	VNAT_PASS_UNSUPPORTED, /* route type the fast path does not implement */
-	VNAT_TX_SKB, /* tc egress: left a managed interface as an skb */
-	VNAT_FWD_SNAT, /* translated outbound (guest -> outside) */
-	VNAT_FWD_DNAT, /* translated reply (outside -> guest) */
-	VNAT_FWD_SNAT_TC, /* translated on the tc path (kernel-forwarded/GSO) */
-	VNAT_FWD_DNAT_TC,
-	VNAT_NAT_NEW_FLOW, /* connection tracking entries created */
-	VNAT_NAT_NEW_MAPPING, /* outside ports allocated */
-	VNAT_NAT_PORT_KEPT, /* ... of which kept the inside source port */
-	VNAT_PASS_NOT_UNICAST, /* to multicast, class E or 255.255.255.255: never forwarded */
-	VNAT_PASS_NAT_PROTO, /* protocol vnat does not translate */
-	VNAT_PASS_NAT_UNTRACKED, /* mid-stream TCP vnat never saw open */
-	VNAT_PASS_NO_MAPPING, /* inbound to the SNAT address, no mapping */
-	VNAT_PASS_FILTERED, /* inbound the filtering mode does not admit */
-	VNAT_DROP_NO_PORT, /* new flow refused: port range exhausted */
-	VNAT_DROP_TABLE_FULL, /* new flow refused: flow table full */
-	VNAT_GC_EXPIRED, /* flows the garbage collector removed */
-	VNAT_FWD_BRIDGED, /* XDP: bridge port to bridge port (known unicast) */
-	VNAT_PASS_FLOOD, /* broadcast/multicast: the kernel bridge floods */
-	VNAT_PASS_FDB_MISS, /* destination MAC not (yet) in vnat's FDB */
-	VNAT_PASS_FDB_REFRESH, /* sampled to the kernel so its FDB stays fresh */
-	VNAT_PASS_PORT_STATE, /* a port not forwarding (STP) or isolated */
-	VNAT_PASS_SAME_PORT, /* destination learned on the ingress port */
-	VNAT_PASS_DUP_MAC, /* MAC claimed by two ports: kernel decides */
-	VNAT_FDB_MOVED, /* a source MAC appeared on another port */
-	VNAT_PASS_HAIRPIN, /* --redirects keep: same-segment next hop */
-	VNAT_DROP_REDIRECT, /* ICMP redirect leaving a managed interface */
-	VNAT_PASS_MARTIAN, /* source the kernel refuses: 0/8, 127/8, 224/4+, own address */
-	VNAT_PASS_BAD_CSUM, /* IPv4 header checksum wrong (RFC 1812 5.2.2) */
-	VNAT_FWD_ICMP_ERROR, /* ICMP error translated with its quoted header (RFC 5508) */
-	VNAT_PASS_ICMP_ERROR, /* ICMP error for no flow vnat knows: the host's */
-	VNAT_FWD_HAIRPIN_NAT, /* guest to another guest's outside ip:port (RFC 4787 REQ-9) */
-	VNAT_PASS_FDB_LEARN, /* source MAC not in vnat's FDB: the kernel bridge learns it */
-	VNAT_PASS_TO_INSIDE, /* NAT: uplink to guests, not a reply: the kernel's firewall decides */
-	VNAT_STAT_MAX,
+	VNAT_STAT_LIST(VNAT_STAT_ENUM) VNAT_STAT_MAX,
 };
 
-/* Value of vnat_stats (per CPU). */
+/* One reason's counts. */
 struct vnat_counter {
 	__u64 packets;
 	__u64 bytes;
+};
+
+#define VNAT_STAT_MEMBER(e, m) struct vnat_counter m;
+/* Value of vnat_stats (per CPU): member i counts enum vnat_stat i. */
+struct vnat_stats {
+	VNAT_STAT_LIST(VNAT_STAT_MEMBER)
 };
 
 /* vnat_ifaces value flags. */
@@ -227,6 +251,55 @@ struct vnat_ct_key {
 	__u8 pad[3];
 };
 
+/*
+ * A next hop cached in a flow (vnat_ct_val.nh), so that an established
+ * flow's packets skip the prefix lookups, bpf_fib_lookup and the egress
+ * checks: everything those decided, for the generation in gen and what
+ * else the lookup took from the packet (ingress interface, TOS; address
+ * and protocol are the flow's). Host order unless noted.
+ */
+struct vnat_nh {
+	__u8 dmac[6]; /* next hop's MAC, network order */
+	__u8 smac[6]; /* transmit interface's MAC, network order */
+	__u32 port; /* transmit port (ifindex); 0 = nothing cached */
+	__u32 in_ifindex; /* the lookup's ingress interface (a bridge for its ports) */
+	__u32 gen; /* vnat_gen sum it was looked up under */
+	__u32 stamp; /* bpf_ktime_get_ns() >> VNAT_NH_STAMP_SHIFT at the lookup */
+	__u16 max_len; /* largest IP total length the route's MTU was checked for */
+	__u8 tos; /* the lookup's IP TOS (policy routing may select by it) */
+	__u8 pad;
+};
+
+enum vnat_nh_dir {
+	VNAT_NH_OUT = 0, /* guest -> outside, translated source */
+	VNAT_NH_IN = 1, /* reply -> guest */
+	VNAT_NH_DIRS,
+};
+
+/*
+ * A cached next hop is used for at most this long, whatever the
+ * generation says: changes nobody reports (no daemon running) take effect
+ * within it, as they would within the daemon's 1 s resync.
+ */
+#define VNAT_NH_MAX_AGE_NS 1000000000ULL
+#define VNAT_NH_STAMP_SHIFT 20 /* ~1 ms units; u32 wraps after ~52 days */
+
+/*
+ * vnat_gen (array of VNAT_GEN_MAX __u32): the generation of everything a
+ * cached next hop depends on. VNAT_GEN_USER is bumped by user space after
+ * each change it makes (maps written) or sees (rtnetlink route, rule,
+ * neighbour, link, address and netconf events: vnat daemon);
+ * VNAT_GEN_DATAPATH by the datapath, atomically, when it drops a mirrored
+ * FDB entry. Two elements because user space can only replace a value:
+ * a read-modify-write of one shared value could undo the datapath's bump.
+ * Both only grow, so their sum changes whenever either does.
+ */
+enum vnat_gen_idx {
+	VNAT_GEN_USER = 0,
+	VNAT_GEN_DATAPATH = 1,
+	VNAT_GEN_MAX,
+};
+
 enum vnat_tcp_state {
 	VNAT_TCP_NONE = 0, /* UDP, ICMP and ADF address entries */
 	VNAT_TCP_SYN_SENT,
@@ -257,6 +330,7 @@ struct vnat_ct_val {
 	__be16 outside_port; /* network order */
 	__u8 state; /* enum vnat_tcp_state */
 	__u8 flags; /* enum vnat_ct_flags */
+	struct vnat_nh nh[VNAT_NH_DIRS]; /* XDP only; by enum vnat_nh_dir */
 };
 
 /* Endpoint-independent mapping, inside endpoint -> outside port. */

@@ -156,6 +156,7 @@ FAR_NET=203.0.113.0/24 # "the internet", behind the sink
 FAR_HOST=203.0.113.1   # the sink's own address there (TCP tests)
 UDP_DST=203.0.113.10   # first destination of generated flows
 BR_PEER=192.168.122.3  # the second guest of the bridged paths
+COST_REPEAT=${COST_REPEAT:-1000000} # BPF_PROG_TEST_RUN repeats per cost run
 
 has_metric()
 {
@@ -1028,6 +1029,34 @@ metric_bpf_cost() # METRIC FLOWS
 	stats_restore
 	record "bpf_ns_$metric" "$PATH_NAME" ns "programs ${ids[*]}; runs per packet ${runs[*]}" "${bpf[@]}"
 	log "  $PATH_NAME BPF time per packet ($flows flows): ${bpf[*]} ns (programs ${ids[*]}, runs/pkt ${runs[*]})"
+	[ "$flows" = 1 ] && metric_run_cost "$metric"
+}
+
+# The same cost without traffic or bpf_stats: BPF_PROG_TEST_RUN of the XDP
+# program on the inside interface, repeated on one flow's frame (vnat-bench
+# cost restores it before every run), and of the uplink's on the reply;
+# the wrapper's own ns (base) subtracted. The flow is from IN_HOST, whose
+# neighbour is static (replies are redirected, not resolved); the cost
+# tool's first run creates it.
+metric_run_cost() # METRIC
+{
+	local metric=$1 j dir
+
+	j=$(nse "$NS_R" "$VB" cost --in "$IN_IF" --out "$OUT_IF" --src "$IN_HOST" \
+		--sport 10000 --dst "$UDP_DST" --dport 20000 --smac "$MAC_C" --rmac "$MAC_S" \
+		--repeat "$COST_REPEAT" --runs "$((REPS < 16 ? REPS : 16))") || { log "  $PATH_NAME test-run cost: failed"; return 0; }
+	for dir in out in; do
+		record "run_ns_${metric}_$dir" "$PATH_NAME" ns "$(json_str "$j" "${dir}_verdict") of $(json_str "$j" "${dir}_prog"); $(json_num "$j" "${dir}_ns") less base $(json_num "$j" base_ns) ns; repeat $COST_REPEAT" \
+			"$(json_num "$j" "${dir}_net_ns")"
+	done
+	log "  $PATH_NAME test-run cost per packet: $j"
+}
+
+json_str() # JSON KEY: a string from a flat JSON object
+{
+	local v=${1#*\""$2"\":\"}
+
+	echo "${v%%\"*}"
 }
 
 # Memory per tracked flow: vnat's preallocated tables (bytes_memlock /

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * vnat daemon: the topology mirror. Follows rtnetlink (links, bridge ports,
- * FDB, addresses) and keeps the pinned maps in sync: a new port of a
+ * FDB, addresses, and routes, rules, neighbours and netconf for the next
+ * hops flows cache) and keeps the pinned maps in sync: a new port of a
  * managed bridge is attached, a port that left is released, learned MACs
  * and host addresses follow the kernel. Every event triggers a full resync
- * from fresh dumps (simple and self-correcting), and so does a 1 s tick in
- * case an event was lost. Stopping it leaves the datapath running with what
- * it last knew; restarting resynchronises.
+ * from fresh dumps (simple and self-correcting) and a generation bump that
+ * makes established flows look their next hop up again; a 1 s tick
+ * resyncs in case an event was lost. Stopping it leaves the datapath
+ * running with what it last knew; restarting resynchronises.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -61,7 +63,9 @@ static struct nl_sock *event_socket(void)
 	nl_socket_disable_seq_check(sk);
 	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, ignore_msg, NULL);
 	if (nl_connect(sk, NETLINK_ROUTE) ||
-	    nl_socket_add_memberships(sk, RTNLGRP_LINK, RTNLGRP_NEIGH, RTNLGRP_IPV4_IFADDR, 0) ||
+	    nl_socket_add_memberships(sk, RTNLGRP_LINK, RTNLGRP_NEIGH, RTNLGRP_IPV4_IFADDR,
+				      RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV4_NETCONF,
+				      0) ||
 	    nl_socket_set_nonblocking(sk)) {
 		nl_socket_free(sk);
 		return NULL;
@@ -69,7 +73,8 @@ static struct nl_sock *event_socket(void)
 	return sk;
 }
 
-static int resync(struct vnat_loader *l, struct vnat_topo *t)
+/* changed: rtnetlink reported something (a route, a neighbour ...). */
+static int resync(struct vnat_loader *l, struct vnat_topo *t, bool changed)
 {
 	int ports, fdb, prefixes, masq;
 
@@ -81,23 +86,31 @@ static int resync(struct vnat_loader *l, struct vnat_topo *t)
 	prefixes = vnat_sync__prefixes(&l->maps, NULL, 0);
 	if (ports < 0 || fdb < 0 || prefixes < 0 || masq < 0)
 		return -EIO;
+	/*
+	 * The kernel's routes and neighbours are not mirrored, only looked
+	 * up: any event may have changed a flow's cached next hop. The maps'
+	 * own changes bumped already.
+	 */
+	if (changed && vnat_maps__bump_gen(&l->maps))
+		return -EIO;
 	if (vnat_opts.verbose && ports + fdb + prefixes)
 		vnat_info("vnat: sync: %d port, %d fdb, %d prefix changes", ports, fdb, prefixes);
 	return 0;
 }
 
-/* Wait for an event or the tick; drain a burst of events as one. */
-static void wait_for_change(struct nl_sock *sk)
+/* Wait for an event or the tick; drain a burst of events as one. True on events. */
+static bool wait_for_change(struct nl_sock *sk)
 {
 	struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
 
 	if (poll(&pfd, 1, 1000) <= 0)
-		return;
+		return false;
 	do {
 		while (nl_recvmsgs_default(sk) >= 0 && !stop)
 			;
 		pfd.revents = 0;
 	} while (!stop && poll(&pfd, 1, 20) > 0);
+	return true;
 }
 
 static bool still_loaded(const struct vnat_netns *ns)
@@ -143,7 +156,7 @@ int cmd_daemon(int argc, char **argv)
 	struct vnat_netns ns;
 	struct vnat_maps m;
 	struct nl_sock *sk;
-	bool once;
+	bool once, changed = true; /* the first sync: whatever happened meanwhile */
 	int err;
 
 	err = parse_daemon(argc, argv, &once);
@@ -173,10 +186,10 @@ int cmd_daemon(int argc, char **argv)
 	if (!once)
 		vnat_info("vnat: daemon: following %s", ns.pin_dir);
 	while (!stop) {
-		err = resync(&l, &topo);
+		err = resync(&l, &topo, changed);
 		if (err || once)
 			break;
-		wait_for_change(sk);
+		changed = wait_for_change(sk);
 		if (!still_loaded(&ns)) {
 			vnat_info("vnat: daemon: vnat was unloaded; exiting");
 			break;

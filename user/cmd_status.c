@@ -24,10 +24,10 @@ static const char status_usage[] =
 	"the configuration and the per-reason counters.\n";
 
 /*
- * Counter names come from the BTF of the pinned stats map (the enum
- * vnat_stat its key is typed with), so the datapath is their one source.
+ * Counter names come from the BTF of the pinned stats map (the members of
+ * struct vnat_stats, its value type), so the datapath is their one source.
  */
-static struct btf *stats_btf(int fd, const struct btf_type **key)
+static struct btf *stats_btf(int fd, const struct btf_type **val)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -38,41 +38,47 @@ static struct btf *stats_btf(int fd, const struct btf_type **key)
 	btf = btf__load_from_kernel_by_id(info.btf_id);
 	if (!btf)
 		return NULL;
-	*key = btf__type_by_id(btf, info.btf_key_type_id);
-	if (!*key || !btf_is_enum(*key)) {
+	*val = btf__type_by_id(btf, info.btf_value_type_id);
+	if (!*val || !btf_is_struct(*val)) {
 		btf__free(btf);
 		return NULL;
 	}
 	return btf;
 }
 
-/* VNAT_FWD_ROUTED -> fwd_routed */
-static void counter_name(const char *enum_name, char *buf, size_t len)
+/* Member i of struct vnat_stats: its counter index and name, or -1. */
+static int counter_member(const struct btf *btf, const struct btf_type *val, int i,
+			  const char **name)
 {
-	size_t i = 0;
+	const struct btf_member *mb = btf_members(val) + i;
+	__u32 off = btf_member_bit_offset(val, i) / 8;
 
-	if (!strncmp(enum_name, "VNAT_", 5))
-		enum_name += 5;
-	for (; enum_name[i] && i + 1 < len; i++)
-		buf[i] = tolower((unsigned char)enum_name[i]);
-	buf[i] = '\0';
+	if (off % sizeof(struct vnat_counter) || off / sizeof(struct vnat_counter) >= VNAT_STAT_MAX)
+		return -1;
+	*name = btf__name_by_offset(btf, mb->name_off);
+	return off / sizeof(struct vnat_counter);
 }
 
 static void print_counters_json(struct vnat_json *j, const struct vnat_maps *m)
 {
-	const struct btf_type *key;
-	struct btf *btf = stats_btf(m->stats, &key);
-	const struct btf_enum *e;
-	char name[64];
+	const struct btf_type *val;
+	struct btf *btf = stats_btf(m->stats, &val);
+	struct vnat_stats all;
+	const char *name;
+	int k;
 
 	vnat_json_obj_open(j, "counters");
-	for (int i = 0; btf && i < btf_vlen(key); i++) {
+	if (vnat_maps__read_counters(m, &all)) {
+		btf__free(btf);
+		btf = NULL;
+	}
+	for (int i = 0; btf && i < btf_vlen(val); i++) {
 		struct vnat_counter c;
 
-		e = btf_enum(key) + i;
-		if (e->val >= VNAT_STAT_MAX || vnat_maps__read_counter(m, e->val, &c))
+		k = counter_member(btf, val, i, &name);
+		if (k < 0)
 			continue;
-		counter_name(btf__name_by_offset(btf, e->name_off), name, sizeof(name));
+		c = ((struct vnat_counter *)&all)[k];
 		vnat_json_obj_open(j, name);
 		vnat_json_u64(j, "packets", c.packets);
 		vnat_json_u64(j, "bytes", c.bytes);
@@ -85,24 +91,28 @@ static void print_counters_json(struct vnat_json *j, const struct vnat_maps *m)
 /* Counters that moved; the zeros only with -v (JSON always has all). */
 static void print_counters_text(const struct vnat_maps *m)
 {
-	const struct btf_type *key;
-	struct btf *btf = stats_btf(m->stats, &key);
-	const struct btf_enum *e;
-	int zeros = 0;
-	char name[64];
+	const struct btf_type *val;
+	struct btf *btf = stats_btf(m->stats, &val);
+	struct vnat_stats all;
+	const char *name;
+	int zeros = 0, k;
 
 	printf("counters:%s\n", btf ? "" : " (no BTF on the stats map)");
-	for (int i = 0; btf && i < btf_vlen(key); i++) {
+	if (vnat_maps__read_counters(m, &all)) {
+		btf__free(btf);
+		btf = NULL;
+	}
+	for (int i = 0; btf && i < btf_vlen(val); i++) {
 		struct vnat_counter c;
 
-		e = btf_enum(key) + i;
-		if (e->val >= VNAT_STAT_MAX || vnat_maps__read_counter(m, e->val, &c))
+		k = counter_member(btf, val, i, &name);
+		if (k < 0)
 			continue;
+		c = ((struct vnat_counter *)&all)[k];
 		if (!c.packets && !vnat_opts.verbose) {
 			zeros++;
 			continue;
 		}
-		counter_name(btf__name_by_offset(btf, e->name_off), name, sizeof(name));
 		printf("  %-20s %12llu packets %16llu bytes\n", name, (unsigned long long)c.packets,
 		       (unsigned long long)c.bytes);
 	}

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,22 +26,25 @@ _Static_assert(sizeof(struct vnat_fdb_key) == 12, "vnat_fdb_key layout");
 _Static_assert(sizeof(struct vnat_fdb_val) == 16, "vnat_fdb_val layout");
 _Static_assert(sizeof(struct vnat_config) == 64, "vnat_config layout");
 _Static_assert(sizeof(struct vnat_ct_key) == 16, "vnat_ct_key layout");
-_Static_assert(sizeof(struct vnat_ct_val) == 56, "vnat_ct_val layout");
+_Static_assert(sizeof(struct vnat_nh) == 32, "vnat_nh layout");
+_Static_assert(sizeof(struct vnat_ct_val) == 120, "vnat_ct_val layout");
 _Static_assert(sizeof(struct vnat_map_key) == 8, "vnat_map_key layout");
 _Static_assert(sizeof(struct vnat_rev_key) == 4, "vnat_rev_key layout");
 _Static_assert(sizeof(struct vnat_counter) == 16, "vnat_counter layout");
+_Static_assert(sizeof(struct vnat_stats) == VNAT_STAT_MAX * sizeof(struct vnat_counter),
+	       "vnat_stats: one vnat_counter per enum vnat_stat");
 
 static const char *const map_names[] = { "vnat_stats",	  "vnat_ifaces",   "vnat_txports",
 					 "vnat_config",	  "vnat_prefixes", "vnat_ct",
 					 "vnat_mappings", "vnat_ports",	   "vnat_gc",
-					 "vnat_fdb",	  "vnat_macmoves" };
+					 "vnat_fdb",	  "vnat_macmoves", "vnat_gen" };
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 static int *map_slot(struct vnat_maps *m, size_t i)
 {
 	int *slots[N_MAPS] = { &m->stats,    &m->ifaces, &m->txports,  &m->config,
 			       &m->prefixes, &m->ct,	 &m->mappings, &m->ports,
-			       &m->gc,	     &m->fdb,	 &m->macmoves };
+			       &m->gc,	     &m->fdb,	 &m->macmoves, &m->gen };
 
 	return slots[i];
 }
@@ -51,7 +55,7 @@ static struct bpf_map *skel_map(struct vnat *skel, size_t i)
 		skel->maps.vnat_stats,	  skel->maps.vnat_ifaces,   skel->maps.vnat_txports,
 		skel->maps.vnat_config,	  skel->maps.vnat_prefixes, skel->maps.vnat_ct,
 		skel->maps.vnat_mappings, skel->maps.vnat_ports,    skel->maps.vnat_gc,
-		skel->maps.vnat_fdb,	  skel->maps.vnat_macmoves,
+		skel->maps.vnat_fdb,	  skel->maps.vnat_macmoves, skel->maps.vnat_gen,
 	};
 
 	return maps[i];
@@ -116,42 +120,70 @@ int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg)
 	return bpf_map_lookup_elem(m->config, &key, cfg) ? -errno : 0;
 }
 
+int vnat_maps__bump_gen(const struct vnat_maps *m)
+{
+	__u32 key = VNAT_GEN_USER, gen = 0;
+
+	/*
+	 * Not atomic: two processes bumping at once may both write the same
+	 * value, which still differs from every generation before their
+	 * changes, and both changes were made before either write.
+	 */
+	if (bpf_map_lookup_elem(m->gen, &key, &gen))
+		return -errno;
+	gen++;
+	return bpf_map_update_elem(m->gen, &key, &gen, BPF_ANY) ? -errno : 0;
+}
+
 int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg)
 {
 	__u32 key = 0;
 
-	return bpf_map_update_elem(m->config, &key, cfg, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(m->config, &key, cfg, BPF_ANY))
+		return -errno;
+	return vnat_maps__bump_gen(m);
 }
 
-int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key, struct vnat_counter *sum)
+int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct vnat_counter vals[ncpus > 0 ? ncpus : 1];
+	struct vnat_counter *out = (struct vnat_counter *)sum, *in;
+	struct vnat_stats *vals;
+	__u32 key = 0;
 
 	memset(sum, 0, sizeof(*sum));
 	if (ncpus <= 0)
 		return -EINVAL;
-	if (bpf_map_lookup_elem(m->stats, &key, vals))
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->stats, &key, vals)) {
+		free(vals);
 		return -errno;
-	for (int i = 0; i < ncpus; i++) {
-		sum->packets += vals[i].packets;
-		sum->bytes += vals[i].bytes;
 	}
+	for (int i = 0; i < ncpus; i++) {
+		in = (struct vnat_counter *)&vals[i];
+		for (int k = 0; k < VNAT_STAT_MAX; k++) {
+			out[k].packets += in[k].packets;
+			out[k].bytes += in[k].bytes;
+		}
+	}
+	free(vals);
 	return 0;
 }
 
-/* Every counter exists from the start, so the datapath never inserts. */
-static int init_counters(const struct vnat_maps *m)
+int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key, struct vnat_counter *sum)
 {
-	int ncpus = libbpf_num_possible_cpus();
-	struct vnat_counter zero[ncpus > 0 ? ncpus : 1];
+	struct vnat_stats all;
+	int err;
 
-	memset(zero, 0, sizeof(zero));
-	for (enum vnat_stat k = 0; k < VNAT_STAT_MAX; k++) {
-		if (bpf_map_update_elem(m->stats, &k, zero, BPF_NOEXIST) && errno != EEXIST)
-			return -errno;
-	}
-	return 0;
+	memset(sum, 0, sizeof(*sum));
+	if ((unsigned int)key >= VNAT_STAT_MAX)
+		return -EINVAL;
+	err = vnat_maps__read_counters(m, &all);
+	if (!err)
+		*sum = ((struct vnat_counter *)&all)[key];
+	return err;
 }
 
 static int reuse_pinned_maps(struct vnat_loader *l)
@@ -192,7 +224,9 @@ int vnat_maps__add_prefix(const struct vnat_maps *m, uint32_t addr, uint8_t len,
 	struct vnat_prefix_key k = { .prefixlen = len, .addr = addr };
 	struct vnat_prefix_val v = { .kind = kind };
 
-	return bpf_map_update_elem(m->prefixes, &k, &v, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(m->prefixes, &k, &v, BPF_ANY))
+		return -errno;
+	return vnat_maps__bump_gen(m);
 }
 
 int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_flows)
@@ -227,12 +261,9 @@ int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_f
 			 strerror(-err));
 		goto err_close;
 	}
-	if (!l->reused) {
+	/* The counters' array element exists (zeroed) from the start. */
+	if (!l->reused)
 		own_map_fds(l);
-		err = init_counters(&l->maps);
-		if (err)
-			goto err_close;
-	}
 	xopts.obj = l->skel->obj;
 	l->xdp = xdp_program__create(&xopts);
 	err = libxdp_get_error(l->xdp);
@@ -378,6 +409,7 @@ int vnat_datapath__detach_hooks(const struct vnat_maps *m, uint32_t ifindex, str
 	/* The entry stays (still a transmit target); what it held is gone. */
 	val->flags &= ~(VNAT_IFACE_XDP | VNAT_IFACE_TC | VNAT_IFACE_OWN_CLSACT);
 	bpf_map_update_elem(m->ifaces, &ifindex, val, BPF_EXIST);
+	vnat_maps__bump_gen(m);
 	return err;
 }
 
@@ -387,6 +419,8 @@ int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex, const str
 
 	bpf_map_delete_elem(m->txports, &ifindex);
 	bpf_map_delete_elem(m->ifaces, &ifindex);
+	/* Flows may hold it as their cached next hop's port. */
+	vnat_maps__bump_gen(m);
 	return err;
 }
 
@@ -511,7 +545,8 @@ int vnat_loader__register(struct vnat_loader *l, const struct vnat_iface_info *i
 		bpf_map_delete_elem(l->maps.ifaces, &key);
 		return err;
 	}
-	return 0;
+	/* A new egress: cached next hops decided without it (fib.h). */
+	return vnat_maps__bump_gen(&l->maps);
 }
 
 /*

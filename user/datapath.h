@@ -20,6 +20,7 @@ struct vnat_maps {
 	int gc;
 	int fdb;
 	int macmoves;
+	int gen;
 };
 
 struct vnat;
@@ -72,9 +73,14 @@ int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m);
 void vnat_maps__close(struct vnat_maps *m);
 int vnat_maps__unpin(const char *pin_dir);
 int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg);
+/* Every change of vnat's maps or the host's topology (vnat.h: vnat_gen). */
+int vnat_maps__bump_gen(const struct vnat_maps *m);
+/* Writes the configuration and bumps the generation. */
 int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg);
 int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key,
 			    struct vnat_counter *sum);
+/* Every counter at once, summed over the CPUs. */
+int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum);
 
 int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex,
 			  const struct vnat_iface *val);

@@ -11,6 +11,14 @@
 #include "log.h"
 #include "sync.h"
 
+/* After changes to the maps: flows' cached next hops may depend on them. */
+static int bump(const struct vnat_maps *m, int changes)
+{
+	int err = vnat_maps__bump_gen(m);
+
+	return err ? err : changes;
+}
+
 static bool managed(const struct vnat_maps *m, uint32_t ifindex, struct vnat_iface *val)
 {
 	return !bpf_map_lookup_elem(m->ifaces, &ifindex, val);
@@ -146,7 +154,7 @@ int vnat_sync__ports(struct vnat_loader *l, const struct vnat_topo *t)
 			return err;
 		changes += err;
 	}
-	return changes;
+	return changes ? bump(m, changes) : 0;
 }
 
 static __u64 monotonic_ns(void)
@@ -228,7 +236,7 @@ int vnat_sync__fdb(const struct vnat_maps *m, const struct vnat_topo *t)
 			return -errno;
 		changes++;
 	}
-	return changes;
+	return changes ? bump(m, changes) : 0;
 }
 
 struct prefix_set {
@@ -330,7 +338,7 @@ int vnat_sync__prefixes(const struct vnat_maps *m, const uint32_t *inside, int n
 			return -errno;
 		changes++;
 	}
-	return changes;
+	return changes ? bump(m, changes) : 0;
 }
 
 int vnat_sync__masquerade(const struct vnat_maps *m)

@@ -320,6 +320,17 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 	return bpf_map_lookup_elem(&vnat_ct, key);
 }
 
+/* An outbound packet of an existing flow: refreshed (and, ADF, its address noted). */
+static __always_inline void vnat_ct_refresh_out(const struct vnat_config *cfg,
+						const struct vnat_ct_key *key,
+						struct vnat_ct_val *ct, const struct vnat_l4 *l4,
+						__u32 len, __u64 now)
+{
+	vnat_ct_touch(cfg, ct, l4, len, 1, now);
+	if (cfg->filtering == VNAT_FILTER_ADF)
+		vnat_ct_note_address(key, ct);
+}
+
 /*
  * Track an outbound packet: its flow found or created, then refreshed.
  * NULL with *reason when the flow is refused or left to the kernel.
@@ -327,9 +338,8 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 static __always_inline struct vnat_ct_val *vnat_ct_track_out(const struct vnat_config *cfg,
 							     const struct iphdr *ip,
 							     const struct vnat_l4 *l4, __u32 len,
-							     int *reason)
+							     __u64 now, int *reason)
 {
-	__u64 now = bpf_ktime_get_ns();
 	struct vnat_ct_key key;
 	struct vnat_ct_val *ct;
 
@@ -337,10 +347,36 @@ static __always_inline struct vnat_ct_val *vnat_ct_track_out(const struct vnat_c
 	ct = vnat_ct_outbound(cfg, &key, l4, now, reason);
 	if (!ct)
 		return NULL;
-	vnat_ct_touch(cfg, ct, l4, len, 1, now);
-	if (cfg->filtering == VNAT_FILTER_ADF)
-		vnat_ct_note_address(&key, ct);
+	vnat_ct_refresh_out(cfg, &key, ct, l4, len, now);
 	return ct;
+}
+
+/*
+ * The existing flow a reply belongs to, by the exact tuple only: no
+ * filtering-mode admission and nothing created (vnat_ct_inbound does
+ * that). Fills *key with the inside-side tuple.
+ */
+static __always_inline struct vnat_ct_val *
+vnat_ct_find_in(const struct iphdr *ip, const struct vnat_l4 *l4, struct vnat_ct_key *key)
+{
+	struct vnat_rev_key rk = {};
+	struct vnat_rev_val *rv;
+
+	/* As vnat_ct_inbound: pings to the host are the host's. */
+	if (l4->proto == IPPROTO_ICMP && l4->icmp_type != VNAT_ICMP_ECHOREPLY)
+		return NULL;
+	rk.outside_port = l4->dport;
+	rk.proto = l4->proto;
+	rv = bpf_map_lookup_elem(&vnat_ports, &rk);
+	if (!rv)
+		return NULL;
+	__builtin_memset(key, 0, sizeof(*key));
+	key->inside_addr = rv->inside_addr;
+	key->inside_port = rv->inside_port;
+	key->remote_addr = ip->saddr;
+	key->remote_port = l4->proto == IPPROTO_ICMP ? 0 : l4->sport;
+	key->proto = l4->proto;
+	return bpf_map_lookup_elem(&vnat_ct, key);
 }
 
 /*

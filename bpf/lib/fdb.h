@@ -47,6 +47,8 @@ static __always_inline void vnat_fdb_moved(const struct vnat_fdb_key *k, __u32 o
 
 	vnat_count(VNAT_FDB_MOVED, 0);
 	bpf_map_delete_elem(&vnat_fdb, k);
+	/* Flows may have cached the old port as their next hop's (fib.h). */
+	vnat_gen_bump();
 	if (!mv || now - mv->window_ns > VNAT_DUP_WINDOW_NS) {
 		fresh.port = new_port;
 		fresh.prev_port = old_port;

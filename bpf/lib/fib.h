@@ -135,6 +135,53 @@ static __always_inline enum vnat_stat vnat_route_ipv4(void *ctx, const struct vn
 	return vnat_fib_apply(p, &fib, in_ifindex, VNAT_FWD_ROUTED);
 }
 
+/*
+ * Next hops cached in a flow (struct vnat_nh). Stored after a full lookup
+ * in XDP, for the generation read before that lookup began: a change
+ * bumped meanwhile leaves the entry stale, and the next packet looks up
+ * again. Two CPUs storing for one flow and direction at once may mix two
+ * lookups' fields; only a concurrent change makes those differ, and the
+ * change's bump or the entry's age ends the mix.
+ */
+static __always_inline void vnat_nh_store(struct vnat_nh *nh, const struct bpf_fib_lookup *fib,
+					  __u32 port, __u32 in_ifindex, __u8 tos, __u16 tot_len,
+					  __u32 gen, __u64 now)
+{
+	__builtin_memcpy(nh->dmac, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(nh->smac, fib->smac, ETH_ALEN);
+	nh->port = port;
+	nh->in_ifindex = in_ifindex;
+	nh->gen = gen;
+	nh->stamp = now >> VNAT_NH_STAMP_SHIFT;
+	nh->max_len = tot_len;
+	nh->tos = tos;
+}
+
+/*
+ * Usable for a packet of tot_len: same generation, young enough, the same
+ * lookup inputs, and no longer than what the route's MTU was checked for
+ * (a longer packet takes the full lookup, which checks it).
+ */
+static __always_inline int vnat_nh_valid(const struct vnat_nh *nh, __u32 gen, __u64 now,
+					 __u32 in_ifindex, __u8 tos, __u16 tot_len)
+{
+	return nh->port && nh->gen == gen && nh->in_ifindex == in_ifindex && nh->tos == tos &&
+	       tot_len <= nh->max_len &&
+	       (__u32)(now >> VNAT_NH_STAMP_SHIFT) - nh->stamp <
+		       (__u32)(VNAT_NH_MAX_AGE_NS >> VNAT_NH_STAMP_SHIFT);
+}
+
+/* vnat_fib_apply() with the cached next hop. */
+static __always_inline enum vnat_stat vnat_nh_apply(struct vnat_pkt *p, const struct vnat_nh *nh,
+						    __u32 *out, enum vnat_stat fwd)
+{
+	vnat_ip_decrease_ttl(p->ip);
+	__builtin_memcpy(p->eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, nh->smac, ETH_ALEN);
+	*out = nh->port;
+	return fwd;
+}
+
 static __always_inline int vnat_is_forward(enum vnat_stat reason)
 {
 	return reason == VNAT_FWD_ROUTED || reason == VNAT_FWD_HAIRPIN || reason == VNAT_FWD_SNAT ||

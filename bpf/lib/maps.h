@@ -8,15 +8,16 @@
 #include "vnat.h"
 
 /*
- * A hash rather than an array keyed by the enum: array maps insist on an
- * integer key in BTF, and the enum key is what lets bpftool print counter
- * names. User space creates every key at load, so BPF never inserts.
+ * One element holding every counter, a member per reason (vnat.h), so
+ * that bpftool prints them by name: an array lookup, which the verifier
+ * inlines, instead of the hash lookup a map keyed by the enum would need
+ * (array keys must be plain integers in BTF).
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, VNAT_STAT_MAX);
-	__type(key, enum vnat_stat);
-	__type(value, struct vnat_counter);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vnat_stats);
 } vnat_stats SEC(".maps");
 
 /* Managed interfaces, by ifindex: ingress filter and egress check. */
@@ -101,11 +102,38 @@ struct {
 	__type(value, struct vnat_macmove);
 } vnat_macmoves SEC(".maps");
 
+/* The generation cached next hops are checked against (vnat.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VNAT_GEN_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} vnat_gen SEC(".maps");
+
 static __always_inline struct vnat_config *vnat_get_config(void)
 {
 	__u32 key = 0;
 
 	return bpf_map_lookup_elem(&vnat_config, &key);
+}
+
+static __always_inline __u32 vnat_gen_now(void)
+{
+	__u32 ku = VNAT_GEN_USER, kd = VNAT_GEN_DATAPATH;
+	__u32 *u = bpf_map_lookup_elem(&vnat_gen, &ku);
+	__u32 *d = bpf_map_lookup_elem(&vnat_gen, &kd);
+
+	return (u ? *u : 0) + (d ? *d : 0);
+}
+
+/* Something cached next hops depend on changed in the datapath itself. */
+static __always_inline void vnat_gen_bump(void)
+{
+	__u32 k = VNAT_GEN_DATAPATH;
+	__u32 *d = bpf_map_lookup_elem(&vnat_gen, &k);
+
+	if (d)
+		__sync_fetch_and_add(d, 1);
 }
 
 #endif /* VNAT_LIB_MAPS_H */

@@ -147,10 +147,13 @@ static __always_inline enum vnat_stat vnat_nat_out(const struct vnat_frame *f,
 						   struct vnat_pkt *p, struct vnat_l4 *l4,
 						   __u32 *out, struct vnat_xlate *xl)
 {
+	/* Before the lookup: a change bumped during it must not look cached. */
+	__u32 gen = vnat_gen_now();
 	struct bpf_fib_lookup fib;
 	struct vnat_iface *egress;
 	struct vnat_ct_val *ct;
 	int ret = vnat_parse_l4(p, l4);
+	__u64 now;
 
 	/* Errors are rewritten in place, which only XDP does here. */
 	if (vnat_is_icmp_error(p, l4, ret))
@@ -167,9 +170,14 @@ static __always_inline enum vnat_stat vnat_nat_out(const struct vnat_frame *f,
 	if (!vnat_nat_egress(cfg, egress, fib.ifindex))
 		return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_ROUTED);
 
-	ct = vnat_ct_track_out(cfg, p->ip, l4, f->len, &ret);
+	now = bpf_ktime_get_ns();
+	ct = vnat_ct_track_out(cfg, p->ip, l4, f->len, now, &ret);
 	if (!ct)
 		return ret;
+	/* The tc path's tot_len (0 for GSO) says nothing about one packet's size. */
+	if (f->xdp)
+		vnat_nh_store(&ct->nh[VNAT_NH_OUT], &fib, *out, f->in_ifindex, p->ip->tos,
+			      f->tot_len, gen, now);
 	vnat_xlate_set(xl, VNAT_XLATE_SRC, l4->proto, p->ip->saddr, ct->outside_addr, l4->sport,
 		       ct->outside_port);
 	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_SNAT);
@@ -181,6 +189,7 @@ static __always_inline enum vnat_stat vnat_nat_in(const struct vnat_frame *f,
 						  struct vnat_l4 *l4, __u32 *out,
 						  struct vnat_xlate *xl)
 {
+	__u32 gen = vnat_gen_now(); /* before the lookup, as in vnat_nat_out */
 	struct bpf_fib_lookup fib;
 	struct vnat_ct_key key;
 	struct vnat_ct_val *ct;
@@ -204,7 +213,67 @@ static __always_inline enum vnat_stat vnat_nat_in(const struct vnat_frame *f,
 		ret = vnat_tx_port(&fib, vnat_egress(&fib), out);
 	if (ret)
 		return ret;
+	if (f->xdp)
+		vnat_nh_store(&ct->nh[VNAT_NH_IN], &fib, *out, f->in_ifindex, p->ip->tos,
+			      f->tot_len, gen, now);
 	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_DNAT);
+}
+
+/*
+ * The fast path of an established flow (XDP): its packets in either
+ * direction with a next hop cached under the current generation skip the
+ * martian and NAT-candidate prefix lookups, bpf_fib_lookup and the egress
+ * checks. Everything those decided is fixed by what the generation covers
+ * (vnat.h: routes, neighbours, interfaces, prefixes and host addresses,
+ * the configuration, the FDB), so the packet meets the same decisions as
+ * on the full path; the per-packet checks (IPv4 header, TTL, the MTU
+ * through max_len) were done or are done here. Returns VNAT_STAT_MAX when
+ * the full path must decide: no flow, no valid next hop, ICMP errors.
+ */
+static __always_inline enum vnat_stat vnat_nat_fast(const struct vnat_frame *f,
+						    const struct vnat_config *cfg,
+						    const struct vnat_iface *iface,
+						    struct vnat_pkt *p, struct vnat_l4 *l4,
+						    __u32 *out, struct vnat_xlate *xl)
+{
+	struct vnat_ct_key key;
+	struct vnat_ct_val *ct;
+	struct vnat_nh *nh;
+	__u64 now;
+	int out_dir;
+
+	if (p->ip->daddr == cfg->snat_addr)
+		out_dir = 0; /* a reply, on the uplink only; hairpins take the full path */
+	else if (iface->flags & VNAT_IFACE_INSIDE)
+		out_dir = 1;
+	else
+		return VNAT_STAT_MAX;
+	if (!out_dir && !(iface->flags & VNAT_IFACE_OUTSIDE))
+		return VNAT_STAT_MAX;
+	if (vnat_parse_l4(p, l4))
+		return VNAT_STAT_MAX; /* errors and refusals are the full path's to count */
+	if (out_dir) {
+		vnat_ct_key_out(&key, p->ip, l4);
+		ct = bpf_map_lookup_elem(&vnat_ct, &key);
+	} else {
+		ct = vnat_ct_find_in(p->ip, l4, &key);
+	}
+	if (!ct)
+		return VNAT_STAT_MAX;
+	nh = &ct->nh[out_dir ? VNAT_NH_OUT : VNAT_NH_IN];
+	now = bpf_ktime_get_ns();
+	if (!vnat_nh_valid(nh, vnat_gen_now(), now, f->in_ifindex, p->ip->tos, f->tot_len))
+		return VNAT_STAT_MAX;
+	if (out_dir) {
+		vnat_ct_refresh_out(cfg, &key, ct, l4, f->len, now);
+		vnat_xlate_set(xl, VNAT_XLATE_SRC, l4->proto, p->ip->saddr, ct->outside_addr,
+			       l4->sport, ct->outside_port);
+		return vnat_nh_apply(p, nh, out, VNAT_FWD_SNAT);
+	}
+	vnat_ct_touch(cfg, ct, l4, f->len, 0, now);
+	vnat_xlate_set(xl, VNAT_XLATE_DST, l4->proto, p->ip->daddr, key.inside_addr, l4->dport,
+		       key.inside_port);
+	return vnat_nh_apply(p, nh, out, VNAT_FWD_DNAT);
 }
 
 /*
@@ -237,10 +306,10 @@ static __always_inline enum vnat_stat vnat_nat_hairpin(const struct vnat_frame *
 	if (!bpf_map_lookup_elem(&vnat_ports, &rk))
 		return VNAT_STAT_MAX;
 
-	ct = vnat_ct_track_out(cfg, p->ip, l4, f->len, &ret);
+	now = bpf_ktime_get_ns();
+	ct = vnat_ct_track_out(cfg, p->ip, l4, f->len, now, &ret);
 	if (!ct)
 		return ret;
-	now = bpf_ktime_get_ns();
 	/* What the receiver's mapping sees: the sender's outside endpoint. */
 	from = *p->ip;
 	from.saddr = ct->outside_addr;
@@ -321,10 +390,15 @@ static __always_inline enum vnat_stat vnat_forward(struct vnat_frame *f, void *d
 	ret = vnat_parse_ipv4(p, f->len);
 	if (ret)
 		return ret;
+	cfg = vnat_get_config();
+	if (xdp && cfg && (cfg->flags & VNAT_CFG_NAT)) {
+		ret = vnat_nat_fast(f, cfg, iface, p, l4, out, xl);
+		if (ret != VNAT_STAT_MAX)
+			return ret;
+	}
 	/* fib_validate_source() would refuse our own address as a source. */
 	if (vnat_prefix_kind(p->ip->saddr) == VNAT_PREFIX_HOST)
 		return VNAT_PASS_MARTIAN;
-	cfg = vnat_get_config();
 	if (cfg && (cfg->flags & VNAT_CFG_NAT)) {
 		if ((iface->flags & VNAT_IFACE_OUTSIDE) && p->ip->daddr == cfg->snat_addr)
 			return vnat_nat_in(f, cfg, p, l4, out, xl);

@@ -7,13 +7,17 @@
 
 static __always_inline void vnat_count(enum vnat_stat reason, __u64 bytes)
 {
-	struct vnat_counter *c = bpf_map_lookup_elem(&vnat_stats, &reason);
+	__u32 key = 0;
+	struct vnat_stats *s = bpf_map_lookup_elem(&vnat_stats, &key);
+	struct vnat_counter *c;
 
+	/* The bound is for the verifier: the member is indexed by reason. */
+	if (!s || (__u32)reason >= VNAT_STAT_MAX)
+		return;
+	c = (struct vnat_counter *)s + reason;
 	/* Per-CPU value: no atomics needed. */
-	if (c) {
-		c->packets++;
-		c->bytes += bytes;
-	}
+	c->packets++;
+	c->bytes += bytes;
 }
 
 #endif /* VNAT_LIB_STATS_H */

@@ -582,16 +582,17 @@ counter()
 	json_get "d['counters']['$name']['packets']" <<<"$js"
 }
 
-# The counter names status must show: enum vnat_stat in include/vnat.h,
-# lowercase, without VNAT_ and the VNAT_STAT_MAX bound; one per line.
+# The counter names status must show: the enum names of VNAT_STAT_LIST in
+# include/vnat.h (which enum vnat_stat is made of), lowercase, without
+# VNAT_; one per line.
 vnat_counter_names()
 {
-	awk '/^enum vnat_stat \{/ { on = 1; next }
-	     on && /^\};/ { exit }
-	     on && match($0, /^[ \t]*VNAT_[A-Z0-9_]+/) {
-		n = substr($0, RSTART, RLENGTH); gsub(/[ \t]/, "", n)
-		if (n != "VNAT_STAT_MAX") print tolower(substr(n, 6))
-	     }' "$REPO_ROOT/include/vnat.h" | grep .
+	awk '/^#define VNAT_STAT_LIST\(X\)/ { on = 1; next }
+	     on && match($0, /X\(VNAT_[A-Z0-9_]+,/) {
+		n = substr($0, RSTART + 2, RLENGTH - 3)
+		print tolower(substr(n, 6))
+	     }
+	     on && !/\\$/ { on = 0 }' "$REPO_ROOT/include/vnat.h" | grep .
 }
 
 # The fast path's forwarded packets: XDP routed + hairpin + tc routed.

@@ -118,19 +118,16 @@ const char *stat_name(const struct vnat_loader *l, int k)
 {
 	const struct btf *btf = bpf_object__btf(l->skel->obj);
 	const struct btf_type *t;
-	const struct btf_enum *e;
 	int id;
 
-	id = btf ? btf__find_by_name_kind(btf, "vnat_stat", BTF_KIND_ENUM) : -1;
+	/* Member k of struct vnat_stats (vnat.h) is counter k. */
+	id = btf ? btf__find_by_name_kind(btf, "vnat_stats", BTF_KIND_STRUCT) : -1;
 	if (id < 0)
 		return "?";
 	t = btf__type_by_id(btf, id);
-	e = btf_enum(t);
-	for (int i = 0; i < btf_vlen(t); i++) {
-		if (e[i].val == k)
-			return btf__name_by_offset(btf, e[i].name_off);
-	}
-	return "?";
+	if (k < 0 || k >= btf_vlen(t))
+		return "?";
+	return btf__name_by_offset(btf, btf_members(t)[k].name_off);
 }
 
 /* What d[n] says counter k must have moved by (nothing when it is not listed). */

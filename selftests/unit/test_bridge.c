@@ -731,10 +731,26 @@ static bool macmove_lookup(const uint8_t *mac, struct vnat_macmove *mv)
 
 #define C_MOVED ((struct delta){ VNAT_FDB_MOVED, 1, 0 })
 
-/* A moved frame: the stale entry goes, the move is recorded, the kernel decides. */
+/* vnat_gen element idx (VNAT_GEN_USER or VNAT_GEN_DATAPATH). */
+static uint32_t gen_read(uint32_t idx)
+{
+	uint32_t v = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(cur->maps.gen, &idx, &v), 0);
+	return v;
+}
+
+/*
+ * A moved frame: the stale entry goes, the move is recorded, the kernel
+ * decides; and the datapath bumps its generation, since flows may have
+ * cached the old port as their next hop's.
+ */
 static void expect_moved(uint32_t ifindex, const struct pkt *p)
 {
+	uint32_t gen = gen_read(VNAT_GEN_DATAPATH);
+
 	xdp_expect(cur, ifindex, p, XDP_PASS, NULL, C_PKT(VNAT_PASS_DUP_MAC, p->len), C_MOVED);
+	assert_int_equal(gen_read(VNAT_GEN_DATAPATH), gen + 1);
 }
 
 static void test_fdb_moved(void **state)
@@ -742,6 +758,7 @@ static void test_fdb_moved(void **state)
 	struct vnat_macmove mv;
 	struct pkt p;
 	uint64_t t0, t1;
+	uint32_t gen;
 
 	(void)state;
 	expect_fdb(mac_a, p1.ifindex);
@@ -761,9 +778,11 @@ static void test_fdb_moved(void **state)
 	/* Frames to it are the kernel's until the mirror has it again. */
 	l2_frame(&p, mac_a, mac_b);
 	expect_xdp_pass(p2.ifindex, &p, VNAT_PASS_FDB_MISS);
-	/* The kernel still has it on p1 (static): the resync puts it back. */
+	/* The kernel still has it on p1 (static): the resync puts it back, and bumps. */
+	gen = gen_read(VNAT_GEN_USER);
 	sync_fdb();
 	expect_fdb(mac_a, p1.ifindex);
+	assert_true(gen_read(VNAT_GEN_USER) > gen);
 	expect_bridged(p2.ifindex, &p, p1.ifindex);
 }
 

@@ -1666,7 +1666,176 @@ static void test_harness_detects_mismatch(void **state)
 	fclose(devnull);
 }
 
+/* --- cached next hops ------------------------------------------------------ */
+
+/*
+ * An established flow's packets use the next hop cached in its vnat_ct
+ * entry (fib.h) until the generation moves (vnat_gen: user space bumps it
+ * on every change it makes or sees), the entry ages out, or the packet
+ * needs another lookup (longer than checked, another TOS). These tests
+ * change routes and neighbours of the test namespace; nh_teardown puts
+ * them back.
+ */
+static const uint8_t gw2_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0x01, 0x02 };
+static const uint8_t mac_a2[ETH_ALEN] = { 0x02, 0, 0, 0, 0, 0x89 };
+
+static int nh_teardown(void **state)
+{
+	(void)state;
+	sh("ip neigh replace 192.168.1.1 lladdr 02:00:00:00:01:01 dev out0 nud permanent");
+	sh("ip neigh replace " GUEST_A " lladdr 02:00:00:00:00:99 dev in0 nud permanent");
+	sh("ip route replace default via 192.168.1.1");
+	system("ip route del 198.51.100.0/24 2>/dev/null; ip rule del tos 0x10 table 100 "
+	       "2>/dev/null; ip route flush table 100 2>/dev/null");
+	vnat_maps__bump_gen(&cur->maps);
+	return 0;
+}
+
+/* h translated to SNAT:oport as it leaves out0, to next hop dmac. */
+static void expect_snat_to(const struct hdrs *h, uint16_t oport, const uint8_t *dmac)
+{
+	struct pkt in, want;
+
+	build(&in, h);
+	snatted(h, oport, &want);
+	memcpy(want.data, dmac, ETH_ALEN);
+	xdp_expect(cur, in0.ifindex, &in, XDP_REDIRECT, &want, C_PKT(VNAT_FWD_SNAT, in.len));
+}
+
+/* A neighbour change reaches an established flow with the generation bump. */
+static void test_nexthop_neigh_change(void **state)
+{
+	struct hdrs h = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40500, REMOTE1, 53);
+	uint64_t t0 = now_ns();
+
+	(void)state;
+	expect_snat(&h, 40500, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	assert_int_equal(sh("ip neigh replace 192.168.1.1 lladdr 02:00:00:00:01:02 dev out0 "
+			    "nud permanent"),
+			 0);
+	/*
+	 * Without a bump the cached next hop is still used (that it is
+	 * cached at all), while younger than VNAT_NH_MAX_AGE_NS: checked
+	 * only when this machine was quick enough to be sure of that.
+	 */
+	if (now_ns() - t0 < VNAT_NH_MAX_AGE_NS / 2)
+		expect_snat_to(&h, 40500, gw_mac);
+	assert_int_equal(vnat_maps__bump_gen(&cur->maps), 0);
+	expect_snat_to(&h, 40500, gw2_mac);
+	expect_snat_to(&h, 40500, gw2_mac); /* and cached again */
+}
+
+/* A route change: the flow's packets now leave through an inside port, untranslated. */
+static void test_nexthop_route_change(void **state)
+{
+	struct hdrs h = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40501, REMOTE1, 53);
+	struct hdrs w = h;
+	struct pkt in, want;
+
+	(void)state;
+	expect_snat(&h, 40501, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	expect_snat(&h, 40501);
+	assert_int_equal(sh("ip route add 198.51.100.0/24 via " IN1_PEER), 0);
+	assert_int_equal(vnat_maps__bump_gen(&cur->maps), 0);
+	build(&in, &h);
+	w.dmac = in1_peer_mac;
+	w.smac = in1.mac;
+	w.ttl = PKT_TTL_DEFAULT - 1;
+	build(&want, &w);
+	xdp_expect(cur, in0.ifindex, &in, XDP_REDIRECT, &want, C_PKT(VNAT_FWD_ROUTED, in.len));
+	/* Back: the uplink again, the flow's mapping unchanged. */
+	assert_int_equal(sh("ip route del 198.51.100.0/24"), 0);
+	assert_int_equal(vnat_maps__bump_gen(&cur->maps), 0);
+	expect_snat(&h, 40501);
+}
+
+/* With nobody bumping (no daemon), a cached next hop is used for VNAT_NH_MAX_AGE_NS at most. */
+static void test_nexthop_max_age(void **state)
+{
+	struct hdrs h = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40502, REMOTE1, 53);
+	struct vnat_ct_key k = ct_key(GUEST_A, 40502, REMOTE1, 53, IPPROTO_UDP);
+	struct vnat_ct_val v;
+
+	(void)state;
+	expect_snat(&h, 40502, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	assert_int_equal(sh("ip neigh replace 192.168.1.1 lladdr 02:00:00:00:01:02 dev out0 "
+			    "nud permanent"),
+			 0);
+	/* As if the lookup had been made VNAT_NH_MAX_AGE_NS ago. */
+	assert_int_equal(bpf_map_lookup_elem(cur->maps.ct, &k, &v), 0);
+	assert_int_not_equal(v.nh[VNAT_NH_OUT].port, 0);
+	v.nh[VNAT_NH_OUT].stamp -= (VNAT_NH_MAX_AGE_NS >> VNAT_NH_STAMP_SHIFT) + 1;
+	assert_int_equal(bpf_map_update_elem(cur->maps.ct, &k, &v, BPF_EXIST), 0);
+	expect_snat_to(&h, 40502, gw2_mac);
+}
+
+/* The reply direction has its own cached next hop: the guest's MAC changes. */
+static void test_nexthop_reply(void **state)
+{
+	struct hdrs out = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40503, REMOTE1, 53);
+	struct hdrs back = from_remote(IPPROTO_UDP, REMOTE1, 53, 40503);
+	uint64_t t0 = now_ns();
+
+	(void)state;
+	expect_snat(&out, 40503, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	expect_dnat(&back, mac_a, GUEST_A, 40503);
+	assert_int_equal(sh("ip neigh replace " GUEST_A " lladdr 02:00:00:00:00:89 dev in0 "
+			    "nud permanent"),
+			 0);
+	if (now_ns() - t0 < VNAT_NH_MAX_AGE_NS / 2)
+		expect_dnat(&back, mac_a, GUEST_A, 40503);
+	assert_int_equal(vnat_maps__bump_gen(&cur->maps), 0);
+	expect_dnat(&back, mac_a2, GUEST_A, 40503);
+	/* The outbound direction was not looked up again: still the uplink. */
+	expect_snat(&out, 40503);
+}
+
+/* A packet longer than the cached next hop was checked for meets the route's MTU (locked: forwarding uses a route's MTU only then). */
+static void test_nexthop_mtu(void **state)
+{
+	struct hdrs h = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40504, REMOTE1, 53);
+	struct hdrs big = h;
+	struct pkt p;
+
+	(void)state;
+	assert_int_equal(sh("ip route replace default via 192.168.1.1 mtu lock 1000"), 0);
+	assert_int_equal(vnat_maps__bump_gen(&cur->maps), 0);
+	expect_snat(&h, 40504, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	big.payload = 1200;
+	build(&p, &big);
+	expect_pass(in0.ifindex, &p, VNAT_PASS_MTU);
+	big.payload = 900; /* longer than the first, within the MTU */
+	expect_snat(&big, 40504);
+	expect_snat(&h, 40504);
+}
+
+/* Policy routing by TOS: a packet of the flow with another TOS is looked up for itself. */
+static void test_nexthop_tos(void **state)
+{
+	struct hdrs h = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40505, REMOTE1, 53);
+	struct hdrs w = h;
+	struct pkt in, want;
+
+	(void)state;
+	assert_int_equal(sh("ip route add default via " IN1_PEER " table 100"), 0);
+	assert_int_equal(sh("ip rule add tos 0x10 table 100"), 0);
+	assert_int_equal(vnat_maps__bump_gen(&cur->maps), 0);
+	expect_snat(&h, 40505, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	build(&in, &h);
+	pkt_ip(&in)->tos = 0x10;
+	pkt_fix_csums(&in);
+	w.dmac = in1_peer_mac;
+	w.smac = in1.mac;
+	w.ttl = PKT_TTL_DEFAULT - 1;
+	build(&want, &w);
+	pkt_ip(&want)->tos = 0x10;
+	pkt_fix_csums(&want);
+	xdp_expect(cur, in0.ifindex, &in, XDP_REDIRECT, &want, C_PKT(VNAT_FWD_ROUTED, in.len));
+	expect_snat(&h, 40505);
+}
+
 #define T(f) cmocka_unit_test_setup(f, reset)
+#define T_NH(f) cmocka_unit_test_setup_teardown(f, reset, nh_teardown)
 #define T_SMALL(f) cmocka_unit_test_setup_teardown(f, small_setup, small_teardown)
 
 int main(void)
@@ -1707,6 +1876,12 @@ int main(void)
 		T(test_gc_expires_flow),
 		T(test_gc_refreshed_flow_survives),
 		T(test_adf_icmp_flow_kept),
+		T_NH(test_nexthop_neigh_change),
+		T_NH(test_nexthop_route_change),
+		T_NH(test_nexthop_max_age),
+		T_NH(test_nexthop_reply),
+		T_NH(test_nexthop_mtu),
+		T_NH(test_nexthop_tos),
 		T(test_harness_detects_mismatch),
 	};
 

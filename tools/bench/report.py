@@ -64,10 +64,13 @@ SECTIONS = [
     ("cost per packet (lower is better)", [
         ("router_ns_nat64", "router CPU, 64B via NAT, full load", "ns", 1, False, None),
         ("bpf_ns_nat64", "BPF run time, 64B via NAT (bpf_stats)", "ns", 1, False, None),
+        ("run_ns_nat64_out", "BPF test run, 64B via NAT, out (established)", "ns", 1, False, None),
+        ("run_ns_nat64_in", "BPF test run, 64B via NAT, reply in", "ns", 1, False, None),
         ("router_ns_routed64", "router CPU, 64B routed", "ns", 1, False, "router_ns_nat64"),
         ("bpf_ns_routed64", "BPF run time, 64B routed", "ns", 1, False, "bpf_ns_nat64"),
         ("router_ns_bridged64", "router CPU, 64B bridged", "ns", 1, False, "router_ns_nat64"),
         ("bpf_ns_bridged64", "BPF run time, 64B bridged", "ns", 1, False, "bpf_ns_nat64"),
+        ("run_ns_routed64_out", "BPF test run, 64B routed", "ns", 1, False, "run_ns_nat64_out"),
         ("router_ns_flows_1048576", "router CPU, 64B via NAT, 1M flows", "ns", 1, False,
          "router_ns_nat64"),
         ("bpf_ns_flows_1048576", "BPF run time, 64B via NAT, 1M flows", "ns", 1, False,

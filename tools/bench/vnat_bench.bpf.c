@@ -224,3 +224,40 @@ int xdp_bench_fwd(struct xdp_md *ctx)
 	vb_mac_set(eth->h_source, fwd_cfg.smac[out]);
 	return bpf_redirect_map(&vb_fwd_tx, out, XDP_PASS);
 }
+
+/*
+ * The test-run cost micro-benchmark (vnat-bench cost). BPF_PROG_TEST_RUN
+ * with repeat runs a program again and again on the same buffer, without
+ * restoring it: after vnat's first run the frame carries the translated
+ * source and a lower TTL, and later runs would measure another path. So
+ * this wrapper writes the frame back from cost_frame, then tail-calls the
+ * program under test (vb_cost_prog[0]); the same wrapper tail-calling
+ * xdp_bench_nop gives the overhead to subtract (loop, copy, tail call).
+ */
+__u8 cost_frame[VB_COST_LEN] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} vb_cost_prog SEC(".maps");
+
+SEC("xdp")
+int xdp_bench_cost(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+
+	if (data + VB_COST_LEN > end)
+		return XDP_ABORTED;
+	__builtin_memcpy(data, cost_frame, VB_COST_LEN);
+	bpf_tail_call(ctx, &vb_cost_prog, 0);
+	return XDP_ABORTED; /* no program under test */
+}
+
+SEC("xdp")
+int xdp_bench_nop(struct xdp_md *ctx)
+{
+	return XDP_DROP;
+}

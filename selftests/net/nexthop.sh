@@ -1,0 +1,121 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# nexthop.sh - an established flow's cached next hop follows the kernel.
+# vnat keeps the next hop (transmit port, MACs) an established NAT flow was
+# routed with in the flow's vnat_ct entry, so its packets skip
+# bpf_fib_lookup (docs/ARCHITECTURE.md). A neighbour or route change must
+# still reach such a flow: with `vnat daemon` running through the
+# generation bump it makes on every rtnetlink event, and without a daemon
+# within the cached entry's maximum age (1 s).
+#
+#   vm1 203.0.113.229 -- eth1 [vm3] eth0 192.168.1.101 -- [lan] 192.168.1.1 -- [pub] 198.51.100.53
+#
+# One UDP flow (the same source port every time) from vm1 to a server in
+# pub, answered with what pub saw; lan has no route back to vm1, so an
+# answer means vnat translated both ways. Changes made on vm3:
+#   - lan's MAC changes and vm3's neighbour entry with it: frames to the old
+#     MAC would be dropped by lan, so an answer means the new MAC was used;
+#   - an unreachable route to pub: the flow's datagrams must go to the
+#     kernel (pass_no_route), which refuses them; the route removed, the
+#     flow is answered through XDP again.
+#
+# Usage: nexthop.sh        (V=1 for all command output; VNAT=path to override)
+
+set -u
+
+# shellcheck source-path=SCRIPTDIR
+# shellcheck source=lib_nat.sh
+source "$(dirname "$0")/lib_nat.sh"
+
+SNAT=$T1_VM3_OUT_ADDR
+PORT=7010
+SPORT=41000 # the flow's inside source port, kept as its outside port
+LAN_MAC2=02:00:00:00:aa:02
+LAN_MAC3=02:00:00:00:aa:03
+
+require_root
+require_cmd ip ethtool ping socat python3 timeout ss
+require_vnat
+
+# ask: one datagram of the flow; pub must have seen the SNAT address and port.
+ask()
+{
+	expect_peer "$SNAT:$SPORT" peer_ask_udp "$VM1" "$T1_PUB_ADDR" "$PORT" "$SPORT"
+}
+
+no_answer()
+{
+	! peer_ask_udp "$VM1" "$T1_PUB_ADDR" "$PORT" "$SPORT"
+}
+
+# counter_grew NAME BEFORE: counter NAME of vm3 is above BEFORE.
+counter_grew()
+{
+	local now
+
+	now=$(counter "$VM3" "$1") || return 1
+	echo "$1: $2 -> $now"
+	[ "$now" -gt "$2" ]
+}
+
+# lan_mac_to MAC: lan's uplink gets MAC, and vm3's neighbour entry follows
+# (as a gratuitous ARP would make it; set here so no timing is involved).
+lan_mac_to()
+{
+	ip -n "$LAN" link set eth0 address "$1" &&
+		ip -n "$VM3" neigh replace "$T1_LAN_ADDR" lladdr "$1" dev eth0 nud reachable
+}
+
+# ---------------------------------------------------------------- topology
+
+nat_t1_create
+VM1=$(ns vm1) VM3=$(ns vm3) LAN=$(ns lan) PUB=$(ns pub)
+defer vnat_in "$VM3" unload --all
+
+test_group "nexthop: set-up"
+must "neighbours resolve" nat_t1_warmup
+check_rc 0 "vnat load --iface eth1 --snat $SNAT" \
+	vnat_in "$VM3" load --iface eth1 --snat "$SNAT" ||
+	die "vnat load failed: nothing else can be tested"
+must "UDP server in pub" peer_server_udp SRV "$PUB" "$PORT"
+check "the flow is answered, translated" ask
+SNAT0=$(counter "$VM3" fwd_snat)
+check "... and again" ask
+check "its later datagrams go through XDP (fwd_snat)" counter_grew fwd_snat "$SNAT0"
+
+# ---------------------------------------------------------------- daemon
+
+test_group "nexthop: with vnat daemon"
+bg_in_ns DAEMON "$VM3" "$VNAT" daemon
+check "the flow is answered with the daemon running" slowwait 5 ask
+
+must "lan's MAC changes, vm3's neighbour follows" lan_mac_to "$LAN_MAC2"
+SNAT0=$(counter "$VM3" fwd_snat)
+check "a neighbour change reaches the established flow" slowwait 2 ask
+check "... through XDP, with the new MAC" counter_grew fwd_snat "$SNAT0"
+
+NOROUTE0=$(counter "$VM3" pass_no_route)
+must "vm3: unreachable route to pub" ip -n "$VM3" route add unreachable "$T1_PUB_ADDR/32"
+check "a route change reaches the established flow: no answer" slowwait 2 no_answer
+check "... its datagrams go to the kernel (pass_no_route)" \
+	counter_grew pass_no_route "$NOROUTE0"
+must "vm3: remove the unreachable route" ip -n "$VM3" route del unreachable "$T1_PUB_ADDR/32"
+SNAT0=$(counter "$VM3" fwd_snat)
+check "the route removed, the flow is answered again" slowwait 2 ask
+check "... through XDP" counter_grew fwd_snat "$SNAT0"
+
+kill -TERM "$DAEMON" 2>/dev/null
+check "the daemon stops on SIGTERM" bg_wait_timeout 5 "$DAEMON"
+
+# ---------------------------------------------------------------- no daemon
+
+test_group "nexthop: without a daemon (the cached entry's age)"
+check "the flow is answered" slowwait 2 ask
+must "lan's MAC changes again, vm3's neighbour follows" lan_mac_to "$LAN_MAC3"
+SNAT0=$(counter "$VM3" fwd_snat)
+# VNAT_NH_MAX_AGE_NS is 1 s; a datagram every ~0.1 s of the wait.
+check "a neighbour change reaches the flow within the maximum age" slowwait 5 ask
+check "... through XDP" counter_grew fwd_snat "$SNAT0"
+
+exit_summary
