@@ -40,8 +40,13 @@ int xdp_vnat_fwd(struct xdp_md *ctx)
 		return XDP_DROP;
 	if (!vnat_is_forward(reason))
 		return XDP_PASS;
-	/* vnat_txports mirrors vnat_ifaces; a miss falls back to the kernel. */
-	return bpf_redirect_map(&vnat_txports, out, XDP_PASS);
+	/*
+	 * vnat_txports mirrors vnat_ifaces; a miss (a port going away) falls
+	 * back to the kernel, but only with a frame still as it arrived: one
+	 * translated would meet the kernel's conntrack under an address it
+	 * knows no flow for.
+	 */
+	return bpf_redirect_map(&vnat_txports, out, xl.op ? XDP_DROP : XDP_PASS);
 }
 
 /* Headers the tc path reads directly: Ethernet, IPv4, TCP without options. */
@@ -96,6 +101,11 @@ int tc_vnat_ingress(struct __sk_buff *skb)
 	if (reason == VNAT_DROP_NO_PORT || reason == VNAT_DROP_TABLE_FULL) {
 		vnat_count(reason, skb->len);
 		return TC_ACT_SHOT;
+	}
+	if (reason == VNAT_FWD_DNAT_NEIGH) {
+		vnat_count(reason, skb->len);
+		/* The kernel's neighbour code resolves the guest, then transmits. */
+		return bpf_redirect_neigh(out, NULL, 0, 0);
 	}
 	if (!vnat_is_forward(reason))
 		return TC_ACT_OK;

@@ -104,7 +104,9 @@
 	/* source MAC not in vnat's FDB: the kernel bridge learns it */                         \
 	X(VNAT_PASS_FDB_LEARN, pass_fdb_learn)                                                  \
 	/* NAT: uplink to guests, not a reply: the kernel's firewall decides */                 \
-	X(VNAT_PASS_TO_INSIDE, pass_to_inside)
+	X(VNAT_PASS_TO_INSIDE, pass_to_inside)                                                  \
+	/* tc: a reply for a guest not resolved yet, translated, to the neighbour code */       \
+	X(VNAT_FWD_DNAT_NEIGH, fwd_dnat_neigh)
 
 #define VNAT_STAT_ENUM(e, m) e,
 enum vnat_stat {

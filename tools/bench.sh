@@ -1040,12 +1040,19 @@ metric_bpf_cost() # METRIC FLOWS
 # tool's first run creates it.
 metric_run_cost() # METRIC
 {
-	local metric=$1 j dir
+	local metric=$1 j dir dirs=(out in) args
 
-	j=$(nse "$NS_R" "$VB" cost --in "$IN_IF" --out "$OUT_IF" --src "$IN_HOST" \
-		--sport 10000 --dst "$UDP_DST" --dport 20000 --smac "$MAC_C" --rmac "$MAC_S" \
-		--repeat "$COST_REPEAT" --runs "$((REPS < 16 ? REPS : 16))") || { log "  $PATH_NAME test-run cost: failed"; return 0; }
-	for dir in out in; do
+	# Bridged: one guest's frame to the other's MAC, no reply direction.
+	if [ -n "$BRIDGE_IF" ]; then
+		args=(--dst "$BR_PEER" --dmac "$MAC_S")
+		dirs=(out)
+	else
+		args=(--dst "$UDP_DST" --out "$OUT_IF" --rmac "$MAC_S")
+	fi
+	j=$(nse "$NS_R" "$VB" cost --in "$IN_IF" --src "$IN_HOST" --sport 10000 --dport 20000 \
+		--smac "$MAC_C" "${args[@]}" --repeat "$COST_REPEAT" \
+		--runs "$((REPS < 16 ? REPS : 16))") || { log "  $PATH_NAME test-run cost: failed"; return 0; }
+	for dir in "${dirs[@]}"; do
 		record "run_ns_${metric}_$dir" "$PATH_NAME" ns "$(json_str "$j" "${dir}_verdict") of $(json_str "$j" "${dir}_prog"); $(json_num "$j" "${dir}_ns") less base $(json_num "$j" base_ns) ns; repeat $COST_REPEAT" \
 			"$(json_num "$j" "${dir}_net_ns")"
 	done
@@ -1305,6 +1312,10 @@ run_path()
 				done
 			fi
 			has_metric newflows && RESET_EACH=1 zero_loss newflows 60 0 "$NEWFLOW_TRIAL"
+			if has_metric newflows && has_metric cost; then
+				path_reset_state
+				TRIAL=$NEWFLOW_TRIAL metric_bpf_cost newflows 0
+			fi
 		fi
 	elif [ -n "$BRIDGE_IF" ]; then
 		has_metric bridged64 && zero_loss bridged64 60 1 "$TRIAL"

@@ -59,6 +59,16 @@ static __always_inline int vnat_is_icmp_error(const struct vnat_pkt *p, const st
 	       vnat_icmp_is_error(l4->icmp_type);
 }
 
+/*
+ * The next hop is known to the kernel only: not resolved, behind an FDB
+ * port vnat has not learnt, or out of an interface vnat does not manage.
+ */
+static __always_inline int vnat_needs_neigh(int ret)
+{
+	return ret == VNAT_PASS_NO_NEIGH || ret == VNAT_PASS_FDB_MISS ||
+	       ret == VNAT_PASS_UNMANAGED_OUT;
+}
+
 /* An error from outside about a datagram vnat translated (traceroute, PMTUD). */
 static __always_inline enum vnat_stat vnat_nat_icmp_in(const struct vnat_frame *f,
 						       const struct vnat_config *cfg,
@@ -205,14 +215,26 @@ static __always_inline enum vnat_stat vnat_nat_in(const struct vnat_frame *f,
 	if (!ct)
 		return ret;
 	vnat_ct_touch(cfg, ct, l4, f->len, 0, now);
-	/* Translated even when the kernel forwards it (no neighbour yet). */
-	vnat_xlate_set(xl, VNAT_XLATE_DST, l4->proto, p->ip->daddr, key.inside_addr, l4->dport,
-		       key.inside_port);
 	ret = vnat_fib(f->ctx, p->ip, key.inside_addr, f->in_ifindex, f->tot_len, &fib);
 	if (!ret)
 		ret = vnat_tx_port(&fib, vnat_egress(&fib), out);
+	/*
+	 * A guest not resolved (yet) or behind a port vnat cannot transmit to:
+	 * never hand the kernel a reply translated, for its conntrack does not
+	 * know the flow (libvirt's FORWARD rules reject it). XDP passes it
+	 * untouched; the uplink's tc program meets it again, translates it and
+	 * gives it to the neighbour code, which resolves the guest.
+	 */
+	if (vnat_needs_neigh(ret)) {
+		if (f->xdp)
+			return ret;
+		*out = fib.ifindex;
+		ret = VNAT_FWD_DNAT_NEIGH;
+	}
+	vnat_xlate_set(xl, VNAT_XLATE_DST, l4->proto, p->ip->daddr, key.inside_addr, l4->dport,
+		       key.inside_port);
 	if (ret)
-		return ret;
+		return ret; /* translated; the kernel forwards it (MTU, routes) */
 	if (f->xdp)
 		vnat_nh_store(&ct->nh[VNAT_NH_IN], &fib, *out, f->in_ifindex, p->ip->tos,
 			      f->tot_len, gen, now);

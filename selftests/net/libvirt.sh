@@ -398,6 +398,21 @@ check_cmp "fwd_dnat moved by >= $((TCP_SIZE / 1500)) (download segments)" \
 	"$(cdelta C0 C1 fwd_dnat)" -ge $((TCP_SIZE / 1500))
 check "kernel ForwDatagrams moved by <= $KERNEL_SLACK" kfwd_delta_le "$k0" "$KERNEL_SLACK"
 
+# A reply for a guest whose neighbour entry the host lost (expired while
+# the guest only sent): XDP cannot resolve it, and the kernel must not get
+# it translated (libvirt's FORWARD admits only flows its conntrack knows,
+# so it would reject it). The tc path translates it and hands it to the
+# neighbour subsystem (bpf_redirect_neigh), which resolves the guest.
+test_group "libvirt: reply to a guest the host has no neighbour for"
+must "counters" counters_snap "$HOST" C0
+must "g1's neighbour entry removed" in_ns "$HOST" ip neigh del "$T2_G1_ADDR" dev virbr0
+check "UDP g1:34012 -> pub answered (pub sees $SNAT:34012)" \
+	expect_peer "$SNAT:34012" peer_ask_udp "$G1" "$T2_PUB_ADDR" 7002 34012
+must "counters" counters_snap "$HOST" C1
+check_cmp "fwd_dnat_neigh moved (resolved by the neighbour subsystem)" \
+	"$(cdelta C0 C1 fwd_dnat_neigh)" -ge 1
+check "the host resolved g1 again" slowwait 5 neigh_valid "$HOST" virbr0 "$T2_G1_ADDR"
+
 # ---------------------------------------------------------------- bridged
 
 test_group "libvirt: guest to guest"
