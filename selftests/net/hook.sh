@@ -13,7 +13,8 @@
 # TSO/GSO; TCP both ways through the NAT moves the tc counters, not XDP's
 # and not the kernel's ForwDatagrams, with skbs larger than the MTU (GSO
 # kept end to end); conns shows the flows; --hook auto puts veths on tc;
-# the default (xdp) still takes TSO from the peer, and unload gives it back.
+# a bridge's later ports follow its hook; the default (xdp) still takes TSO
+# from the peer, and unload gives it back.
 #
 # Usage: hook.sh        (V=1 for all command output; VNAT=path to override)
 
@@ -231,6 +232,28 @@ done
 check "vm1's eth0 keeps TSO/GSO" has_tso "$VM1" eth0
 check "TCP vm1 -> pub through the NAT" tcp_transfer "$VM1" "$PUB" "$T1_PUB_ADDR" 5203 "$F"
 must "unload" vnat_in "$VM3" unload --all
+
+# A bridge keeps its --hook for the ports the daemon attaches later.
+test_group "hook: bridge ports"
+ns_create brh brg
+BRH=$(ns brh) BRG=$(ns brg)
+must "bridge br0" ip -n "$BRH" link add br0 type bridge stp_state 0 forward_delay 0
+must "br0 up" ip -n "$BRH" link set br0 up
+must "veth brg/eth0 <-> brh/vnet0" veth_pair "$BRG" eth0 "$BRH" vnet0
+must "vnet0 into br0" ip -n "$BRH" link set vnet0 master br0
+must "load --iface br0 --hook tc" vnat_in "$BRH" load --iface br0 --hook tc
+defer vnat_in "$BRH" unload --all
+must "veth brg/eth1 <-> brh/vnet1" veth_pair "$BRG" eth1 "$BRH" vnet1
+must "vnet1 into br0" ip -n "$BRH" link set vnet1 master br0
+must "daemon --once attaches vnet1" vnat_in "$BRH" daemon --once
+ST=$(vnat_status_json "$BRH")
+for dev in vnet0 vnet1; do
+	check "$dev: a port on hook tc" iface_is "$ST" "$dev" "i['role'] + ' ' + i['hook']" "port tc"
+	check "$dev: ip link shows no XDP" no_xdp_on "$BRH" "$dev"
+done
+check "br0: status says --hook tc was asked" iface_is "$ST" br0 "i['hook_option']" tc
+check "brg's eth1 (the later port's peer) keeps TSO/GSO" has_tso "$BRG" eth1
+must "unload" vnat_in "$BRH" unload --all
 
 # The default, for contrast: what --hook tc avoids.
 test_group "hook: xdp (default)"
