@@ -82,7 +82,11 @@ $(BUILD)/vnat: $(CLI_OBJS) $(BUILD)/libvnat.a
 
 $(BUILD)/selftests/%: $(BUILD)/selftests/unit/%.o $(UNIT_HELPER_OBJS) $(BUILD)/libvnat.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcmocka $(UNIT_LDLIBS)
+
+# test_race runs the programs from two threads pinned to two CPUs.
+$(BUILD)/selftests/unit/test_race.o: CFLAGS += -pthread
+$(BUILD)/selftests/test_race: UNIT_LDLIBS += -pthread
 
 $(BUILD)/bpf:
 	@mkdir -p $@

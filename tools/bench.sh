@@ -40,7 +40,6 @@ REPORT=$TOOLS_DIR/bench/report.py
 IPTABLES=${BENCH_IPTABLES:-iptables-legacy}
 GEN_CPU=${BENCH_GEN_CPU:-0}
 ROUTER_CPU=${BENCH_ROUTER_CPU:-1}
-TOPOLOGY=${BENCH_TOPOLOGY:-veth}
 SINK_THREAD=${BENCH_SINK_THREAD:-0}
 GEN_BATCH=${BENCH_BATCH:-}
 FLOW_PATHS=${BENCH_FLOW_PATHS:-kernel,vnat} # paths the flow-count and new-flow runs cover
@@ -66,9 +65,10 @@ usage()
 Options:
   --quick          smoke test, about 1-2 minutes (CI; no thresholds)
   --json FILE      also write every figure, trial and the machine as JSON
-  --paths LIST     comma-separated subset of: kernel,nft,vnat,ceiling,kroute,vroute
-  --metrics LIST   comma-separated subset of: nat64,nat1518,routed64,cost,tcp,rr,crr,
-                   flows,newflows,mem
+  --paths LIST     comma-separated subset of: kernel,nft,vnat,ceiling,kroute,vroute,
+                   kbridge,vbridge
+  --metrics LIST   comma-separated subset of: nat64,nat1518,routed64,bridged64,cost,tcp,
+                   rr,crr,flows,newflows,mem
   --reps N         repetitions of each measurement (default 3, quick 1)
   --trial S        seconds per zero-loss trial (default 1, quick 0.3)
   --retries N      repeats of a failed zero-loss trial before it counts (default 1, quick 0)
@@ -77,7 +77,7 @@ Options:
                    skb (generic XDP); every vnat figure records its hook
   -v, --verbose    print every trial
 Environment: VNAT, VNAT_BENCH (binaries), BENCH_IPTABLES (default iptables-legacy),
-  BENCH_GEN_CPU (0), BENCH_ROUTER_CPU (1), BENCH_TOPOLOGY (veth),
+  BENCH_GEN_CPU (0), BENCH_ROUTER_CPU (1),
   BENCH_QUIET_WAIT (30 s), BENCH_QUIET_BUDGET (40 s, quick 10 s): waiting for other
   work on the machine to stop, at a time and in all; BENCH_FLOW_PATHS (kernel,vnat):
   the paths the flow-count and new-flow runs cover; BENCH_PKT_HOOK (xdp): vnat's hook
@@ -146,7 +146,7 @@ if [ "$QUICK" = 1 ]; then
 	TCP_SECS=1
 	RR_SECS=1
 	FLOW_COUNTS="1024"
-	DEFAULT_METRICS=nat64,routed64,cost,tcp,rr,crr,flows,newflows,mem
+	DEFAULT_METRICS=nat64,routed64,bridged64,cost,tcp,rr,crr,flows,newflows,mem
 else
 	REPS=${REPS:-3}
 	TRIAL=${TRIAL:-1}
@@ -157,10 +157,10 @@ else
 	TCP_SECS=2
 	RR_SECS=1.5
 	FLOW_COUNTS="1024 65536 1048576"
-	DEFAULT_METRICS=nat64,nat1518,routed64,cost,tcp,rr,crr,flows,newflows,mem
+	DEFAULT_METRICS=nat64,nat1518,routed64,bridged64,cost,tcp,rr,crr,flows,newflows,mem
 fi
 METRICS=${ONLY_METRICS:-$DEFAULT_METRICS}
-PATHS=${ONLY_PATHS:-kernel,nft,vnat,ceiling,kroute,vroute}
+PATHS=${ONLY_PATHS:-kernel,nft,vnat,ceiling,kroute,vroute,kbridge,vbridge}
 LOSS_PPM=1000        # RFC 2544 zero loss, relaxed to <= 0.1 % as the issue asks
 VNAT_MAX_FLOWS=1310720 # 1M flows + 25 %: vnat keeps one vnat_ct entry per flow
 WARM_RATE=250000
@@ -174,6 +174,7 @@ SINK_ADDR=198.51.100.2
 FAR_NET=203.0.113.0/24 # "the internet", behind the sink
 FAR_HOST=203.0.113.1   # the sink's own address there (TCP tests)
 UDP_DST=203.0.113.10   # first destination of generated flows
+BR_PEER=192.168.122.3  # the second guest of the bridged paths
 
 has_metric()
 {
@@ -405,25 +406,52 @@ napi_wait_ns() # ROLE
 # program or GRO on, and GRO keeps its NAPI (and so the pinned thread)
 # across XDP attach and detach.
 
-topo_build()
+topo_build() # [bridge]: the bridged paths' own topology
 {
-	case $TOPOLOGY in
+	case ${1:-veth} in
 	veth) topo_build_veth ;;
 	bridge) topo_build_bridge ;;
-	*) die "BENCH_TOPOLOGY=$TOPOLOGY: veth or bridge" ;;
 	esac
 }
 
-topo_build_veth()
+# The three namespaces of every topology.
+topo_namespaces()
 {
-	local p ns dev
-
 	ns_new NS_C c
 	ns_new NS_R r
 	ns_new NS_S s
 	NAPI_PIDS=()
+}
+
+topo_links_up() # "NS DEV"...: up, with GRO on
+{
+	local p ns dev
+
+	for p in "$@"; do
+		read -r ns dev <<<"$p"
+		ip -n "$ns" link set "$dev" up
+		nsx "$ns" ethtool -K "$dev" gro on >/dev/null || die "$ns: gro on $dev"
+	done
+}
+
+# NAPI threads: the router's two ports on its core, the endpoints on the
+# generator's; then the counting sink on s0.
+topo_pin_and_sink()
+{
+	napi_pin "$NS_R" "$IN_IF" "$ROUTER_CPU" router
+	napi_pin "$NS_R" "$OUT_IF" "$ROUTER_CPU" router
+	[ "$SINK_THREAD" = 1 ] && napi_pin "$NS_S" s0 "$GEN_CPU" sink
+	napi_pin "$NS_C" c0 "$GEN_CPU" client
+	nse "$NS_S" "$VB" sink attach s0 || die "attach the sink to s0"
+	SINK_XDP=1
+}
+
+topo_build_veth()
+{
+	topo_namespaces
 	IN_IF=r0
 	OUT_IF=r1
+	BRIDGE_IF=
 	if ! ip link add c0 netns "$NS_C" type veth peer name r0 netns "$NS_R" ||
 		! ip link add r1 netns "$NS_R" type veth peer name s0 netns "$NS_S"; then
 		die "create veths"
@@ -433,11 +461,7 @@ topo_build_veth()
 	ip -n "$NS_R" addr add "$OUT_ADDR/24" dev r1
 	ip -n "$NS_S" addr add "$SINK_ADDR/24" dev s0
 	ip -n "$NS_S" addr add "$FAR_HOST/24" dev s0
-	for p in "$NS_C c0" "$NS_R r0" "$NS_R r1" "$NS_S s0"; do
-		read -r ns dev <<<"$p"
-		ip -n "$ns" link set "$dev" up
-		nsx "$ns" ethtool -K "$dev" gro on >/dev/null || die "$ns: gro on $dev"
-	done
+	topo_links_up "$NS_C c0" "$NS_R r0" "$NS_R r1" "$NS_S s0"
 	ip -n "$NS_C" route add default via "$IN_GW"
 	ip -n "$NS_R" route add "$FAR_NET" via "$SINK_ADDR"
 	ip -n "$NS_S" route add "$IN_NET" via "$OUT_ADDR"
@@ -449,27 +473,49 @@ topo_build_veth()
 	MAC_R0=$(mac_of "$NS_R" r0)
 	MAC_R1=$(mac_of "$NS_R" r1)
 	MAC_S=$(mac_of "$NS_S" s0)
+	GEN_DMAC=$MAC_R0
 	ip -n "$NS_C" neigh replace "$IN_GW" lladdr "$MAC_R0" dev c0 nud permanent
 	ip -n "$NS_R" neigh replace "$IN_HOST" lladdr "$MAC_C" dev r0 nud permanent
 	ip -n "$NS_R" neigh replace "$SINK_ADDR" lladdr "$MAC_S" dev r1 nud permanent
 	ip -n "$NS_S" neigh replace "$OUT_ADDR" lladdr "$MAC_R1" dev s0 nud permanent
-	napi_pin "$NS_R" r0 "$ROUTER_CPU" router
-	napi_pin "$NS_R" r1 "$ROUTER_CPU" router
-	[ "$SINK_THREAD" = 1 ] && napi_pin "$NS_S" s0 "$GEN_CPU" sink
-	napi_pin "$NS_C" c0 "$GEN_CPU" client
-	nse "$NS_S" "$VB" sink attach s0 || die "attach the sink to s0"
-	SINK_XDP=1
+	topo_pin_and_sink
 }
 
-# The bridge variant, for when vnat's bridge fast path lands (issue 4):
-# guests behind a bridge in the router namespace, the bridge given to
-# `vnat load --iface`. Build it here with the same names the paths use
-# (NS_C NS_R NS_S, IN_IF = the bridge, OUT_IF, the MAC_* variables and the
-# pinned NAPI threads of every router-side port), then add "bridge" to the
-# topologies the paths accept.
+# The bridged paths (guest to guest, RFC 2544 on the bridging fast path):
+#
+#   C (guest 1)  c0 192.168.122.2/24 --- p0 \
+#                                           br0 192.168.122.1/24   R (host)
+#   S (guest 2)  s0 192.168.122.3/24 --- p1 /
+#
+# The host bridges; nothing is routed. The FDB holds both guests' MACs as
+# static entries (no learning or ageing in a trial), the ports' NAPI
+# threads run on the router's core as r0's and r1's do.
 topo_build_bridge()
 {
-	die "BENCH_TOPOLOGY=bridge: not yet (vnat has no bridge fast path); see topo_build_bridge"
+	topo_namespaces
+	IN_IF=p0
+	OUT_IF=p1
+	BRIDGE_IF=br0
+	if ! ip link add c0 netns "$NS_C" type veth peer name p0 netns "$NS_R" ||
+		! ip link add p1 netns "$NS_R" type veth peer name s0 netns "$NS_S" ||
+		! ip -n "$NS_R" link add br0 type bridge stp_state 0 forward_delay 0; then
+		die "create the bridge and its veths"
+	fi
+	ip -n "$NS_R" link set p0 master br0
+	ip -n "$NS_R" link set p1 master br0
+	ip -n "$NS_C" addr add "$IN_HOST/24" dev c0
+	ip -n "$NS_R" addr add "$IN_GW/24" dev br0
+	ip -n "$NS_S" addr add "$BR_PEER/24" dev s0
+	topo_links_up "$NS_C c0" "$NS_R p0" "$NS_R p1" "$NS_S s0"
+	ip -n "$NS_R" link set br0 up
+	MAC_C=$(mac_of "$NS_C" c0)
+	MAC_S=$(mac_of "$NS_S" s0)
+	GEN_DMAC=$MAC_S
+	ip -n "$NS_C" neigh replace "$BR_PEER" lladdr "$MAC_S" dev c0 nud permanent
+	ip -n "$NS_S" neigh replace "$IN_HOST" lladdr "$MAC_C" dev s0 nud permanent
+	nsx "$NS_R" bridge fdb replace "$MAC_C" dev p0 master static || die "fdb: $MAC_C on p0"
+	nsx "$NS_R" bridge fdb replace "$MAC_S" dev p1 master static || die "fdb: $MAC_S on p1"
+	topo_pin_and_sink
 }
 
 topo_destroy()
@@ -532,14 +578,14 @@ EOF
 
 vnat_load()
 {
-	local args=(load --iface "$IN_IF")
+	local args=(load --iface "${BRIDGE_IF:-$IN_IF}")
 
 	case $VNAT_HOOK in
 	tc | auto) args+=(--hook "$VNAT_HOOK") ;;
 	skb) args+=(--mode skb) ;;
 	esac
 	[ "$PATH_NAT" = 1 ] && args+=(--snat "$OUT_ADDR" --max-flows "$VNAT_MAX_FLOWS")
-	[ "$PATH_NAT" = 1 ] || args+=(--iface "$OUT_IF")
+	[ "$PATH_NAT" = 1 ] || [ -n "$BRIDGE_IF" ] || args+=(--iface "$OUT_IF")
 	nse "$NS_R" "$VNAT" "${args[@]}" >"$WORK/vnat-load.out" 2>&1 ||
 		die "$NS_R: vnat ${args[*]}: $(cat "$WORK/vnat-load.out")"
 	VNAT_NS=$NS_R
@@ -565,7 +611,10 @@ path_setup()
 {
 	PATH_NAME=$1
 	VNAT_HOOK=$PKT_HOOK
-	topo_build
+	case $PATH_NAME in
+	kbridge | vbridge) topo_build bridge ;;
+	*) topo_build ;;
+	esac
 	case $PATH_NAME in
 	kernel)
 		PATH_KIND=kernel PATH_NAT=1
@@ -584,8 +633,8 @@ path_setup()
 		PATH_KIND=ceiling PATH_NAT=0
 		nse "$NS_R" "$VB" fwd r0 "$MAC_C" r1 "$MAC_S" || die "attach the ceiling forwarder"
 		;;
-	kroute) PATH_KIND=kernel PATH_NAT=0 ;;
-	vroute)
+	kroute | kbridge) PATH_KIND=kernel PATH_NAT=0 ;;
+	vroute | vbridge)
 		PATH_KIND=vnat PATH_NAT=0
 		vnat_load
 		;;
@@ -658,8 +707,8 @@ snap()
 	sink=${sink%%,*}
 	ring_in=$(nsx "$NS_C" ethtool -S c0 | awk '/xdp_xmit_errors/ {s += $2} END {printf "%.0f", s}')
 	# shellcheck disable=SC2016 # expanded by the namespace's shell
-	router=$(nsx "$NS_R" sh -c 'ethtool -S r1; echo TXDROP $(cat /sys/class/net/r1/statistics/tx_dropped)
-		cat /proc/net/snmp; echo CTSTAT; cat /proc/net/stat/nf_conntrack 2>/dev/null' |
+	router=$(nsx "$NS_R" sh -c "ethtool -S $OUT_IF; echo TXDROP \$(cat /sys/class/net/$OUT_IF/statistics/tx_dropped)
+		cat /proc/net/snmp; echo CTSTAT; cat /proc/net/stat/nf_conntrack 2>/dev/null" |
 		awk "$SNAP_AWK")
 	softnet=$(awk 'function hex(s,  i, n) { n = 0; for (i = 1; i <= length(s); i++)
 		n = n * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1; return n }
@@ -730,6 +779,11 @@ flow_args()
 {
 	local n=$1 ep saddrs sports remotes
 
+	if [ -n "$BRIDGE_IF" ]; then
+		# guest to guest on one segment: one flow between their addresses
+		echo "--src $IN_HOST --sport 10000 --dst $BR_PEER --dport 20000 --flows 1"
+		return
+	fi
 	if [ "$n" = 0 ]; then
 		# Every frame a new 5-tuple: 4096 inside endpoints (16 addresses x
 		# 256 ports), each to ever new destination ports and addresses.
@@ -750,7 +804,7 @@ trial_once()
 	local len=$1 rate=$2 secs=$3 flows=$4 base=${5:-0} s0 s1 out count args
 	local lost k
 
-	args=(--iface c0 --dmac "$MAC_R0" --len "$len" --flow-base "$base" ${GEN_BATCH:+--batch "$GEN_BATCH"})
+	args=(--iface c0 --dmac "$GEN_DMAC" --len "$len" --flow-base "$base" ${GEN_BATCH:+--batch "$GEN_BATCH"})
 	read -ra fa < <(flow_args "$flows")
 	args+=("${fa[@]}")
 	if [ "$rate" = 0 ]; then
@@ -1260,6 +1314,9 @@ run_path()
 			fi
 			has_metric newflows && RESET_EACH=1 zero_loss newflows 60 0 "$NEWFLOW_TRIAL"
 		fi
+	elif [ -n "$BRIDGE_IF" ]; then
+		has_metric bridged64 && zero_loss bridged64 60 1 "$TRIAL"
+		has_metric bridged64 && has_metric cost && metric_bpf_cost bridged64 1
 	else
 		has_metric routed64 && zero_loss routed64 60 1 "$TRIAL"
 		has_metric cost && metric_bpf_cost routed64 1
@@ -1268,7 +1325,7 @@ run_path()
 	sleep 1 # let the namespaces' clean-up work finish before the next path
 }
 
-for p in kernel nft vnat ceiling kroute vroute; do
+for p in kernel nft vnat ceiling kroute vroute kbridge vbridge; do
 	run_path "$p"
 done
 

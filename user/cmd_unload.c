@@ -97,31 +97,44 @@ static int unload_pass(const struct vnat_maps *m, bool uplinks)
 	return err;
 }
 
+/* Take the hooks off every managed interface (uplinks too, or not). */
+static int detach_all_hooks(const struct vnat_maps *m, const __u32 *keys, int n, bool uplinks)
+{
+	struct vnat_iface val;
+	int err = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!bpf_map_lookup_elem(m->ifaces, &keys[i], &val) &&
+		    (uplinks || !(val.flags & VNAT_IFACE_OUTSIDE)) &&
+		    vnat_datapath__detach_hooks(m, keys[i], &val))
+			err = -EIO;
+	}
+	return err;
+}
+
 /*
  * Established connections continue on the kernel path: their conntrack
  * entries were written first (ctnl.c). The hooks still come off the inside
  * first, while every map entry stays, and the uplink keeps translating
  * replies in XDP for a moment: packets in flight finish on vnat's path
- * rather than racing the switch. Then the uplink goes, then the entries.
+ * rather than racing the switch. Then the uplink's hooks go, and only then
+ * the entries: a transmit port removed while an uplink program still runs
+ * would make it hand a reply it already translated to the kernel, which
+ * knows that flow by its outside address only (and rejects it).
  */
 static int unload_all(const struct vnat_maps *m)
 {
 	__u32 keys[VNAT_MAX_IFACES], key, next;
-	struct vnat_iface val;
-	int err = 0, n = 0;
+	int err, n = 0;
 
 	/* Keys first: updating a hash entry moves it, which would upset the walk. */
 	for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e && n < VNAT_MAX_IFACES;
 	     e = bpf_map_get_next_key(m->ifaces, &key, &next))
 		keys[n++] = key = next;
-	for (int i = 0; i < n; i++) {
-		if (!bpf_map_lookup_elem(m->ifaces, &keys[i], &val) &&
-		    !(val.flags & VNAT_IFACE_OUTSIDE) &&
-		    vnat_datapath__detach_hooks(m, keys[i], &val))
-			err = -EIO;
-	}
+	err = detach_all_hooks(m, keys, n, false);
 	if (vnat_maps__count_flows(m, IPPROTO_TCP) > 0)
 		usleep(VNAT_HANDOFF_GRACE_MS * 1000);
+	err = detach_all_hooks(m, keys, n, true) ?: err;
 	return unload_pass(m, true) ?: err;
 }
 

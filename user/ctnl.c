@@ -5,7 +5,7 @@
  * would be the host's own traffic (and reset), and even a mid-stream
  * pick-up of the guest's next segment may fail the kernel's window checks.
  * So each flow becomes a conntrack entry made through ctnetlink (libnl
- * builds the messages): the inside tuple, the translated reply tuple, a
+ * builds the messages): the inside tuple, its untranslated reply, a
  * source-NAT binding to vnat's outside address and port, TCP state
  * ESTABLISHED with liberal window tracking both ways (as the kernel's own
  * pick-up does), and the time the flow had left.
@@ -91,12 +91,19 @@ static int flow_msg(struct nl_msg *msg, const struct vnat_ct_key *k, const struc
 
 	if (nlmsg_append(msg, &nfg, sizeof(nfg), NLMSG_ALIGNTO) < 0)
 		return -ENOMEM;
-	/* Original: guest -> remote. Reply: remote -> vnat's outside endpoint. */
+	/*
+	 * Original: guest -> remote. Reply: remote -> guest, untranslated: the
+	 * source-NAT binding below rewrites it to vnat's outside endpoint.
+	 * Given the translated reply instead, the kernel finds nothing left to
+	 * map (nf_nat_setup_info compares the binding with the inverted reply),
+	 * leaves IPS_SRC_NAT unset, and then forwards the guest's segments
+	 * untranslated and delivers the replies to the host's own stack.
+	 */
 	err = put_tuple(msg, CTA_TUPLE_ORIG, k->inside_addr, k->remote_addr, k->inside_port,
 			k->remote_port, k->proto);
 	if (!err)
-		err = put_tuple(msg, CTA_TUPLE_REPLY, k->remote_addr, v->outside_addr,
-				k->remote_port, v->outside_port, k->proto);
+		err = put_tuple(msg, CTA_TUPLE_REPLY, k->remote_addr, k->inside_addr,
+				k->remote_port, k->inside_port, k->proto);
 	if (!err)
 		err = put_snat(msg, v->outside_addr, v->outside_port);
 	if (!err && nla_put_u32(msg, CTA_TIMEOUT, htonl(timeout_s)))

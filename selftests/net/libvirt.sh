@@ -19,7 +19,8 @@
 # Order: kernel path (baseline), load, translated traffic, bridged
 # guest-to-guest traffic, exclusions, unsolicited inbound, ip_forward=0,
 # unload (MASQUERADE takes over again), then load and unload under running
-# TCP transfers.
+# TCP transfers, and the hand-over of UDP sessions and TCP connections whose
+# ports vnat had to move.
 #
 # Usage: libvirt.sh        (V=1 for all command output; VNAT=path to override)
 
@@ -210,6 +211,7 @@ live_transfer()
 	out=$LIB_TMPDIR/live.$LIB_RUN_SEQ
 	LIVE_LOADED_OK=0 LIVE_UNLOADED_OK=0 LIVE_AT_LOAD=0 LIVE_AT_UNLOAD=0
 	LIVE_GREW_LOADED=0 LIVE_CONNS='' LIVE_UNTRACKED=0 LIVE_CT_AFTER='' LIVE_RSTS=0
+	LIVE_ICMPS=0 LIVE_UNTRANSLATED=0
 	LIVE_GUEST_PORT=''
 	# A port of its own per mode: earlier runs' TIME_WAIT entries differ.
 	case $mode in
@@ -275,9 +277,11 @@ live_transfer()
 	LIVE_RSTS=$(cap_count "$LCAP_FILE" 'tcp[tcpflags] & tcp-rst != 0')
 	echo "RSTs seen in up: $LIVE_RSTS"
 	tcpdump -nn -r "$LCAP_FILE" 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | head -3 | sed 's/^/  /'
-	echo "ICMP errors seen in up: $(cap_count "$LCAP_FILE" icmp)"
+	LIVE_ICMPS=$(cap_count "$LCAP_FILE" icmp)
+	echo "ICMP errors seen in up: $LIVE_ICMPS"
 	tcpdump -nn -r "$LCAP_FILE" icmp 2>/dev/null | head -3 | sed 's/^/  /'
-	echo "untranslated (192.168.122.0/24) in up: $(cap_count "$LCAP_FILE" net "$T2_NET")"
+	LIVE_UNTRANSLATED=$(cap_count "$LCAP_FILE" net "$T2_NET")
+	echo "untranslated (192.168.122.0/24) in up: $LIVE_UNTRANSLATED"
 	echo "sender: $(tr '\n' ' ' <"$snd_LOG")"
 	echo "receiver: $(tr '\n' ' ' <"$rcv_LOG")"
 	echo "received $(file_size "$out") of $LIVE_SIZE bytes"
@@ -500,41 +504,141 @@ check "vnat never took the flow over (no flow to pub:$LIVE_PORT in conns)" \
 check "the kernel still tracks it, masqueraded to the guest's own port" kernel_took_back
 check_cmp "no RST in up" "$LIVE_RSTS" -eq 0
 
-# Unloading under a connection vnat itself translated: not yet lossless.
-# vnat hands the flow to the kernel's conntrack (ctnetlink), but under load
-# the kernel still forwards some of the guest's segments untranslated and
-# the connection is reset (issue 3 note). The checks stay here, asserting
-# the requirement; they run with VNAT_KNOWN_GAPS=1 and are reported as
-# SKIP otherwise, so the gap is visible in every run.
-vnat_flow_unload_checks()
+# Unloading under a connection vnat itself translated: vnat hands the flow
+# to the kernel's conntrack (ctnetlink) with its source-NAT binding, and the
+# kernel carries it on. Until the reply tuple was given untranslated, the
+# kernel set no NAT on the entry: the guest's segments left untranslated
+# and the replies went to the host's stack (RST). Until the uplink's hooks
+# came off before the transmit ports, a reply translated in XDP went to the
+# kernel, which rejected it with an ICMP error.
+live_unload_checks()
 {
-	test_group "libvirt: live, vnat flow upload"
-	check "20 MiB g1 -> pub started under vnat, unload meanwhile: intact" live_transfer upload
 	check_cmp "vnat unload succeeded mid-transfer (at $LIVE_AT_UNLOAD bytes)" \
 		"$LIVE_UNLOADED_OK" -eq 1
 	check_cmp "it happened before the end" "$LIVE_AT_UNLOAD" -lt "$LIVE_SIZE"
-	check "vnat translated it, keeping the source port" \
-		json_eq "$LIVE_CONNS" \
-		"all(c['outside'].split(':')[1] == c['inside'].split(':')[1] for c in d if c['remote'] == '$T2_PUB_ADDR:$LIVE_PORT') and any(c['remote'] == '$T2_PUB_ADDR:$LIVE_PORT' for c in d)" true
-	check "the kernel took it back with the same port" \
-		kernel_took_back
+	check "the kernel took it back with the same port" kernel_took_back
 	check_cmp "no RST in up" "$LIVE_RSTS" -eq 0
-
-	test_group "libvirt: live, vnat flow download"
-	check "20 MiB pub -> g1 started under vnat, unload meanwhile: intact" live_transfer download
-	check_cmp "vnat unload succeeded mid-transfer (at $LIVE_AT_UNLOAD bytes)" \
-		"$LIVE_UNLOADED_OK" -eq 1
-	check_cmp "it happened before the end" "$LIVE_AT_UNLOAD" -lt "$LIVE_SIZE"
-	check "the kernel took it back with the same port" \
-		kernel_took_back
-	check_cmp "no RST in up" "$LIVE_RSTS" -eq 0
+	check_cmp "no ICMP error in up" "$LIVE_ICMPS" -eq 0
+	check_cmp "nothing left the host untranslated" "$LIVE_UNTRANSLATED" -eq 0
 }
 
-if [ "${VNAT_KNOWN_GAPS:-0}" = 1 ]; then
-	vnat_flow_unload_checks
-else
-	test_group "libvirt: live, vnat flow upload/download"
-	log_skip "unload during a TCP connection vnat translated loses it (known gap, issue 3)"
+test_group "libvirt: live, vnat flow upload"
+check "20 MiB g1 -> pub started under vnat, unload meanwhile: intact" live_transfer upload
+check "vnat translated it, keeping the source port" \
+	json_eq "$LIVE_CONNS" \
+	"all(c['outside'].split(':')[1] == c['inside'].split(':')[1] for c in d if c['remote'] == '$T2_PUB_ADDR:$LIVE_PORT') and any(c['remote'] == '$T2_PUB_ADDR:$LIVE_PORT' for c in d)" true
+live_unload_checks
+
+test_group "libvirt: live, vnat flow download"
+check "20 MiB pub -> g1 started under vnat, unload meanwhile: intact" live_transfer download
+live_unload_checks
+
+# UDP sessions are handed over too, with the port vnat chose: g2's mapping
+# had to move off its port (g1 holds it), and after unload the kernel must
+# keep it rather than masquerade g2 afresh to the port it would pick.
+UDP_HANDOFF_PORT=41000
+udp_seen_port() # NS: the outside port the UDP server in up saw from NS
+{
+	local got
+
+	got=$(peer_ask_udp "$1" "$T2_PUB_ADDR" 7002 "$UDP_HANDOFF_PORT") || return 1
+	[ "${got%:*}" = "$SNAT" ] || return 1
+	echo "${got##*:}"
+}
+
+test_group "libvirt: UDP sessions handed to the kernel"
+UH_G1='' UH_G2='' UH_G1_AFTER='' UH_G2_AFTER=''
+if check_rc 0 "vnat load again" vnat_load; then
+	UH_G1=$(udp_seen_port "$G1")
+	UH_G2=$(udp_seen_port "$G2")
+	echo "outside ports under vnat: g1 $UH_G1, g2 $UH_G2"
+	check_cmp "g1 keeps its port under vnat" "${UH_G1:-0}" -eq "$UDP_HANDOFF_PORT"
+	check_cmp "g2 gets another port of the same parity" \
+		"$(((${UH_G2:-0} - UDP_HANDOFF_PORT) % 2 == 0 && ${UH_G2:-0} != UDP_HANDOFF_PORT))" -eq 1
+	check_rc 0 "vnat unload --all" vnat_in "$HOST" unload --all
+	UH_G1_AFTER=$(udp_seen_port "$G1")
+	UH_G2_AFTER=$(udp_seen_port "$G2")
+	echo "outside ports after unload: g1 $UH_G1_AFTER, g2 $UH_G2_AFTER"
+	check_cmp "g1's session continues on the kernel path with port $UDP_HANDOFF_PORT" \
+		"${UH_G1_AFTER:-0}" -eq "$UDP_HANDOFF_PORT"
+	check_cmp "g2's session continues with vnat's port ${UH_G2:-?}" \
+		"${UH_G2_AFTER:-0}" -eq "${UH_G2:-1}"
+	check "conntrack holds g2's session with that port" \
+		conntrack_has "src=$T2_G2_ADDR dst=$T2_PUB_ADDR sport=$UDP_HANDOFF_PORT dport=7002 src=$T2_PUB_ADDR dst=$SNAT sport=7002 dport=${UH_G2:-1}"
+fi
+
+# TCP connections are handed over with their port too. g1 and g2 hold a
+# connection each from the same source port, so g2's was mapped to another
+# port; across the unload both keep talking, and the server keeps seeing
+# g2 from vnat's port. Without the handoff the kernel would pick g2's next
+# segment up as a new flow and masquerade it to a port of its own (the
+# server's socket would not know it).
+TCP_ECHO_PY='
+import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[1])))
+s.listen(8)
+def serve(c, peer):
+    f = c.makefile("rwb", buffering=0)
+    for line in f:
+        f.write(("%s:%d\n" % peer).encode())
+while True:
+    c, peer = s.accept()
+    threading.Thread(target=serve, args=(c, peer), daemon=True).start()
+'
+# The client: one connection from PORT, a line every 50 ms for SECS seconds;
+# prints each outside endpoint the server reported, fails on any error.
+TCP_TALKER_PY='
+import socket, sys, time
+addr, port, sport, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+c = socket.socket()
+c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+c.bind(("0.0.0.0", sport))
+c.settimeout(5)
+c.connect((addr, port))
+f = c.makefile("rwb", buffering=0)
+seen, n, end = [], 0, time.time() + secs
+while time.time() < end:
+    f.write(b"x\n")
+    got = f.readline().decode().strip()
+    if not got:
+        sys.exit("connection closed after %d answers" % n)
+    if got not in seen:
+        seen.append(got)
+    n += 1
+    time.sleep(0.05)
+print(n, " ".join(seen))
+'
+TCP_HANDOFF_SPORT=42000
+talkers_through_unload()
+{
+	local a b rc=0
+
+	bg_in_ns a "$G1" python3 -c "$TCP_TALKER_PY" "$T2_PUB_ADDR" 7003 "$TCP_HANDOFF_SPORT" 4
+	sleep 0.3 # g1 claims the port first
+	bg_in_ns b "$G2" python3 -c "$TCP_TALKER_PY" "$T2_PUB_ADDR" 7003 "$TCP_HANDOFF_SPORT" 4
+	sleep 1.5
+	vnat_in "$HOST" unload --all || rc=1
+	bg_wait_timeout 15 "$a" || rc=1
+	bg_wait_timeout 15 "$b" || rc=1
+	TH_G1=$(cat "$a_LOG") TH_G2=$(cat "$b_LOG")
+	echo "g1: $TH_G1"
+	echo "g2: $TH_G2"
+	return "$rc"
+}
+
+test_group "libvirt: TCP connections handed to the kernel"
+TH_G1='' TH_G2=''
+must "TCP echo server in up" bg_in_ns SRV_TE "$UP" python3 -c "$TCP_ECHO_PY" 7003
+slowwait 5 tcp_listening "$UP" 7003
+if check_rc 0 "vnat load again" vnat_load; then
+	check "g1 and g2 talk from port $TCP_HANDOFF_SPORT across vnat unload, no error" \
+		talkers_through_unload
+	check "g1 was seen from one endpoint only, its own port" \
+		test "${TH_G1#* }" = "$SNAT:$TCP_HANDOFF_SPORT"
+	check "g2 was seen from one endpoint only, another port (vnat's)" \
+		eval '[[ "${TH_G2#* }" =~ ^$SNAT:[0-9]+$ ]] && [ "${TH_G2#* }" != "$SNAT:$TCP_HANDOFF_SPORT" ]'
 fi
 
 exit_summary

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,21 @@ ino_t ns_inode(void)
 	struct stat st;
 
 	return stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
+}
+
+int netns_enter_private(void)
+{
+	ino_t host = ns_inode();
+
+	if (unshare(CLONE_NEWNET)) {
+		perror("unshare(CLONE_NEWNET)");
+		return -1;
+	}
+	if (!host || ns_inode() == host) {
+		fprintf(stderr, "setup: still in the namespace we started in\n");
+		return -1;
+	}
+	return 0;
 }
 
 int sh(const char *fmt, ...)
@@ -31,6 +47,17 @@ int sh(const char *fmt, ...)
 	return rc;
 }
 
+int sh_each(const char *const cmds[], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = sh("%s", cmds[i]);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
 int sysctl_write(const char *path, const char *val)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -43,4 +70,13 @@ int sysctl_write(const char *path, const char *val)
 	n = write(fd, val, strlen(val));
 	close(fd);
 	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+int iface_resolve(const char *name, struct vnat_iface_info *ifi)
+{
+	int err = vnat_iface__resolve(name, ifi);
+
+	if (err)
+		fprintf(stderr, "setup: resolve %s: %s\n", name, strerror(-err));
+	return err;
 }

@@ -40,10 +40,10 @@
 #include <linux/if_arp.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 #include "datapath.h"
+#include "harness.h"
 #include "sync.h"
 #include "topo.h"
 #include "iface.h"
@@ -122,15 +122,6 @@ static const char *const fdb_cmds[] = {
 	"bridge fdb replace " MAC_D " dev p4 master static",
 };
 
-static int resolve(const char *name, struct vnat_iface_info *ifi)
-{
-	int err = vnat_iface__resolve(name, ifi);
-
-	if (err)
-		fprintf(stderr, "setup: resolve %s: %s\n", name, strerror(-err));
-	return err;
-}
-
 /* STP is off, but a port still goes listening -> learning -> forwarding. */
 static int wait_forwarding(void)
 {
@@ -152,18 +143,7 @@ static int wait_forwarding(void)
 
 static void nat_config(struct vnat_config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->flags = VNAT_CFG_NAT;
-	cfg->snat_addr = pkt_ip4(SNAT);
-	cfg->port_min = VNAT_PORT_MIN;
-	cfg->port_max = VNAT_PORT_MAX;
-	cfg->filtering = VNAT_FILTER_APDF;
-	cfg->timeout_udp = VNAT_TIMEOUT_UDP;
-	cfg->timeout_tcp_est = VNAT_TIMEOUT_TCP_EST;
-	cfg->timeout_tcp_trans = VNAT_TIMEOUT_TCP_TRANS;
-	cfg->timeout_icmp = VNAT_TIMEOUT_ICMP;
-	cfg->max_flows = 4096;
-	cfg->gc_interval_ms = 1000;
+	nat_config_default(cfg, pkt_ip4(SNAT), 4096, 1000);
 }
 
 static int loader_up(struct vnat_loader *x, bool nat)
@@ -205,32 +185,21 @@ err:
 
 static int group_setup(void **state)
 {
-	ino_t host = ns_inode();
-
 	(void)state;
-	if (unshare(CLONE_NEWNET)) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	/* Refuse to build anything unless we really left the host's namespace. */
-	if (!host || ns_inode() == host)
+	if (netns_enter_private())
 		return -1;
 	/* No IPv6 chatter (DAD, MLD) for the bridge to learn from the peers. */
 	sysctl_write("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
 	sysctl_write("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-	for (size_t i = 0; i < sizeof(topo_cmds) / sizeof(topo_cmds[0]); i++) {
-		if (sh("%s", topo_cmds[i]))
-			return -1;
-	}
-	for (size_t i = 0; i < sizeof(fdb_cmds) / sizeof(fdb_cmds[0]); i++) {
-		if (sh("%s", fdb_cmds[i]))
-			return -1;
-	}
+	if (sh_each(topo_cmds, sizeof(topo_cmds) / sizeof(topo_cmds[0])))
+		return -1;
+	if (sh_each(fdb_cmds, sizeof(fdb_cmds) / sizeof(fdb_cmds[0])))
+		return -1;
 	if (sysctl_write("/proc/sys/net/ipv4/ip_forward", "1"))
 		return -1;
-	if (resolve("br0", &br0) || resolve("p1", &p1) || resolve("p2", &p2) ||
-	    resolve("p3", &p3) || resolve("up0", &up0) || resolve("br1", &br1) ||
-	    resolve("p4", &p4))
+	if (iface_resolve("br0", &br0) || iface_resolve("p1", &p1) || iface_resolve("p2", &p2) ||
+	    iface_resolve("p3", &p3) || iface_resolve("up0", &up0) || iface_resolve("br1", &br1) ||
+	    iface_resolve("p4", &p4))
 		return -1;
 	pkt_mac(BR_MAC, br_mac);
 	pkt_mac(MAC_A, mac_a);
@@ -263,35 +232,6 @@ static int group_teardown(void **state)
 }
 
 /* --- map state ----------------------------------------------------------- */
-
-static void map_flush(int fd)
-{
-	uint8_t key[64];
-
-	while (!bpf_map_get_next_key(fd, NULL, key))
-		assert_int_equal(bpf_map_delete_elem(fd, key), 0);
-}
-
-static int map_count(int fd)
-{
-	uint8_t key[64], next[64];
-	int n = 0;
-
-	for (int err = bpf_map_get_next_key(fd, NULL, next); !err;
-	     err = bpf_map_get_next_key(fd, key, next)) {
-		memcpy(key, next, sizeof(key));
-		n++;
-	}
-	return n;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 /* The kernel's topology into cur's maps, as the daemon does on every change. */
 static void sync_ports(void)
@@ -385,129 +325,10 @@ static int reset(void **state)
 	(void)state;
 	for (size_t i = 0; i < 4; i++)
 		assert_int_equal(sh("bridge link set dev %s state 3 isolated off", ports[i]), 0);
-	for (size_t i = 0; i < sizeof(fdb_cmds) / sizeof(fdb_cmds[0]); i++)
-		assert_int_equal(sh("%s", fdb_cmds[i]), 0);
+	assert_int_equal(sh_each(fdb_cmds, sizeof(fdb_cmds) / sizeof(fdb_cmds[0])), 0);
 	reset_loader(&nat_l);
 	reset_loader(&br_l);
 	return 0;
-}
-
-/* --- counters ------------------------------------------------------------ */
-
-struct counters {
-	struct vnat_counter c[VNAT_STAT_MAX];
-};
-
-static void counters_read(struct counters *s)
-{
-	for (int k = 0; k < VNAT_STAT_MAX; k++)
-		assert_int_equal(vnat_maps__read_counter(&cur->maps, k, &s->c[k]), 0);
-}
-
-static const char *stat_name(int k)
-{
-	const struct btf *btf = bpf_object__btf(cur->skel->obj);
-	const struct btf_type *t;
-	const struct btf_enum *e;
-	int id;
-
-	id = btf ? btf__find_by_name_kind(btf, "vnat_stat", BTF_KIND_ENUM) : -1;
-	if (id < 0)
-		return "?";
-	t = btf__type_by_id(btf, id);
-	e = btf_enum(t);
-	for (int i = 0; i < btf_vlen(t); i++) {
-		if (e[i].val == k)
-			return btf__name_by_offset(btf, e[i].name_off);
-	}
-	return "?";
-}
-
-struct delta {
-	int stat;
-	uint64_t packets, bytes;
-};
-
-/* Exactly the listed counters moved since *before, by exactly that much. */
-static void expect_deltas_(const struct counters *before, const struct delta *d, size_t n)
-{
-	struct counters after;
-	bool ok = true;
-
-	counters_read(&after);
-	for (int k = 0; k < VNAT_STAT_MAX; k++) {
-		uint64_t dp = after.c[k].packets - before->c[k].packets;
-		uint64_t db = after.c[k].bytes - before->c[k].bytes;
-		uint64_t wp = 0, wb = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			if (d[i].stat == k) {
-				wp = d[i].packets;
-				wb = d[i].bytes;
-			}
-		}
-		if (dp != wp || db != wb) {
-			print_error("counter %s moved by %llu packets/%llu bytes, want %llu/%llu\n",
-				    stat_name(k), (unsigned long long)dp, (unsigned long long)db,
-				    (unsigned long long)wp, (unsigned long long)wb);
-			ok = false;
-		}
-	}
-	assert_true(ok);
-}
-
-#define expect_deltas(before, ...)                                        \
-	do {                                                              \
-		const struct delta d_[] = { __VA_ARGS__ };                \
-		expect_deltas_((before), d_, sizeof(d_) / sizeof(d_[0])); \
-	} while (0)
-
-#define C_PKT(stat, len) ((struct delta){ (stat), 1, (len) })
-#define C_MOVED ((struct delta){ VNAT_FDB_MOVED, 1, 0 })
-#define C_NEW_FLOW ((struct delta){ VNAT_NAT_NEW_FLOW, 1, 0 })
-#define C_NEW_MAPPING ((struct delta){ VNAT_NAT_NEW_MAPPING, 1, 0 })
-#define C_PORT_KEPT ((struct delta){ VNAT_NAT_PORT_KEPT, 1, 0 })
-
-/* --- running the program ------------------------------------------------- */
-
-struct run {
-	__u32 retval;
-	uint8_t out[PKT_MAX];
-	__u32 out_len;
-};
-
-static void xdp_run(uint32_t ifindex, const struct pkt *p, struct run *r)
-{
-	struct xdp_md ctx = { .data = 0, .data_end = p->len, .ingress_ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->data, .data_size_in = p->len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-	int err;
-
-	memset(r, 0, sizeof(*r));
-	err = bpf_prog_test_run_opts(bpf_program__fd(cur->skel->progs.xdp_vnat_fwd), &o);
-	if (err)
-		print_error("xdp test run: %s\n", strerror(errno));
-	assert_int_equal(err, 0);
-	r->retval = o.retval;
-	r->out_len = o.data_size_out;
-}
-
-static void tc_run(uint32_t ifindex, const struct pkt *p, struct run *r)
-{
-	struct __sk_buff ctx = { .ifindex = ifindex, .ingress_ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->data, .data_size_in = p->len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-	int err;
-
-	memset(r, 0, sizeof(*r));
-	err = bpf_prog_test_run_opts(bpf_program__fd(cur->skel->progs.tc_vnat_ingress), &o);
-	if (err)
-		print_error("tc test run: %s\n", strerror(errno));
-	assert_int_equal(err, 0);
-	r->retval = o.retval;
-	r->out_len = o.data_size_out;
 }
 
 /*
@@ -525,7 +346,7 @@ static void expect_target(uint32_t ifindex, const struct pkt *p, uint32_t target
 		struct bpf_devmap_val tx = { .ifindex = all[i] };
 
 		assert_int_equal(bpf_map_delete_elem(cur->maps.txports, &all[i]), 0);
-		xdp_run(ifindex, p, &r);
+		xdp_run(cur, ifindex, p, &r);
 		assert_int_equal(bpf_map_update_elem(cur->maps.txports, &all[i], &tx, BPF_ANY), 0);
 		if (r.retval != (all[i] == target ? XDP_PASS : XDP_REDIRECT))
 			print_error("without txports[%u]: verdict %u, target %u\n", all[i],
@@ -534,38 +355,27 @@ static void expect_target(uint32_t ifindex, const struct pkt *p, uint32_t target
 	}
 }
 
-/* XDP must redirect p to target, rewritten to want, counted once under reason. */
+/*
+ * XDP must redirect p to target, rewritten to want (NULL: unchanged),
+ * counted once under reason.
+ */
 static void expect_xdp_fwd(uint32_t ifindex, const struct pkt *p, const struct pkt *want,
 			   int reason, uint32_t target)
 {
-	struct counters before;
-	struct run r;
-
-	counters_read(&before);
-	xdp_run(ifindex, p, &r);
-	assert_int_equal(r.retval, XDP_REDIRECT);
-	assert_pkt_equal(r.out, r.out_len, want->data, want->len);
-	expect_deltas(&before, C_PKT(reason, p->len));
+	xdp_expect(cur, ifindex, p, XDP_REDIRECT, want, C_PKT(reason, p->len));
 	expect_target(ifindex, p, target);
 }
 
-/* L2 forwarding rewrites nothing: the frame leaves as it came. */
+/* L2 forwarding rewrites nothing: the frame leaves as it came, checksums and all. */
 static void expect_bridged(uint32_t ifindex, const struct pkt *p, uint32_t target)
 {
-	expect_xdp_fwd(ifindex, p, p, VNAT_FWD_BRIDGED, target);
+	expect_xdp_fwd(ifindex, p, NULL, VNAT_FWD_BRIDGED, target);
 }
 
 /* XDP must hand p to the kernel untouched, counted once under reason. */
 static void expect_xdp_pass(uint32_t ifindex, const struct pkt *p, int reason)
 {
-	struct counters before;
-	struct run r;
-
-	counters_read(&before);
-	xdp_run(ifindex, p, &r);
-	assert_int_equal(r.retval, XDP_PASS);
-	assert_pkt_equal(r.out, r.out_len, p->data, p->len);
-	expect_deltas(&before, C_PKT(reason, p->len));
+	xdp_expect(cur, ifindex, p, XDP_PASS, NULL, C_PKT(reason, p->len));
 }
 
 /* --- frames -------------------------------------------------------------- */
@@ -919,17 +729,12 @@ static bool macmove_lookup(const uint8_t *mac, struct vnat_macmove *mv)
 	return !bpf_map_lookup_elem(cur->maps.macmoves, &k, mv);
 }
 
+#define C_MOVED ((struct delta){ VNAT_FDB_MOVED, 1, 0 })
+
 /* A moved frame: the stale entry goes, the move is recorded, the kernel decides. */
 static void expect_moved(uint32_t ifindex, const struct pkt *p)
 {
-	struct counters before;
-	struct run r;
-
-	counters_read(&before);
-	xdp_run(ifindex, p, &r);
-	assert_int_equal(r.retval, XDP_PASS);
-	assert_pkt_equal(r.out, r.out_len, p->data, p->len);
-	expect_deltas(&before, C_PKT(VNAT_PASS_DUP_MAC, p->len), C_MOVED);
+	xdp_expect(cur, ifindex, p, XDP_PASS, NULL, C_PKT(VNAT_PASS_DUP_MAC, p->len), C_MOVED);
 }
 
 static void test_fdb_moved(void **state)
@@ -1079,17 +884,11 @@ static void test_fdb_refresh(void **state)
 /* The tc path leaves all bridging to the kernel bridge behind it, uncounted. */
 static void test_tc_port(void **state)
 {
-	struct counters before;
 	struct pkt p;
-	struct run r;
 
 	(void)state;
 	l2_frame(&p, mac_b, mac_a);
-	counters_read(&before);
-	tc_run(p1.ifindex, &p, &r);
-	assert_int_equal(r.retval, TC_ACT_OK);
-	assert_pkt_equal(r.out, r.out_len, p.data, p.len);
-	expect_deltas_(&before, NULL, 0);
+	tc_ingress_expect_(cur, p1.ifindex, &p, TC_ACT_OK, NULL, NULL, 0);
 }
 
 /* --- routed through the bridge ------------------------------------------- */
@@ -1189,22 +988,16 @@ static void test_nat_snat_and_reply(void **state)
 				 .inside_port = htons(40000),
 				 .remote_port = htons(53),
 				 .proto = IPPROTO_UDP };
-	struct counters before;
 	struct vnat_ct_val ct;
 	struct pkt p, want;
-	struct run r;
 
 	(void)state;
 	udp_frame(&p, br_mac, mac_b, GUEST_B_IP, REMOTE, 40000, 53);
 	routed(&p, gw_mac, up0.mac, &want);
 	pkt_ip(&want)->saddr = pkt_ip4(SNAT);
 	pkt_fix_csums(&want);
-	counters_read(&before);
-	xdp_run(p2.ifindex, &p, &r);
-	assert_int_equal(r.retval, XDP_REDIRECT);
-	assert_pkt_equal(r.out, r.out_len, want.data, want.len);
-	assert_pkt_csums_ok(r.out, r.out_len);
-	expect_deltas(&before, C_PKT(VNAT_FWD_SNAT, p.len), C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	xdp_expect(cur, p2.ifindex, &p, XDP_REDIRECT, &want, C_PKT(VNAT_FWD_SNAT, p.len),
+		   C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
 	assert_int_equal(bpf_map_lookup_elem(cur->maps.ct, &k, &ct), 0);
 	assert_int_equal(ct.outside_addr, pkt_ip4(SNAT));
 	assert_int_equal(ntohs(ct.outside_port), 40000);
@@ -1215,29 +1008,20 @@ static void test_nat_snat_and_reply(void **state)
 	routed(&p, mac_b, br_mac, &want);
 	pkt_ip(&want)->daddr = pkt_ip4(GUEST_B_IP);
 	pkt_fix_csums(&want);
-	counters_read(&before);
-	xdp_run(up0.ifindex, &p, &r);
-	assert_int_equal(r.retval, XDP_REDIRECT);
-	assert_pkt_equal(r.out, r.out_len, want.data, want.len);
-	assert_pkt_csums_ok(r.out, r.out_len);
-	expect_deltas(&before, C_PKT(VNAT_FWD_DNAT, p.len));
+	xdp_expect(cur, up0.ifindex, &p, XDP_REDIRECT, &want, C_PKT(VNAT_FWD_DNAT, p.len));
 	expect_target(up0.ifindex, &p, p2.ifindex);
 	assert_int_equal(map_count(cur->maps.ct), 1);
 
 	/* The guest's MAC gone from the mirror: translated, the kernel delivers it. */
 	assert_int_equal(sh("bridge fdb del " MAC_B " dev p2 master"), 0);
 	sync_fdb();
-	counters_read(&before);
-	xdp_run(up0.ifindex, &p, &r);
-	assert_int_equal(r.retval, XDP_PASS);
 	{
 		struct pkt xl = p;
 
 		pkt_ip(&xl)->daddr = pkt_ip4(GUEST_B_IP);
 		pkt_fix_csums(&xl);
-		assert_pkt_equal(r.out, r.out_len, xl.data, xl.len);
+		xdp_expect(cur, up0.ifindex, &p, XDP_PASS, &xl, C_PKT(VNAT_PASS_FDB_MISS, p.len));
 	}
-	expect_deltas(&before, C_PKT(VNAT_PASS_FDB_MISS, p.len));
 }
 
 /* Guest to guest across the bridge: bridged, never translated, no flow. */
@@ -1338,11 +1122,11 @@ static void test_harness_target(void **state)
 	(void)state;
 	l2_frame(&p, mac_b, mac_a);
 	assert_int_equal(bpf_map_delete_elem(cur->maps.txports, &p2.ifindex), 0);
-	xdp_run(p1.ifindex, &p, &r);
+	xdp_run(cur, p1.ifindex, &p, &r);
 	assert_int_equal(bpf_map_update_elem(cur->maps.txports, &p2.ifindex, &tx, BPF_ANY), 0);
 	assert_int_equal(r.retval, XDP_PASS);
 	assert_int_equal(bpf_map_delete_elem(cur->maps.txports, &p3.ifindex), 0);
-	xdp_run(p1.ifindex, &p, &r);
+	xdp_run(cur, p1.ifindex, &p, &r);
 	tx.ifindex = p3.ifindex;
 	assert_int_equal(bpf_map_update_elem(cur->maps.txports, &p3.ifindex, &tx, BPF_ANY), 0);
 	assert_int_equal(r.retval, XDP_REDIRECT);

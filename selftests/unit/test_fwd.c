@@ -42,10 +42,10 @@
 #include <linux/if_arp.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf.h>
-#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
 #include "datapath.h"
+#include "harness.h"
 #include "sync.h"
 #include "iface.h"
 #include "log.h"
@@ -100,36 +100,19 @@ static const char *const topo[] = {
 	"ip route add 10.98.0.0/24 via 10.99.0.2",
 };
 
-static int resolve(const char *name, struct vnat_iface_info *ifi)
-{
-	int err = vnat_iface__resolve(name, ifi);
-
-	if (err)
-		fprintf(stderr, "setup: resolve %s: %s\n", name, strerror(-err));
-	return err;
-}
-
 static int group_setup(void **state)
 {
-	ino_t host = ns_inode();
-
 	(void)state;
-	if (unshare(CLONE_NEWNET)) {
-		perror("unshare(CLONE_NEWNET)");
-		return -1;
-	}
-	/* Refuse to build anything unless we really left the host's namespace. */
-	if (!host || ns_inode() == host)
+	if (netns_enter_private())
 		return -1;
 	snprintf(pin_dir_ours, sizeof(pin_dir_ours), VNAT_PIN_ROOT "/netns-%lu",
 		 (unsigned long)ns_inode());
-	for (size_t i = 0; i < sizeof(topo) / sizeof(topo[0]); i++) {
-		if (sh("%s", topo[i]))
-			return -1;
-	}
+	if (sh_each(topo, sizeof(topo) / sizeof(topo[0])))
+		return -1;
 	if (sysctl_write("/proc/sys/net/ipv4/ip_forward", "1"))
 		return -1;
-	if (resolve("in0", &in0) || resolve("out0", &out0) || resolve("ext0", &ext0))
+	if (iface_resolve("in0", &in0) || iface_resolve("out0", &out0) ||
+	    iface_resolve("ext0", &ext0))
 		return -1;
 
 	/* V=1: libbpf's warnings too, with the verifier log if the load fails. */
@@ -169,113 +152,6 @@ static int forwarding_on(void **state)
 	return sysctl_write("/proc/sys/net/ipv4/ip_forward", "1") ||
 	       sysctl_write("/proc/sys/net/ipv4/conf/in0/forwarding", "1") ||
 	       sysctl_write("/proc/sys/net/ipv4/conf/out0/forwarding", "1");
-}
-
-/* --- counters ------------------------------------------------------------ */
-
-struct counters {
-	struct vnat_counter c[VNAT_STAT_MAX];
-};
-
-static void counters_read(struct counters *s)
-{
-	for (int k = 0; k < VNAT_STAT_MAX; k++)
-		assert_int_equal(vnat_maps__read_counter(&l.maps, k, &s->c[k]), 0);
-}
-
-/* The counter's name as the BPF object's BTF spells it (what bpftool prints). */
-static const char *stat_name(int k)
-{
-	const struct btf *btf = bpf_object__btf(l.skel->obj);
-	const struct btf_type *t;
-	const struct btf_enum *e;
-	int id;
-
-	id = btf ? btf__find_by_name_kind(btf, "vnat_stat", BTF_KIND_ENUM) : -1;
-	if (id < 0)
-		return "?";
-	t = btf__type_by_id(btf, id);
-	e = btf_enum(t);
-	for (int i = 0; i < btf_vlen(t); i++) {
-		if (e[i].val == k)
-			return btf__name_by_offset(btf, e[i].name_off);
-	}
-	return "?";
-}
-
-/*
- * Exactly one counter (or none, with want < 0) moved since *before: by one
- * packet of bytes bytes. Every counter is checked, so a packet counted under
- * the wrong reason fails twice.
- */
-static void expect_counted(const struct counters *before, int want, uint64_t bytes)
-{
-	struct counters after;
-	bool ok = true;
-
-	counters_read(&after);
-	for (int k = 0; k < VNAT_STAT_MAX; k++) {
-		uint64_t dp = after.c[k].packets - before->c[k].packets;
-		uint64_t db = after.c[k].bytes - before->c[k].bytes;
-		uint64_t wp = k == want ? 1 : 0, wb = k == want ? bytes : 0;
-
-		if (dp != wp || db != wb) {
-			print_error("counter %s moved by %llu packets/%llu bytes, want %llu/%llu\n",
-				    stat_name(k), (unsigned long long)dp, (unsigned long long)db,
-				    (unsigned long long)wp, (unsigned long long)wb);
-			ok = false;
-		}
-	}
-	assert_true(ok);
-}
-
-/* --- running the programs ------------------------------------------------ */
-
-struct run {
-	__u32 retval;
-	uint8_t out[PKT_MAX];
-	__u32 out_len;
-};
-
-static void xdp_run(uint32_t ifindex, const struct pkt *p, struct run *r)
-{
-	/* data_end must equal data_size_in; ingress_ifindex picks the rx queue's device. */
-	struct xdp_md ctx = { .data = 0, .data_end = p->len, .ingress_ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->data, .data_size_in = p->len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-	int err;
-
-	memset(r, 0, sizeof(*r));
-	err = bpf_prog_test_run_opts(bpf_program__fd(l.skel->progs.xdp_vnat_fwd), &o);
-	if (err)
-		print_error("xdp test run: %s\n", strerror(errno));
-	assert_int_equal(err, 0);
-	r->retval = o.retval;
-	r->out_len = o.data_size_out;
-}
-
-/*
- * The skb test run accepts ifindex (skb->dev, what bpf_fib_lookup's
- * namespace and the MTU check follow) and ingress_ifindex (skb->skb_iif,
- * what the program reads) in the context: both are set to the ingress
- * device, as on a real tc ingress hook.
- */
-static void tc_run(uint32_t ifindex, const struct pkt *p, struct run *r)
-{
-	struct __sk_buff ctx = { .ifindex = ifindex, .ingress_ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = p->data, .data_size_in = p->len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx), .repeat = 1);
-	int err;
-
-	memset(r, 0, sizeof(*r));
-	err = bpf_prog_test_run_opts(bpf_program__fd(l.skel->progs.tc_vnat_ingress), &o);
-	if (err)
-		print_error("tc test run: %s\n", strerror(errno));
-	assert_int_equal(err, 0);
-	r->retval = o.retval;
-	r->out_len = o.data_size_out;
 }
 
 /* --- frames -------------------------------------------------------------- */
@@ -323,28 +199,13 @@ static void routed(const struct pkt *in, const uint8_t *dmac, const uint8_t *sma
 static void expect_xdp_fwd(uint32_t ifindex, const struct pkt *p, const struct pkt *want,
 			   int reason)
 {
-	struct counters before;
-	struct run r;
-
-	counters_read(&before);
-	xdp_run(ifindex, p, &r);
-	assert_int_equal(r.retval, XDP_REDIRECT);
-	assert_pkt_equal(r.out, r.out_len, want->data, want->len);
-	assert_pkt_csums_ok(r.out, r.out_len);
-	expect_counted(&before, reason, p->len);
+	xdp_expect(&l, ifindex, p, XDP_REDIRECT, want, C_PKT(reason, p->len));
 }
 
 /* XDP must hand p to the kernel untouched, counted once under reason. */
 static void expect_xdp_pass(uint32_t ifindex, const struct pkt *p, int reason)
 {
-	struct counters before;
-	struct run r;
-
-	counters_read(&before);
-	xdp_run(ifindex, p, &r);
-	assert_int_equal(r.retval, XDP_PASS);
-	assert_pkt_equal(r.out, r.out_len, p->data, p->len);
-	expect_counted(&before, reason, p->len);
+	xdp_expect(&l, ifindex, p, XDP_PASS, NULL, C_PKT(reason, p->len));
 }
 
 /* --- forwarded ----------------------------------------------------------- */
@@ -729,18 +590,12 @@ static void test_pass_no_route(void **state)
  */
 static void test_pass_no_route_at_all(void **state)
 {
-	struct counters before;
 	struct pkt p;
-	struct run r;
 
 	(void)state;
 	udp_frame(&p, GUEST_IP, "8.8.8.8", 32);
-	counters_read(&before);
-	xdp_run(in0.ifindex, &p, &r);
-	assert_int_equal(r.retval, XDP_PASS);
-	assert_pkt_equal(r.out, r.out_len, p.data, p.len);
 	/* The FIB answers "not forwarded" alike for no route and local delivery. */
-	expect_counted(&before, VNAT_PASS_LOCAL, p.len);
+	expect_xdp_pass(in0.ifindex, &p, VNAT_PASS_LOCAL);
 }
 
 static void test_pass_no_neigh(void **state)
@@ -819,27 +674,12 @@ static void test_pass_unregistered_ingress(void **state)
 /* tc counts only what it forwards: pass decisions were XDP's to count. */
 static void expect_tc_pass(uint32_t ifindex, const struct pkt *p)
 {
-	struct counters before;
-	struct run r;
-
-	counters_read(&before);
-	tc_run(ifindex, p, &r);
-	assert_int_equal(r.retval, TC_ACT_OK);
-	assert_pkt_equal(r.out, r.out_len, p->data, p->len);
-	expect_counted(&before, -1, 0);
+	tc_ingress_expect_(&l, ifindex, p, TC_ACT_OK, NULL, NULL, 0);
 }
 
 static void expect_tc_fwd(uint32_t ifindex, const struct pkt *p, const struct pkt *want)
 {
-	struct counters before;
-	struct run r;
-
-	counters_read(&before);
-	tc_run(ifindex, p, &r);
-	assert_int_equal(r.retval, TC_ACT_REDIRECT);
-	assert_pkt_equal(r.out, r.out_len, want->data, want->len);
-	assert_pkt_csums_ok(r.out, r.out_len);
-	expect_counted(&before, VNAT_FWD_ROUTED_TC, p->len);
+	tc_ingress_expect(&l, ifindex, p, TC_ACT_REDIRECT, want, C_PKT(VNAT_FWD_ROUTED_TC, p->len));
 }
 
 static void test_tc_fwd(void **state)
@@ -933,7 +773,7 @@ static void test_harness_detects_mismatch(void **state)
 	assert_non_null(devnull);
 	udp_frame(&p, GUEST_IP, REMOTE, 32);
 	routed(&p, gw_mac, out0.mac, &want);
-	xdp_run(in0.ifindex, &p, &r);
+	xdp_run(&l, in0.ifindex, &p, &r);
 	assert_true(r.out_len == want.len && !memcmp(r.out, want.data, want.len));
 	/* Untouched input is not the routed frame, and a stale checksum is caught. */
 	assert_false(r.out_len == p.len && !memcmp(r.out, p.data, p.len));

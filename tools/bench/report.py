@@ -15,11 +15,12 @@ import sys
 import time
 
 # Columns, and which paths fill them: the routed metrics come from the
-# routed-only paths (ip_forward alone, vnat without --snat).
+# routed-only paths (ip_forward alone, vnat without --snat), the bridged
+# ones from the bridge paths (the kernel's bridge, vnat on it).
 COLUMNS = [
-    ("kernel", ("kernel", "kroute")),
+    ("kernel", ("kernel", "kroute", "kbridge")),
     ("nft", ("nft",)),
-    ("vnat", ("vnat", "vroute")),
+    ("vnat", ("vnat", "vroute", "vbridge")),
     ("ceiling", ("ceiling",)),
 ]
 COL_TITLES = {
@@ -38,6 +39,7 @@ SECTIONS = [
         ("nat64", "64B UDP via NAT, 1 flow", "Mpps", 1e-6, True, None),
         ("nat1518", "1518B UDP via NAT, 1 flow", "Mpps", 1e-6, True, None),
         ("routed64", "64B UDP routed, no NAT", "Mpps", 1e-6, True, "nat64"),
+        ("bridged64", "64B UDP bridged, guest to guest", "Mpps", 1e-6, True, "nat64"),
         ("flows_1024", "64B via NAT, 1k flows", "Mpps", 1e-6, True, "nat64"),
         ("flows_65536", "64B via NAT, 64k flows", "Mpps", 1e-6, True, "nat64"),
         ("flows_1048576", "64B via NAT, 1M flows", "Mpps", 1e-6, True, "nat64"),
@@ -47,6 +49,7 @@ SECTIONS = [
         ("nat64_fwd", "64B UDP via NAT, 1 flow", "Mpps", 1e-6, True, None),
         ("nat1518_fwd", "1518B UDP via NAT, 1 flow", "Mpps", 1e-6, True, None),
         ("routed64_fwd", "64B UDP routed, no NAT", "Mpps", 1e-6, True, "nat64_fwd"),
+        ("bridged64_fwd", "64B UDP bridged, guest to guest", "Mpps", 1e-6, True, "nat64_fwd"),
         ("flows_1024_fwd", "64B via NAT, 1k flows", "Mpps", 1e-6, True, "nat64_fwd"),
         ("flows_65536_fwd", "64B via NAT, 64k flows", "Mpps", 1e-6, True, "nat64_fwd"),
         ("flows_1048576_fwd", "64B via NAT, 1M flows", "Mpps", 1e-6, True, "nat64_fwd"),
@@ -63,6 +66,8 @@ SECTIONS = [
         ("bpf_ns_nat64", "BPF run time, 64B via NAT (bpf_stats)", "ns", 1, False, None),
         ("router_ns_routed64", "router CPU, 64B routed", "ns", 1, False, "router_ns_nat64"),
         ("bpf_ns_routed64", "BPF run time, 64B routed", "ns", 1, False, "bpf_ns_nat64"),
+        ("router_ns_bridged64", "router CPU, 64B bridged", "ns", 1, False, "router_ns_nat64"),
+        ("bpf_ns_bridged64", "BPF run time, 64B bridged", "ns", 1, False, "bpf_ns_nat64"),
         ("router_ns_flows_1048576", "router CPU, 64B via NAT, 1M flows", "ns", 1, False,
          "router_ns_nat64"),
         ("bpf_ns_flows_1048576", "BPF run time, 64B via NAT, 1M flows", "ns", 1, False,
