@@ -138,6 +138,13 @@ enum vnat_iface_flags {
 	VNAT_IFACE_HAIRPIN = 1 << 8, /* port in hairpin mode */
 	VNAT_IFACE_AUTO = 1 << 9, /* added by vnat (a bridge port), not by --iface */
 	VNAT_IFACE_NO_XDP = 1 << 10, /* tc only: a tap, whose frames XDP cannot checksum */
+	/*
+	 * The --hook a load asked for (user space only; none = xdp). tc: no XDP
+	 * here; auto: no XDP on a veth (XDP takes TSO/GSO from its peer). A
+	 * bridge keeps it for the ports the daemon attaches later.
+	 */
+	VNAT_IFACE_HOOK_TC = 1 << 11,
+	VNAT_IFACE_HOOK_AUTO = 1 << 12,
 };
 
 #define VNAT_BR_STATE_FORWARDING 3 /* BR_STATE_FORWARDING of <linux/if_bridge.h> */

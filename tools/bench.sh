@@ -9,7 +9,8 @@
 #            virbr0 -> the router's inside veth) with iptables
 #   nft      the same rules in nftables
 #   vnat     vnat load --iface <inside> --snat <uplink address>, on top of
-#            the same iptables rules (a libvirt host that runs vnat)
+#            the same iptables rules (a libvirt host that runs vnat); XDP for
+#            the packet-rate metrics, --hook tc for the TCP ones (--tcp-hook)
 #   ceiling  a bare XDP redirect with no lookup: what the veths carry at all
 #   kroute, vroute   the routed path without NAT: ip_forward alone, and
 #            vnat without --snat
@@ -21,7 +22,7 @@
 # (BENCH_ROUTER_CPU), SCHED_FIFO. See docs/BENCHMARKS.md for the method.
 #
 # Usage: tools/bench.sh [--quick] [--json FILE] [--paths LIST] [--metrics LIST]
-#                       [--reps N] [--trial S] [-v]
+#                       [--reps N] [--trial S] [--tcp-hook HOOK] [-v]
 #
 # Nothing outside the namespaces it creates is changed, except
 # kernel.bpf_stats_enabled while the per-packet cost is measured; its old
@@ -53,6 +54,9 @@ ONLY_METRICS=
 REPS=
 TRIAL=
 RETRIES=
+TCP_HOOK=tc # where vnat runs for tcp, rr, crr: xdp | tc | auto (--hook) | skb (generic XDP)
+PKT_HOOK=${BENCH_PKT_HOOK:-xdp} # ... for every other metric (the same choices)
+VNAT_HOOK=$PKT_HOOK # the hook vnat is loaded with now
 
 usage()
 {
@@ -68,12 +72,16 @@ Options:
   --reps N         repetitions of each measurement (default 3, quick 1)
   --trial S        seconds per zero-loss trial (default 1, quick 0.3)
   --retries N      repeats of a failed zero-loss trial before it counts (default 1, quick 0)
+  --tcp-hook HOOK  vnat's hook for tcp, rr and crr: tc (default: veth peers keep
+                   TSO/GSO), auto, xdp (native XDP, as the packet-rate metrics), or
+                   skb (generic XDP); every vnat figure records its hook
   -v, --verbose    print every trial
 Environment: VNAT, VNAT_BENCH (binaries), BENCH_IPTABLES (default iptables-legacy),
   BENCH_GEN_CPU (0), BENCH_ROUTER_CPU (1),
   BENCH_QUIET_WAIT (30 s), BENCH_QUIET_BUDGET (40 s, quick 10 s): waiting for other
   work on the machine to stop, at a time and in all; BENCH_FLOW_PATHS (kernel,vnat):
-  the paths the flow-count and new-flow runs cover.
+  the paths the flow-count and new-flow runs cover; BENCH_PKT_HOOK (xdp): vnat's hook
+  for the metrics other than tcp, rr and crr (xdp, tc, auto or skb).
 EOF
 }
 
@@ -102,6 +110,17 @@ while [ $# -gt 0 ]; do
 		;;
 	--retries)
 		RETRIES=${2:?--retries needs a number}
+		shift
+		;;
+	--tcp-hook)
+		TCP_HOOK=${2:?--tcp-hook needs xdp, tc, auto or skb}
+		case $TCP_HOOK in
+		xdp | tc | auto | skb) ;;
+		*)
+			echo "bench: --tcp-hook '$TCP_HOOK': use xdp, tc, auto or skb" >&2
+			exit 1
+			;;
+		esac
 		shift
 		;;
 	-v | --verbose) VERBOSE=1 ;;
@@ -562,6 +581,10 @@ vnat_load()
 {
 	local args=(load --iface "${BRIDGE_IF:-$IN_IF}")
 
+	case $VNAT_HOOK in
+	tc | auto) args+=(--hook "$VNAT_HOOK") ;;
+	skb) args+=(--mode skb) ;;
+	esac
 	[ "$PATH_NAT" = 1 ] && args+=(--snat "$OUT_ADDR" --max-flows "$VNAT_MAX_FLOWS")
 	[ "$PATH_NAT" = 1 ] || [ -n "$BRIDGE_IF" ] || args+=(--iface "$OUT_IF")
 	nse "$NS_R" "$VNAT" "${args[@]}" >"$WORK/vnat-load.out" 2>&1 ||
@@ -575,10 +598,20 @@ vnat_unload()
 	VNAT_NS=
 }
 
+vnat_rehook() # HOOK: load vnat again with HOOK (vnat paths only)
+{
+	[ "$PATH_KIND" = vnat ] && [ "$VNAT_HOOK" != "$1" ] || return 0
+	vnat_unload
+	VNAT_HOOK=$1
+	vnat_load
+	log "  vnat loaded with hook $VNAT_HOOK"
+}
+
 # PATH_KIND: kernel | vnat | ceiling;  PATH_NAT: 1 if flows are translated.
 path_setup()
 {
 	PATH_NAME=$1
+	VNAT_HOOK=$PKT_HOOK
 	case $PATH_NAME in
 	kbridge | vbridge) topo_build bridge ;;
 	*) topo_build ;;
@@ -857,6 +890,7 @@ record()
 {
 	local metric=$1 path=$2 unit=$3 note=$4 vals
 	shift 4
+	[ "$PATH_KIND" = vnat ] && note="hook $VNAT_HOOK${note:+; $note}"
 	vals=$(printf '%s,' "$@")
 	printf '{"metric":"%s","path":"%s","unit":"%s","note":"%s","values":[%s]}\n' \
 		"$metric" "$path" "$unit" "$note" "${vals%,}" >>"$RESULTS"
@@ -1102,18 +1136,20 @@ print(d["bytes_memlock"] // d["max_entries"], d["max_entries"])') || continue
 }
 
 # Bulk TCP with iperf3: the sink's counting program comes off s0 (an XDP
-# program on s0 would take GSO from r1 and slow the kernel path), and the
-# endpoints turn checksum offload off where XDP forwards (an XDP-redirected
-# frame loses CHECKSUM_PARTIAL). The kernel paths keep TSO/GSO end to end.
+# program on s0 would take GSO from r1 and slow the kernel path), vnat runs
+# on --tcp-hook, and the endpoints turn checksum offload off where XDP
+# forwards (an XDP-redirected frame loses CHECKSUM_PARTIAL). The kernel
+# paths and vnat on tc keep TSO/GSO end to end.
 tcp_prepare()
 {
+	vnat_rehook "$TCP_HOOK"
 	if [ "$SINK_XDP" = 1 ]; then
 		nse "$NS_S" "$VB" sink detach s0 || die "detach the sink"
 		SINK_XDP=0
 		# The TCP receiver's stack belongs with the endpoints, not on the router's core.
 		[ "$SINK_THREAD" = 0 ] && napi_pin "$NS_S" s0 "$GEN_CPU" sink
 	fi
-	if [ "$PATH_KIND" != kernel ]; then
+	if [ "$PATH_KIND" = ceiling ] || [[ "$PATH_KIND $VNAT_HOOK" == "vnat "@(xdp|skb) ]]; then
 		nsx "$NS_C" ethtool -K c0 tx off >/dev/null 2>&1
 		nsx "$NS_S" ethtool -K s0 tx off >/dev/null 2>&1
 	fi
@@ -1172,6 +1208,7 @@ tcp_finish()
 		nse "$NS_S" "$VB" sink attach s0 || die "attach the sink to s0"
 		SINK_XDP=1
 	fi
+	vnat_rehook "$PKT_HOOK"
 }
 
 metric_tcp() # STREAMS
@@ -1281,7 +1318,7 @@ SPIN_PID=$!
 OUR_PIDS+=("$SPIN_PID")
 
 log "vnat bench: $([ "$QUICK" = 1 ] && echo quick || echo full), paths $PATHS, metrics $METRICS," \
-	"reps $REPS, trials ${TRIAL}s, retries $RETRIES, namespaces vb-$SUFFIX-*"
+	"reps $REPS, trials ${TRIAL}s, retries $RETRIES, vnat's TCP hook $TCP_HOOK, namespaces vb-$SUFFIX-*"
 
 run_path()
 {
@@ -1335,5 +1372,5 @@ done
 log "done in $((SECONDS - T_START)) s; $DISTURBED_TRIALS trials repeated because others used the machine"
 machine_info "$IPTABLES" "$REPO_ROOT" "$VNAT" >"$WORK/machine.json"
 python3 "$REPORT" --results "$RESULTS" --trials "$TRIALS" --machine "$WORK/machine.json" \
-	--command "tools/bench.sh${QUICK:+$([ "$QUICK" = 1 ] && echo " --quick")} (reps $REPS, trial ${TRIAL}s, retries $RETRIES)" \
+	--command "tools/bench.sh${QUICK:+$([ "$QUICK" = 1 ] && echo " --quick")} (reps $REPS, trial ${TRIAL}s, retries $RETRIES, tcp hook $TCP_HOOK)" \
 	--seconds $((SECONDS - T_START)) --disturbed "$DISTURBED_TRIALS" ${JSON_OUT:+--json "$JSON_OUT"}

@@ -10,8 +10,8 @@
 #include "log.h"
 
 static const char load_usage[] =
-	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--mode native|skb]\n"
-	"                 [--redirects suppress|keep]\n"
+	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--hook xdp|tc|auto]\n"
+	"                 [--mode native|skb] [--redirects suppress|keep]\n"
 	"                 [--snat ADDR | --masquerade] [--out IFACE] [--from CIDR ...] [--ports LO-HI]\n"
 	"                  [--filtering apdf|adf|eif] [--max-flows N] [--udp-timeout S]\n"
 	"                  [--tcp-timeout S] [--tcp-transitory-timeout S] [--icmp-timeout S]]\n"
@@ -21,6 +21,10 @@ static const char load_usage[] =
 	"The programs keep running after vnat exits; 'vnat unload' removes them.\n"
 	"\n"
 	"  -i, --iface IFACE   interface to manage (repeat for more)\n"
+	"      --hook HOOK     where the fast path runs: xdp (default: XDP and tc\n"
+	"                      on every interface but taps and bridges), tc (tc\n"
+	"                      only: veth peers keep TSO/GSO), auto (tc on veths,\n"
+	"                      XDP elsewhere); a bridge's ports follow its choice\n"
 	"  -m, --mode MODE     XDP attach mode: native (default) or skb (generic)\n"
 	"      --redirects M   suppress (default): route same-segment next hops in\n"
 	"                      XDP and drop ICMP redirects the host would send out\n"
@@ -209,6 +213,21 @@ static int add_iface(struct vnat_load_opts *o, const char *name)
 	return 0;
 }
 
+static int parse_hook(const char *text, uint32_t *hook)
+{
+	if (!strcmp(text, "xdp"))
+		*hook = 0;
+	else if (!strcmp(text, "tc"))
+		*hook = VNAT_IFACE_HOOK_TC;
+	else if (!strcmp(text, "auto"))
+		*hook = VNAT_IFACE_HOOK_AUTO;
+	else {
+		vnat_err("load: --hook '%s': unknown hook (use xdp, tc or auto)", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 {
 	if (!strcmp(text, "native"))
@@ -225,7 +244,8 @@ static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 {
 	enum {
-		OPT_REDIRECTS = 254, /* not NAT options: below OPT_OUT */
+		OPT_HOOK = 253, /* not NAT options: below OPT_OUT */
+		OPT_REDIRECTS = 254,
 		OPT_MASQ = 255,
 		OPT_OUT = 256,
 		OPT_FROM,
@@ -240,6 +260,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 	static const struct option longopts[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "hook", required_argument, NULL, OPT_HOOK },
 		{ "snat", required_argument, NULL, 's' },
 		{ "redirects", required_argument, NULL, OPT_REDIRECTS },
 		{ "masquerade", no_argument, NULL, OPT_MASQ },
@@ -273,6 +294,9 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		switch (c) {
 		case OPT_MASQ:
 			o->masquerade = true;
+			break;
+		case OPT_HOOK:
+			err = parse_hook(optarg, &o->hook);
 			break;
 		case OPT_REDIRECTS:
 			if (!strcmp(optarg, "suppress") || !strcmp(optarg, "keep")) {
@@ -325,6 +349,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 			break;
 		case 'm':
 			err = parse_mode(optarg, &o->mode);
+			o->mode_set = true;
 			break;
 		case 's':
 			err = vnat_args__parse_ipv4("load: --snat", optarg, &o->snat_addr);
@@ -342,6 +367,11 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		return -EINVAL;
 	if (!o->n_ifaces) {
 		vnat_err("load: no interface given (use --iface IFACE)");
+		return -EINVAL;
+	}
+	if (o->mode_set && (o->hook & VNAT_IFACE_HOOK_TC)) {
+		vnat_err("load: --mode sets the XDP attach mode; --hook tc attaches no XDP "
+			 "(drop one of them)");
 		return -EINVAL;
 	}
 	if (o->masquerade && o->snat_addr) {

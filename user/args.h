@@ -18,6 +18,8 @@ struct vnat_load_opts {
 	char ifaces[VNAT_MAX_LOAD_IFACES][VNAT_IFNAMSIZ];
 	int n_ifaces;
 	enum vnat_xdp_mode mode;
+	bool mode_set; /* --mode given */
+	uint32_t hook; /* --hook: VNAT_IFACE_HOOK_TC or _AUTO bits; 0 = xdp */
 	uint32_t snat_addr; /* network order; 0 = none */
 	char out[VNAT_IFNAMSIZ]; /* --out: "" = the interface holding --snat */
 	struct vnat_cidr from[VNAT_MAX_FROM]; /* --from; none = the inside prefixes */

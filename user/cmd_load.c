@@ -89,7 +89,7 @@ static int find_uplink(const struct vnat_load_opts *o, const struct load_plan *p
  * The role of one named interface: a bridge is managed through its ports
  * (XDP cannot receive on a bridge device), a port alone is refused.
  */
-static int plan_one(struct load_plan *pl, const char *name, uint32_t nat_role)
+static int plan_one(struct load_plan *pl, const char *name, uint32_t nat_role, uint32_t hook)
 {
 	struct vnat_iface_info *ifi = &pl->ifi[pl->n];
 	struct vnat_role *role = &pl->role[pl->n];
@@ -110,8 +110,10 @@ static int plan_one(struct load_plan *pl, const char *name, uint32_t nat_role)
 	}
 	if (link && vnat_link__is_bridge(link))
 		role->flags |= VNAT_IFACE_BRIDGE;
-	if (link && vnat_link__is_tap(link))
-		role->flags |= VNAT_IFACE_NO_XDP;
+	if (link)
+		role->flags |= vnat_link__hook_flags(link, hook);
+	else if (hook & VNAT_IFACE_HOOK_TC)
+		role->flags |= VNAT_IFACE_HOOK_TC | VNAT_IFACE_NO_XDP;
 	pl->n++;
 	return 0;
 }
@@ -135,7 +137,7 @@ static int plan_interfaces(struct vnat_load_opts *o, struct load_plan *pl)
 			return err;
 	}
 	for (int i = 0; i < o->n_ifaces; i++) {
-		err = plan_one(pl, o->ifaces[i], o->snat_addr ? VNAT_IFACE_INSIDE : 0);
+		err = plan_one(pl, o->ifaces[i], o->snat_addr ? VNAT_IFACE_INSIDE : 0, o->hook);
 		if (err)
 			return err;
 	}
@@ -153,7 +155,7 @@ static int plan_interfaces(struct vnat_load_opts *o, struct load_plan *pl)
 			return -EINVAL;
 		}
 	}
-	return plan_one(pl, uplink, VNAT_IFACE_OUTSIDE);
+	return plan_one(pl, uplink, VNAT_IFACE_OUTSIDE, o->hook);
 }
 
 static uint32_t gc_interval_ms(const struct vnat_load_opts *o)
@@ -264,6 +266,10 @@ static void report(const struct vnat_loader *l)
 		if (val.flags & VNAT_IFACE_BRIDGE)
 			vnat_info("vnat: %s%s: bridge, tc ingress id %u, tc egress id %u", val.name,
 				  up, a.tc_ingress_id, a.tc_egress_id);
+		else if (val.flags & VNAT_IFACE_NO_XDP)
+			vnat_info("vnat: %s%s: tc only (%s), tc ingress id %u, tc egress id %u",
+				  val.name, up, vnat_hook__reason(val.flags), a.tc_ingress_id,
+				  a.tc_egress_id);
 		else
 			vnat_info("vnat: %s%s: xdp id %u (%s), tc ingress id %u, tc egress id %u",
 				  val.name, up, a.xdp_id,

@@ -282,6 +282,10 @@ static void iface_json(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 	vnat_json_u64(j, "ifindex", ifindex);
 	vnat_json_str(j, "mac", mac);
 	vnat_json_str(j, "role", role_name(val->flags));
+	/* where the fast path runs here, and the --hook asked for */
+	vnat_json_str(j, "hook",
+		      val->flags & (VNAT_IFACE_BRIDGE | VNAT_IFACE_NO_XDP) ? "tc" : "xdp");
+	vnat_json_str(j, "hook_option", vnat_hook__option(val->flags));
 	if (send_redirects(val->name) >= 0)
 		vnat_json_bool(j, "send_redirects", send_redirects(val->name) > 0);
 	vnat_json_obj_open(j, "xdp");
@@ -298,14 +302,14 @@ static void iface_json(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 static void iface_text(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 		       const struct vnat_attachment *a)
 {
-	char mac[18], xdp[32];
+	char mac[18], xdp[40];
 
 	(void)ctx;
 	vnat_mac__format(val->mac, mac, sizeof(mac));
 	if (val->flags & VNAT_IFACE_BRIDGE)
 		snprintf(xdp, sizeof(xdp), "bridge (ports)");
 	else if (val->flags & VNAT_IFACE_NO_XDP)
-		snprintf(xdp, sizeof(xdp), "tap (tc only)");
+		snprintf(xdp, sizeof(xdp), "tc only (%s)", vnat_hook__reason(val->flags));
 	else
 		snprintf(xdp, sizeof(xdp), "xdp %u (%s)", a->xdp_id, mode_name(a->xdp_mode));
 	printf("  %-15s %-6s ifindex %-4u %s  %-18s tc %u/%u  send_redirects %s%s%s\n", val->name,

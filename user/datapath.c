@@ -457,6 +457,23 @@ void vnat_datapath__query(uint32_t ifindex, struct vnat_attachment *a)
 	a->tc_egress_id = tc_query_one(ifindex, BPF_TC_EGRESS);
 }
 
+const char *vnat_hook__option(uint32_t flags)
+{
+	if (flags & VNAT_IFACE_HOOK_TC)
+		return "tc";
+	return flags & VNAT_IFACE_HOOK_AUTO ? "auto" : "xdp";
+}
+
+const char *vnat_hook__reason(uint32_t flags)
+{
+	if (flags & VNAT_IFACE_HOOK_TC)
+		return "--hook tc";
+	if (flags & VNAT_IFACE_BRIDGE)
+		return "a bridge";
+	/* auto: a veth or a tap; xdp: a tap, which never gets XDP */
+	return flags & VNAT_IFACE_HOOK_AUTO ? "--hook auto" : "tap";
+}
+
 static const char *xdp_hint(int err, enum vnat_xdp_mode mode)
 {
 	if (err == -EOPNOTSUPP && mode == VNAT_MODE_NATIVE)

@@ -88,6 +88,9 @@ int vnat_datapath__detach(const struct vnat_maps *m, uint32_t ifindex,
 int vnat_datapath__detach_hooks(const struct vnat_maps *m, uint32_t ifindex,
 				struct vnat_iface *val);
 void vnat_datapath__query(uint32_t ifindex, struct vnat_attachment *a);
+/* The --hook an interface was loaded with, and why it runs on tc only. */
+const char *vnat_hook__option(uint32_t flags);
+const char *vnat_hook__reason(uint32_t flags);
 /* Flows of one protocol in vnat_ct (ADF address records not counted). */
 int vnat_maps__count_flows(const struct vnat_maps *m, uint8_t proto);
 

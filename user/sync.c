@@ -24,12 +24,10 @@ static bool managed(const struct vnat_maps *m, uint32_t ifindex, struct vnat_ifa
 	return !bpf_map_lookup_elem(m->ifaces, &ifindex, val);
 }
 
-static uint32_t port_flags(const struct vnat_link *l)
+/* A port runs where its bridge's --hook says (kept in the bridge's flags). */
+static uint32_t port_flags(const struct vnat_link *l, uint32_t bridge_flags)
 {
-	uint32_t f = VNAT_IFACE_PORT | VNAT_IFACE_AUTO;
-
-	if (vnat_link__is_tap(l))
-		f |= VNAT_IFACE_NO_XDP;
+	uint32_t f = VNAT_IFACE_PORT | VNAT_IFACE_AUTO | vnat_link__hook_flags(l, bridge_flags);
 
 	if (l->isolated)
 		f |= VNAT_IFACE_ISOLATED;
@@ -42,7 +40,7 @@ static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 		       const struct vnat_iface *bridge)
 {
 	struct vnat_role role = {
-		.flags = port_flags(link),
+		.flags = port_flags(link, bridge->flags),
 		.master = link->master,
 		.port_state = link->port_state,
 	};
@@ -58,7 +56,7 @@ static int update_port(const struct vnat_maps *m, const struct vnat_link *link,
 		       struct vnat_iface *val)
 {
 	uint32_t keep = val->flags & ~(VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN);
-	uint32_t flags = keep | (port_flags(link) & (VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN));
+	uint32_t flags = keep | (port_flags(link, 0) & (VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN));
 
 	if (val->port_state == link->port_state && val->flags == flags)
 		return 0;

@@ -39,6 +39,24 @@ bool vnat_link__is_tap(const struct vnat_link *l)
 	return !strcmp(l->kind, "tun");
 }
 
+bool vnat_link__is_veth(const struct vnat_link *l)
+{
+	return !strcmp(l->kind, "veth");
+}
+
+uint32_t vnat_link__hook_flags(const struct vnat_link *l, uint32_t hook)
+{
+	uint32_t f = hook & (VNAT_IFACE_HOOK_TC | VNAT_IFACE_HOOK_AUTO);
+
+	/* XDP can neither see nor finish a virtio guest's partial checksums. */
+	if (vnat_link__is_tap(l) || (hook & VNAT_IFACE_HOOK_TC))
+		f |= VNAT_IFACE_NO_XDP;
+	/* Native XDP on a veth strips TSO/GSO from its peer (veth_fix_features). */
+	if ((hook & VNAT_IFACE_HOOK_AUTO) && vnat_link__is_veth(l))
+		f |= VNAT_IFACE_NO_XDP;
+	return f;
+}
+
 bool vnat_fdb__mirrorable(const struct vnat_fdb_entry *e)
 {
 	/* "permanent" entries are the bridge's and ports' own addresses: the host. */

@@ -52,6 +52,12 @@ bool vnat_link__is_bridge(const struct vnat_link *l);
  * which XDP cannot see or complete; such interfaces get the tc path only.
  */
 bool vnat_link__is_tap(const struct vnat_link *l);
+bool vnat_link__is_veth(const struct vnat_link *l);
+/*
+ * Role flags from a --hook choice (VNAT_IFACE_HOOK_* bits, none = xdp):
+ * those bits, and VNAT_IFACE_NO_XDP where the fast path runs on tc only.
+ */
+uint32_t vnat_link__hook_flags(const struct vnat_link *l, uint32_t hook);
 /* A learned (or static) unicast entry of a port, not the bridge's own addresses. */
 bool vnat_fdb__mirrorable(const struct vnat_fdb_entry *e);
 

@@ -287,6 +287,17 @@ def main():
     print("  * the ceiling's figure for one flow / NAT: it does no lookup, so flows and routes"
           " mean nothing to it", file=out)
     print("  >= no loss even at the generator's full speed: the path is faster than that", file=out)
+    hooks = {}
+    for row in table:
+        for part in row["notes"].get("vnat", "").split("; "):
+            if part.startswith("hook "):
+                hooks.setdefault(part[5:], []).append(row["label"].strip())
+    for hook, labels in sorted(hooks.items()):
+        if hook != "xdp":
+            print("  vnat's hook: %s for %s" % (hook, "; ".join(labels)), file=out)
+    if "xdp" in hooks:
+        print("  vnat's hook: xdp for %s" % (
+            "every other row" if len(hooks) > 1 else "every row"), file=out)
     for row in table:
         for col, n in sorted(row["notes"].items()):
             for part in n.split("; "):
