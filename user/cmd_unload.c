@@ -97,6 +97,20 @@ static int unload_pass(const struct vnat_maps *m, bool uplinks)
 	return err;
 }
 
+/* Established translations continue on the kernel path (its conntrack). */
+static void handoff(const struct vnat_maps *m, const char *more)
+{
+	int n = vnat_ctnl__handoff(m);
+
+	if (n > 0)
+		vnat_info("vnat: handed %d %sflow%s to the kernel's connection tracking", n, more,
+			  n == 1 ? "" : "s");
+	else if (n < 0)
+		vnat_info("vnat: flows not handed to the kernel (%s): translated "
+			  "connections may be reset",
+			  strerror(-n));
+}
+
 /* Take the hooks off every managed interface (uplinks too, or not). */
 static int detach_all_hooks(const struct vnat_maps *m, const __u32 *keys, int n, bool uplinks)
 {
@@ -132,24 +146,16 @@ static int unload_all(const struct vnat_maps *m)
 	     e = bpf_map_get_next_key(m->ifaces, &key, &next))
 		keys[n++] = key = next;
 	err = detach_all_hooks(m, keys, n, false);
+	/*
+	 * Flows opened (or TCP flows established) between the first hand-over
+	 * and the inside hooks' removal: no new ones can start in vnat now.
+	 * Those handed already are refused by ctnetlink (EEXIST) and skipped.
+	 */
+	handoff(m, "more ");
 	if (vnat_maps__count_flows(m, IPPROTO_TCP) > 0)
 		usleep(VNAT_HANDOFF_GRACE_MS * 1000);
 	err = detach_all_hooks(m, keys, n, true) ?: err;
 	return unload_pass(m, true) ?: err;
-}
-
-/* Established translations continue on the kernel path (its conntrack). */
-static void handoff(const struct vnat_maps *m)
-{
-	int n = vnat_ctnl__handoff(m);
-
-	if (n > 0)
-		vnat_info("vnat: handed %d flow%s to the kernel's connection tracking", n,
-			  n == 1 ? "" : "s");
-	else if (n < 0)
-		vnat_info("vnat: flows not handed to the kernel (%s): translated "
-			  "connections may be reset",
-			  strerror(-n));
 }
 
 int cmd_unload(int argc, char **argv)
@@ -176,7 +182,7 @@ int cmd_unload(int argc, char **argv)
 		return err;
 	/* Before the last hook goes, while vnat still carries the flows. */
 	if (o.all || iface_count(&m) <= 1)
-		handoff(&m);
+		handoff(&m, "");
 	if (o.all) {
 		err = unload_all(&m);
 	} else {

@@ -102,13 +102,18 @@ static __always_inline enum vnat_stat vnat_nat_icmp_in(const struct vnat_frame *
 	if (!bpf_map_lookup_elem(&vnat_ct, &key))
 		return VNAT_PASS_ICMP_ERROR;
 	inside = rv->inside_addr;
-	vnat_icmp_quote_xlate(p, &q, 1, inside, rv->inside_port);
-	vnat_icmp_outer_xlate(p, 0, inside);
+	/*
+	 * Route first, rewrite after: an error XDP cannot deliver goes to the
+	 * kernel as it came (translated, it would meet a conntrack that knows
+	 * no such flow, and libvirt's FORWARD rules reject it).
+	 */
 	ret = vnat_fib(f->ctx, p->ip, inside, f->in_ifindex, f->tot_len, &fib);
 	if (!ret)
 		ret = vnat_tx_port(&fib, vnat_egress(&fib), out);
 	if (ret)
-		return ret; /* translated; the kernel delivers it */
+		return ret;
+	vnat_icmp_quote_xlate(p, &q, 1, inside, rv->inside_port);
+	vnat_icmp_outer_xlate(p, 0, inside);
 	return vnat_fib_apply(p, &fib, f->in_ifindex, VNAT_FWD_ICMP_ERROR);
 }
 
@@ -214,7 +219,6 @@ static __always_inline enum vnat_stat vnat_nat_in(const struct vnat_frame *f,
 	ct = vnat_ct_inbound(cfg, p->ip, l4, &key, now, &ret);
 	if (!ct)
 		return ret;
-	vnat_ct_touch(cfg, ct, l4, f->len, 0, now);
 	ret = vnat_fib(f->ctx, p->ip, key.inside_addr, f->in_ifindex, f->tot_len, &fib);
 	if (!ret)
 		ret = vnat_tx_port(&fib, vnat_egress(&fib), out);
@@ -222,15 +226,19 @@ static __always_inline enum vnat_stat vnat_nat_in(const struct vnat_frame *f,
 	 * A guest not resolved (yet) or behind a port vnat cannot transmit to:
 	 * never hand the kernel a reply translated, for its conntrack does not
 	 * know the flow (libvirt's FORWARD rules reject it). XDP passes it
-	 * untouched; the uplink's tc program meets it again, translates it and
-	 * gives it to the neighbour code, which resolves the guest.
+	 * untouched (and leaves the flow to tc's run, which counts it); the
+	 * uplink's tc program meets it again, translates it and gives it to
+	 * the neighbour code, which resolves the guest. bpf_redirect_neigh
+	 * fills in the MACs but leaves the TTL to us.
 	 */
 	if (vnat_needs_neigh(ret)) {
 		if (f->xdp)
 			return ret;
+		vnat_ip_decrease_ttl(p->ip);
 		*out = fib.ifindex;
 		ret = VNAT_FWD_DNAT_NEIGH;
 	}
+	vnat_ct_touch(cfg, ct, l4, f->len, 0, now);
 	vnat_xlate_set(xl, VNAT_XLATE_DST, l4->proto, p->ip->daddr, key.inside_addr, l4->dport,
 		       key.inside_port);
 	if (ret)

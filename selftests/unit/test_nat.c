@@ -882,6 +882,167 @@ static void test_exempt_protocols(void **state)
 	assert_int_equal(map_count(cur->maps.ct), 0);
 }
 
+/* --- ICMP errors (RFC 5508) --------------------------------------------- */
+
+/* The errors translated both ways: type, code and the second header word. */
+static const struct {
+	uint8_t type, code;
+	uint32_t rest;
+} icmp_error_kinds[] = {
+	{ ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, 0 },   { ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0 },
+	{ ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400 }, /* path MTU discovery */
+	{ ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0 }, /* traceroute */
+	{ ICMP_PARAMETERPROB, 0, 20u << 24 }, /* pointer to the offending octet */
+};
+
+/*
+ * An ICMP error frame from src to dst whose body quotes the whole IP
+ * datagram of *quoted (so every inner checksum can be verified).
+ */
+static void icmp_error(struct pkt *p, const uint8_t *dmac, const uint8_t *smac, const char *src,
+		       const char *dst, uint8_t ttl, unsigned int kind, const struct hdrs *quoted)
+{
+	struct pkt inner;
+	struct iphdr *ip;
+
+	build(&inner, quoted);
+	pkt_init(p);
+	pkt_push_eth(p, dmac, smac, ETH_P_IP);
+	ip = pkt_push_ipv4(p, pkt_ip4(src), pkt_ip4(dst), IPPROTO_ICMP);
+	ip->ttl = ttl;
+	pkt_push_icmp(p, icmp_error_kinds[kind].type, icmp_error_kinds[kind].code,
+		      icmp_error_kinds[kind].rest);
+	pkt_push_data(p, pkt_l3(&inner), pkt_l3_len(&inner));
+	pkt_finish(p);
+}
+
+/*
+ * From outside, about a datagram vnat translated: delivered to the guest
+ * with the quote restored to the guest's own address and port (B's flow
+ * was moved off its port by A's, so the port is restored too), TTL and
+ * every checksum (outer IP, ICMP, quoted IP, quoted UDP/TCP) right.
+ */
+static void test_icmp_errors_inbound(void **state)
+{
+	static const uint8_t protos[] = { IPPROTO_UDP, IPPROTO_TCP };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(protos); i++) {
+		struct hdrs a = from_guest(protos[i], mac_a, GUEST_A, 40700, REMOTE1, 53);
+		struct hdrs b = from_guest(protos[i], mac_b, GUEST_B, 40700, REMOTE1, 53);
+		struct vnat_map_val m;
+		uint16_t bport;
+
+		a.flags = b.flags = PKT_TCP_SYN;
+		expect_snat(&a, 40700, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+		{
+			struct pkt in, want;
+			struct run r;
+
+			build(&in, &b);
+			xdp_run(cur, in0.ifindex, &in, &r);
+			assert_int_equal(r.retval, XDP_REDIRECT);
+			(void)want;
+		}
+		assert_true(mapping_lookup(GUEST_B, 40700, protos[i], &m));
+		bport = ntohs(m.outside_port);
+		assert_int_not_equal(bport, 40700);
+		for (unsigned int k = 0; k < sizeof(icmp_error_kinds) / sizeof(icmp_error_kinds[0]);
+		     k++) {
+			/* What left for the remote, as the remote quotes it back. */
+			struct hdrs qa = a, qb = b;
+			struct pkt in, want;
+
+			qa.saddr = qb.saddr = SNAT;
+			qb.sport = bport;
+			qa.ttl = qb.ttl = PKT_TTL_DEFAULT - 1;
+			icmp_error(&in, out0.mac, gw_mac, REMOTE1, SNAT, 64, k, &qa);
+			icmp_error(&want, mac_a, in0.mac, REMOTE1, GUEST_A, 63, k,
+				   &(struct hdrs){ .proto = a.proto,
+						   .dmac = a.dmac,
+						   .smac = a.smac,
+						   .saddr = GUEST_A,
+						   .daddr = REMOTE1,
+						   .sport = 40700,
+						   .dport = 53,
+						   .ttl = PKT_TTL_DEFAULT - 1,
+						   .flags = a.flags,
+						   .payload = a.payload });
+			xdp_expect(cur, out0.ifindex, &in, XDP_REDIRECT, &want,
+				   C_PKT(VNAT_FWD_ICMP_ERROR, in.len));
+			icmp_error(&in, out0.mac, gw_mac, REMOTE1, SNAT, 64, k, &qb);
+			icmp_error(&want, mac_b, in0.mac, REMOTE1, GUEST_B, 63, k,
+				   &(struct hdrs){ .proto = b.proto,
+						   .dmac = b.dmac,
+						   .smac = b.smac,
+						   .saddr = GUEST_B,
+						   .daddr = REMOTE1,
+						   .sport = 40700,
+						   .dport = 53,
+						   .ttl = PKT_TTL_DEFAULT - 1,
+						   .flags = b.flags,
+						   .payload = b.payload });
+			xdp_expect(cur, out0.ifindex, &in, XDP_REDIRECT, &want,
+				   C_PKT(VNAT_FWD_ICMP_ERROR, in.len));
+		}
+	}
+}
+
+/*
+ * From a guest, about a datagram vnat delivered to it (REQ-4): the outer
+ * source becomes the SNAT address and the quoted destination the flow's
+ * outside address and port.
+ */
+static void test_icmp_errors_outbound(void **state)
+{
+	struct hdrs a = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40710, REMOTE1, 53);
+	struct hdrs b = from_guest(IPPROTO_UDP, mac_b, GUEST_B, 40710, REMOTE1, 53);
+	struct vnat_map_val m;
+	struct pkt in, want;
+	struct run r;
+	uint16_t bport;
+
+	(void)state;
+	expect_snat(&a, 40710, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	build(&in, &b);
+	xdp_run(cur, in0.ifindex, &in, &r);
+	assert_int_equal(r.retval, XDP_REDIRECT);
+	assert_true(mapping_lookup(GUEST_B, 40710, IPPROTO_UDP, &m));
+	bport = ntohs(m.outside_port);
+	for (unsigned int k = 0; k < sizeof(icmp_error_kinds) / sizeof(icmp_error_kinds[0]); k++) {
+		/* The reply as B received it (translated back), quoted by B. */
+		struct hdrs got = from_remote(IPPROTO_UDP, REMOTE1, 53, 40710);
+		struct hdrs sent = from_remote(IPPROTO_UDP, REMOTE1, 53, bport);
+
+		got.daddr = GUEST_B;
+		got.ttl = sent.ttl = PKT_TTL_DEFAULT - 1;
+		icmp_error(&in, in0.mac, mac_b, GUEST_B, REMOTE1, 64, k, &got);
+		icmp_error(&want, gw_mac, out0.mac, SNAT, REMOTE1, 63, k, &sent);
+		xdp_expect(cur, in0.ifindex, &in, XDP_REDIRECT, &want,
+			   C_PKT(VNAT_FWD_ICMP_ERROR, in.len));
+	}
+}
+
+/*
+ * An error for a guest XDP cannot reach (its neighbour entry gone): left
+ * to the kernel exactly as it came, never half-translated.
+ */
+static void test_icmp_error_inbound_no_neigh(void **state)
+{
+	struct hdrs a = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40720, REMOTE1, 53);
+	struct hdrs qa = a;
+	struct pkt in;
+
+	(void)state;
+	expect_snat(&a, 40720, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	assert_int_equal(sh("ip neigh del " GUEST_A " dev in0"), 0);
+	assert_int_equal(vnat_maps__bump_gen(&cur->maps), 0);
+	qa.saddr = SNAT;
+	qa.ttl = PKT_TTL_DEFAULT - 1;
+	icmp_error(&in, out0.mac, gw_mac, REMOTE1, SNAT, 64, 0, &qa);
+	expect_pass(out0.ifindex, &in, VNAT_PASS_NO_NEIGH);
+}
+
 /* --- inbound filtering (RFC 4787 REQ-8) ---------------------------------- */
 
 static void test_inbound_no_mapping(void **state)
@@ -1854,6 +2015,9 @@ int main(void)
 		T(test_exempt_host_destination),
 		T(test_exempt_route_not_via_uplink),
 		T(test_exempt_protocols),
+		T(test_icmp_errors_inbound),
+		T(test_icmp_errors_outbound),
+		T_NH(test_icmp_error_inbound_no_neigh),
 		T(test_inbound_no_mapping),
 		T(test_inbound_apdf),
 		T(test_inbound_adf),
