@@ -63,7 +63,7 @@ usage()
 	sed -n '3,/^$/s/^# \{0,1\}//p' "$BENCH_SELF"
 	cat <<'EOF'
 Options:
-  --quick          smoke test, about 1-2 minutes (CI; no thresholds)
+  --quick          smoke test, under 2 minutes (CI; no thresholds; no nftables path)
   --json FILE      also write every figure, trial and the machine as JSON
   --paths LIST     comma-separated subset of: kernel,nft,vnat,ceiling,kroute,vroute,
                    kbridge,vbridge
@@ -160,7 +160,12 @@ else
 	DEFAULT_METRICS=nat64,nat1518,routed64,bridged64,cost,tcp,rr,crr,flows,newflows,mem
 fi
 METRICS=${ONLY_METRICS:-$DEFAULT_METRICS}
-PATHS=${ONLY_PATHS:-kernel,nft,vnat,ceiling,kroute,vroute,kbridge,vbridge}
+# --quick leaves out nftables, the second kernel variant, to stay in 2 minutes.
+if [ "$QUICK" = 1 ]; then
+	PATHS=${ONLY_PATHS:-kernel,vnat,ceiling,kroute,vroute,kbridge,vbridge}
+else
+	PATHS=${ONLY_PATHS:-kernel,nft,vnat,ceiling,kroute,vroute,kbridge,vbridge}
+fi
 LOSS_PPM=1000        # RFC 2544 zero loss, relaxed to <= 0.1 % as the issue asks
 VNAT_MAX_FLOWS=1310720 # 1M flows + 25 %: vnat keeps one vnat_ct entry per flow
 WARM_RATE=250000
@@ -516,7 +521,23 @@ topo_build_bridge()
 	ip -n "$NS_S" neigh replace "$IN_HOST" lladdr "$MAC_C" dev s0 nud permanent
 	nsx "$NS_R" bridge fdb replace "$MAC_C" dev p0 master static || die "fdb: $MAC_C on p0"
 	nsx "$NS_R" bridge fdb replace "$MAC_S" dev p1 master static || die "fdb: $MAC_S on p1"
+	bridge_wait_forwarding
 	topo_pin_and_sink
+}
+
+# A new bridge's ports come up in "disabled"/"learning" for a moment and
+# drop what arrives meanwhile (a warm-up lost whole): wait until both
+# forward and the guests reach each other.
+bridge_wait_forwarding()
+{
+	local i
+
+	for ((i = 0; i < 50; i++)); do
+		[ "$(nsx "$NS_R" bridge link show | grep -c 'state forwarding')" = 2 ] &&
+			nsx "$NS_C" ping -q -c 1 -W 1 "$BR_PEER" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "bridge br0: ports not forwarding after 5 s"
 }
 
 topo_destroy()
@@ -1349,7 +1370,9 @@ run_path()
 				done
 			fi
 			has_metric newflows && RESET_EACH=1 zero_loss newflows 60 0 "$NEWFLOW_TRIAL"
-			if has_metric newflows && has_metric cost; then
+			# A fresh table each time: reloading vnat with its 1.3M-entry
+			# tables takes seconds, too long for --quick.
+			if has_metric newflows && has_metric cost && [ "$QUICK" != 1 ]; then
 				path_reset_state
 				TRIAL=$NEWFLOW_TRIAL metric_bpf_cost newflows 0
 			fi
