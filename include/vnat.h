@@ -275,7 +275,7 @@ struct vnat_nh {
 	__u32 gen; /* vnat_gen sum it was looked up under */
 	__u32 stamp; /* bpf_ktime_get_ns() >> VNAT_NH_STAMP_SHIFT at the lookup */
 	__u16 max_len; /* largest IP total length the route's MTU was checked for */
-	__u8 tos; /* the lookup's IP TOS (policy routing may select by it) */
+	__u8 tos; /* the lookup's IP TOS, DSCP bits only (policy routing may select by it) */
 	__u8 pad;
 };
 
