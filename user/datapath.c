@@ -180,9 +180,23 @@ int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum)
 	struct vnat_stats *vals;
 	__u32 key = 0;
 
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
 	memset(sum, 0, sizeof(*sum));
 	if (ncpus <= 0)
 		return -EINVAL;
+	/* The lookup writes value_size per CPU: a pin of another build would overflow vals. */
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(m->stats, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.value_size != sizeof(*vals)) {
+		vnat_err("pinned map %s/vnat_stats does not match this vnat build (%u-byte "
+			 "counters, this build's %zu): run 'vnat unload --all', then load again "
+			 "with this build",
+			 m->pin_dir[0] ? m->pin_dir : "(unpinned)", info.value_size, sizeof(*vals));
+		return -EPROTO;
+	}
 	vals = calloc(ncpus, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
