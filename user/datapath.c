@@ -233,6 +233,8 @@ int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key, struc
  * libbpf's reuse takes a pinned map as it is: one of another build (other
  * value size, flags) would only fail later, or be misread. Refuse it here.
  */
+#define PROG_ACCESS (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
+
 static int map_mismatch(struct vnat_loader *l, size_t i)
 {
 	const struct bpf_map *want = skel_map(l->skel, i);
@@ -250,7 +252,8 @@ static int map_mismatch(struct vnat_loader *l, size_t i)
 		{ "type", info.type, bpf_map__type(want) },
 		{ "key size", info.key_size, bpf_map__key_size(want) },
 		{ "value size", info.value_size, bpf_map__value_size(want) },
-		{ "flags", info.map_flags, bpf_map__map_flags(want) },
+		/* The kernel makes devmaps read-only for programs itself. */
+		{ "flags", info.map_flags & ~PROG_ACCESS, bpf_map__map_flags(want) & ~PROG_ACCESS },
 		{ "max entries", info.max_entries,
 		  sized_by_user(i) ? info.max_entries : bpf_map__max_entries(want) },
 	};
