@@ -261,8 +261,10 @@ static int map_mismatch(struct vnat_loader *l, size_t i)
 	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
 		if (f[k].have == f[k].need)
 			continue;
-		vnat_err("load: pinned map %s/%s does not match this vnat build: %s %#x, this "
-			 "build's %#x (run 'vnat unload --all' first)",
+		vnat_err(k == 3 ? "load: pinned map %s/%s does not match this vnat build: %s %#x, "
+				  "this build's %#x (run 'vnat unload --all' first)" :
+				  "load: pinned map %s/%s does not match this vnat build: %s %u, "
+				  "this build's %u (run 'vnat unload --all' first)",
 			 l->pin_dir, map_names[i], f[k].what, f[k].have, f[k].need);
 		return -EPROTO;
 	}
