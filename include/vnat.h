@@ -275,7 +275,7 @@ struct vnat_nh {
 	__u32 gen; /* vnat_gen sum it was looked up under */
 	__u32 stamp; /* bpf_ktime_get_ns() >> VNAT_NH_STAMP_SHIFT at the lookup */
 	__u16 max_len; /* largest IP total length the route's MTU was checked for */
-	__u8 tos; /* the lookup's IP TOS (policy routing may select by it) */
+	__u8 tos; /* the lookup's IP TOS, DSCP bits only (policy routing may select by it) */
 	__u8 pad;
 };
 
@@ -294,14 +294,16 @@ enum vnat_nh_dir {
 #define VNAT_NH_STAMP_SHIFT 20 /* ~1 ms units; u32 wraps after ~52 days */
 
 /*
- * vnat_gen (array of VNAT_GEN_MAX __u32): the generation of everything a
- * cached next hop depends on. VNAT_GEN_USER is bumped by user space after
- * each change it makes (maps written) or sees (rtnetlink route, rule,
- * neighbour, link, address and netconf events: vnat daemon);
- * VNAT_GEN_DATAPATH by the datapath, atomically, when it drops a mirrored
- * FDB entry. Two elements because user space can only replace a value:
- * a read-modify-write of one shared value could undo the datapath's bump.
- * Both only grow, so their sum changes whenever either does.
+ * vnat_gen (array of VNAT_GEN_MAX __u64, BPF_F_MMAPABLE): the generation
+ * of everything a cached next hop depends on, the sum of the elements
+ * (truncated to the __u32 of vnat_nh.gen). VNAT_GEN_USER is bumped by user
+ * space after each change it makes (maps written) or sees (rtnetlink
+ * route, rule, neighbour, link, address and netconf events: vnat daemon);
+ * VNAT_GEN_DATAPATH by the datapath when it drops a mirrored FDB entry.
+ * Every bump is an atomic add (user space through its mapping of the map,
+ * never a read-modify-write of a copy, which a concurrent writer's older
+ * value could undo), so both only grow and their sum changes whenever
+ * either does. Two elements, so each side's count says who bumped.
  */
 enum vnat_gen_idx {
 	VNAT_GEN_USER = 0,

@@ -88,7 +88,9 @@ static int resync(struct vnat_loader *l, struct vnat_topo *t, bool changed)
 		return -EIO;
 	/*
 	 * The kernel's routes and neighbours are not mirrored, only looked
-	 * up: any event may have changed a flow's cached next hop. The maps'
+	 * up: any event may have changed a flow's cached next hop. Bumped when
+	 * the event arrived (wait_for_change) and again now, after the
+	 * resync, for lookups made during the drain and the dumps. The maps'
 	 * own changes bumped already.
 	 */
 	if (changed && vnat_maps__bump_gen(&l->maps))
@@ -98,13 +100,20 @@ static int resync(struct vnat_loader *l, struct vnat_topo *t, bool changed)
 	return 0;
 }
 
-/* Wait for an event or the tick; drain a burst of events as one. True on events. */
-static bool wait_for_change(struct nl_sock *sk)
+/*
+ * Wait for an event or the tick; drain a burst of events as one. True on
+ * events. The kernel has changed by the time it reports: the generation is
+ * bumped at once, so established flows stop using next hops cached before
+ * the change now, not after the drain and the resync (which bumps again).
+ */
+static bool wait_for_change(struct nl_sock *sk, const struct vnat_maps *m)
 {
 	struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
 
 	if (poll(&pfd, 1, 1000) <= 0)
 		return false;
+	if (vnat_maps__bump_gen(m))
+		vnat_err("daemon: cannot bump vnat_gen");
 	do {
 		while (nl_recvmsgs_default(sk) >= 0 && !stop)
 			;
@@ -189,7 +198,7 @@ int cmd_daemon(int argc, char **argv)
 		err = resync(&l, &topo, changed);
 		if (err || once)
 			break;
-		changed = wait_for_change(sk);
+		changed = wait_for_change(sk, &l.maps);
 		if (!still_loaded(&ns)) {
 			vnat_info("vnat: daemon: vnat was unloaded; exiting");
 			break;

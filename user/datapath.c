@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -66,8 +67,38 @@ static void pin_path(char *buf, size_t len, const char *dir, const char *name)
 	snprintf(buf, len, "%s/%s", dir, name);
 }
 
+/* The flow tables' size is --max-flows of the load that created them. */
+static bool sized_by_user(size_t i)
+{
+	return !strcmp(map_names[i], "vnat_ct") || !strcmp(map_names[i], "vnat_mappings") ||
+	       !strcmp(map_names[i], "vnat_ports");
+}
+
+#define GEN_MEM_LEN (VNAT_GEN_MAX * sizeof(__u64))
+
+/*
+ * vnat_gen mapped shared, for atomic bumps; NULL when the map is not this
+ * build's (not BPF_F_MMAPABLE, other value size): bumps then fail.
+ */
+static __u64 *map_gen(int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	void *mem;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size != sizeof(__u64) ||
+	    info.max_entries != VNAT_GEN_MAX || !(info.map_flags & BPF_F_MMAPABLE))
+		return NULL;
+	mem = mmap(NULL, GEN_MEM_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return mem == MAP_FAILED ? NULL : mem;
+}
+
 void vnat_maps__close(struct vnat_maps *m)
 {
+	if (m->gen_mem)
+		munmap(m->gen_mem, GEN_MEM_LEN);
+	m->gen_mem = NULL;
 	for (size_t i = 0; i < N_MAPS; i++) {
 		int *fd = map_slot(m, i);
 
@@ -81,6 +112,8 @@ int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m)
 {
 	char path[256];
 
+	m->gen_mem = NULL;
+	snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir);
 	for (size_t i = 0; i < N_MAPS; i++)
 		*map_slot(m, i) = -1;
 	for (size_t i = 0; i < N_MAPS; i++) {
@@ -93,6 +126,8 @@ int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m)
 			return err;
 		}
 	}
+	/* Not mappable: pins of another build, which unload still removes. */
+	m->gen_mem = map_gen(m->gen);
 	return 0;
 }
 
@@ -122,17 +157,11 @@ int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg)
 
 int vnat_maps__bump_gen(const struct vnat_maps *m)
 {
-	__u32 key = VNAT_GEN_USER, gen = 0;
-
-	/*
-	 * Not atomic: two processes bumping at once may both write the same
-	 * value, which still differs from every generation before their
-	 * changes, and both changes were made before either write.
-	 */
-	if (bpf_map_lookup_elem(m->gen, &key, &gen))
-		return -errno;
-	gen++;
-	return bpf_map_update_elem(m->gen, &key, &gen, BPF_ANY) ? -errno : 0;
+	if (!m->gen_mem)
+		return -EOPNOTSUPP;
+	/* The datapath adds to its own element as atomically. */
+	__atomic_fetch_add(&m->gen_mem[VNAT_GEN_USER], 1, __ATOMIC_SEQ_CST);
+	return 0;
 }
 
 int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg)
@@ -151,9 +180,23 @@ int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum)
 	struct vnat_stats *vals;
 	__u32 key = 0;
 
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
 	memset(sum, 0, sizeof(*sum));
 	if (ncpus <= 0)
 		return -EINVAL;
+	/* The lookup writes value_size per CPU: a pin of another build would overflow vals. */
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(m->stats, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.value_size != sizeof(*vals)) {
+		vnat_err("pinned map %s/vnat_stats does not match this vnat build (%u-byte "
+			 "counters, this build's %zu): run 'vnat unload --all', then load again "
+			 "with this build",
+			 m->pin_dir[0] ? m->pin_dir : "(unpinned)", info.value_size, sizeof(*vals));
+		return -EPROTO;
+	}
 	vals = calloc(ncpus, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
@@ -186,6 +229,48 @@ int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key, struc
 	return err;
 }
 
+/*
+ * libbpf's reuse takes a pinned map as it is: one of another build (other
+ * value size, flags) would only fail later, or be misread. Refuse it here.
+ */
+#define PROG_ACCESS (BPF_F_RDONLY_PROG | BPF_F_WRONLY_PROG)
+
+static int map_mismatch(struct vnat_loader *l, size_t i)
+{
+	const struct bpf_map *want = skel_map(l->skel, i);
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(*map_slot(&l->maps, i), &info, &len))
+		return -errno;
+
+	const struct {
+		const char *what;
+		__u32 have, need;
+	} f[] = {
+		{ "type", info.type, bpf_map__type(want) },
+		{ "key size", info.key_size, bpf_map__key_size(want) },
+		{ "value size", info.value_size, bpf_map__value_size(want) },
+		/* The kernel makes devmaps read-only for programs itself. */
+		{ "flags", info.map_flags & ~PROG_ACCESS, bpf_map__map_flags(want) & ~PROG_ACCESS },
+		{ "max entries", info.max_entries,
+		  sized_by_user(i) ? info.max_entries : bpf_map__max_entries(want) },
+	};
+
+	for (size_t k = 0; k < sizeof(f) / sizeof(f[0]); k++) {
+		if (f[k].have == f[k].need)
+			continue;
+		vnat_err(k == 3 ? "load: pinned map %s/%s does not match this vnat build: %s %#x, "
+				  "this build's %#x (run 'vnat unload --all' first)" :
+				  "load: pinned map %s/%s does not match this vnat build: %s %u, "
+				  "this build's %u (run 'vnat unload --all' first)",
+			 l->pin_dir, map_names[i], f[k].what, f[k].have, f[k].need);
+		return -EPROTO;
+	}
+	return 0;
+}
+
 static int reuse_pinned_maps(struct vnat_loader *l)
 {
 	int err = vnat_maps__open_pinned(l->pin_dir, &l->maps);
@@ -193,6 +278,9 @@ static int reuse_pinned_maps(struct vnat_loader *l)
 	if (err)
 		return err;
 	for (size_t i = 0; i < N_MAPS; i++) {
+		err = map_mismatch(l, i);
+		if (err)
+			return err;
 		err = bpf_map__reuse_fd(skel_map(l->skel, i), *map_slot(&l->maps, i));
 		if (err) {
 			vnat_err("load: pinned map %s/%s does not match this vnat build: %s "
@@ -204,10 +292,20 @@ static int reuse_pinned_maps(struct vnat_loader *l)
 	return 0;
 }
 
-static void own_map_fds(struct vnat_loader *l)
+static int own_map_fds(struct vnat_loader *l)
 {
 	for (size_t i = 0; i < N_MAPS; i++)
 		*map_slot(&l->maps, i) = dup(bpf_map__fd(skel_map(l->skel, i)));
+	snprintf(l->maps.pin_dir, sizeof(l->maps.pin_dir), "%s", l->pin_dir);
+	errno = 0;
+	l->maps.gen_mem = map_gen(l->maps.gen);
+	if (!l->maps.gen_mem) {
+		int err = errno ? -errno : -EINVAL;
+
+		vnat_err("load: cannot map vnat_gen: %s", strerror(-err));
+		return err;
+	}
+	return 0;
 }
 
 /* The flow, mapping and port tables all grow with the flow count. */
@@ -262,8 +360,11 @@ int vnat_loader__open(struct vnat_loader *l, const char *pin_dir, uint32_t max_f
 		goto err_close;
 	}
 	/* The counters' array element exists (zeroed) from the start. */
-	if (!l->reused)
-		own_map_fds(l);
+	if (!l->reused) {
+		err = own_map_fds(l);
+		if (err)
+			goto err_close;
+	}
 	xopts.obj = l->skel->obj;
 	l->xdp = xdp_program__create(&xopts);
 	err = libxdp_get_error(l->xdp);

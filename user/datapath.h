@@ -21,6 +21,9 @@ struct vnat_maps {
 	int fdb;
 	int macmoves;
 	int gen;
+	/* vnat_gen mapped (BPF_F_MMAPABLE): bumped with an atomic add; NULL if not */
+	__u64 *gen_mem;
+	char pin_dir[128]; /* where they are pinned, for messages; "" = not pinned */
 };
 
 struct vnat;
@@ -73,7 +76,11 @@ int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m);
 void vnat_maps__close(struct vnat_maps *m);
 int vnat_maps__unpin(const char *pin_dir);
 int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg);
-/* Every change of vnat's maps or the host's topology (vnat.h: vnat_gen). */
+/*
+ * Every change of vnat's maps or the host's topology (vnat.h: vnat_gen):
+ * an atomic add to the user element, so concurrent bumps never undo each
+ * other. -EOPNOTSUPP when the pinned map is not mappable (another build).
+ */
 int vnat_maps__bump_gen(const struct vnat_maps *m);
 /* Writes the configuration and bumps the generation. */
 int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg);

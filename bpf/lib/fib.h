@@ -136,6 +136,12 @@ static __always_inline enum vnat_stat vnat_route_ipv4(void *ctx, const struct vn
 }
 
 /*
+ * The routing TOS bits (DSCP), what bpf_fib_lookup selects by: a packet
+ * whose ECN bits alone differ (CE marked on the way) has the same next hop.
+ */
+#define VNAT_NH_TOS_MASK 0xfc
+
+/*
  * Next hops cached in a flow (struct vnat_nh). Stored after a full lookup
  * in XDP, for the generation read before that lookup began: a change
  * bumped meanwhile leaves the entry stale, and the next packet looks up
@@ -154,7 +160,7 @@ static __always_inline void vnat_nh_store(struct vnat_nh *nh, const struct bpf_f
 	nh->gen = gen;
 	nh->stamp = now >> VNAT_NH_STAMP_SHIFT;
 	nh->max_len = tot_len;
-	nh->tos = tos;
+	nh->tos = tos & VNAT_NH_TOS_MASK;
 }
 
 /*
@@ -165,8 +171,8 @@ static __always_inline void vnat_nh_store(struct vnat_nh *nh, const struct bpf_f
 static __always_inline int vnat_nh_valid(const struct vnat_nh *nh, __u32 gen, __u64 now,
 					 __u32 in_ifindex, __u8 tos, __u16 tot_len)
 {
-	return nh->port && nh->gen == gen && nh->in_ifindex == in_ifindex && nh->tos == tos &&
-	       tot_len <= nh->max_len &&
+	return nh->port && nh->gen == gen && nh->in_ifindex == in_ifindex &&
+	       nh->tos == (tos & VNAT_NH_TOS_MASK) && tot_len <= nh->max_len &&
 	       (__u32)(now >> VNAT_NH_STAMP_SHIFT) - nh->stamp <
 		       (__u32)(VNAT_NH_MAX_AGE_NS >> VNAT_NH_STAMP_SHIFT);
 }

@@ -102,12 +102,17 @@ struct {
 	__type(value, struct vnat_macmove);
 } vnat_macmoves SEC(".maps");
 
-/* The generation cached next hops are checked against (vnat.h). */
+/*
+ * The generation cached next hops are checked against (vnat.h). Mappable:
+ * user space adds to its element atomically through the mapping, as the
+ * datapath does to its own; __u64 values, so element i is at i * 8 there.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, VNAT_GEN_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);
 } vnat_gen SEC(".maps");
 
 static __always_inline struct vnat_config *vnat_get_config(void)
@@ -120,17 +125,17 @@ static __always_inline struct vnat_config *vnat_get_config(void)
 static __always_inline __u32 vnat_gen_now(void)
 {
 	__u32 ku = VNAT_GEN_USER, kd = VNAT_GEN_DATAPATH;
-	__u32 *u = bpf_map_lookup_elem(&vnat_gen, &ku);
-	__u32 *d = bpf_map_lookup_elem(&vnat_gen, &kd);
+	__u64 *u = bpf_map_lookup_elem(&vnat_gen, &ku);
+	__u64 *d = bpf_map_lookup_elem(&vnat_gen, &kd);
 
-	return (u ? *u : 0) + (d ? *d : 0);
+	return (__u32)((u ? *u : 0) + (d ? *d : 0));
 }
 
 /* Something cached next hops depend on changed in the datapath itself. */
 static __always_inline void vnat_gen_bump(void)
 {
 	__u32 k = VNAT_GEN_DATAPATH;
-	__u32 *d = bpf_map_lookup_elem(&vnat_gen, &k);
+	__u64 *d = bpf_map_lookup_elem(&vnat_gen, &k);
 
 	if (d)
 		__sync_fetch_and_add(d, 1);

@@ -734,9 +734,9 @@ static bool macmove_lookup(const uint8_t *mac, struct vnat_macmove *mv)
 #define C_MOVED ((struct delta){ VNAT_FDB_MOVED, 1, 0 })
 
 /* vnat_gen element idx (VNAT_GEN_USER or VNAT_GEN_DATAPATH). */
-static uint32_t gen_read(uint32_t idx)
+static uint64_t gen_read(uint32_t idx)
 {
-	uint32_t v = 0;
+	uint64_t v = 0;
 
 	assert_int_equal(bpf_map_lookup_elem(cur->maps.gen, &idx, &v), 0);
 	return v;
@@ -749,7 +749,7 @@ static uint32_t gen_read(uint32_t idx)
  */
 static void expect_moved(uint32_t ifindex, const struct pkt *p)
 {
-	uint32_t gen = gen_read(VNAT_GEN_DATAPATH);
+	uint64_t gen = gen_read(VNAT_GEN_DATAPATH);
 
 	xdp_expect(cur, ifindex, p, XDP_PASS, NULL, C_PKT(VNAT_PASS_DUP_MAC, p->len), C_MOVED);
 	assert_int_equal(gen_read(VNAT_GEN_DATAPATH), gen + 1);
@@ -760,7 +760,7 @@ static void test_fdb_moved(void **state)
 	struct vnat_macmove mv;
 	struct pkt p;
 	uint64_t t0, t1;
-	uint32_t gen;
+	uint64_t gen;
 
 	(void)state;
 	expect_fdb(mac_a, p1.ifindex);

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/bpf.h>
@@ -292,6 +293,7 @@ struct hdrs {
 	const char *saddr, *daddr;
 	uint16_t sport, dport; /* ICMP: sport is the echo identifier */
 	uint8_t ttl; /* 0: PKT_TTL_DEFAULT */
+	uint8_t tos;
 	uint8_t flags; /* TCP flags; ICMP type */
 	uint32_t seq, ack; /* TCP; ICMP: seq is the echo sequence number */
 	size_t payload;
@@ -307,6 +309,7 @@ static void build(struct pkt *p, const struct hdrs *h)
 	ip = pkt_push_ipv4(p, pkt_ip4(h->saddr), pkt_ip4(h->daddr), h->proto);
 	ip->id = htons(0x1234);
 	ip->ttl = h->ttl ? h->ttl : PKT_TTL_DEFAULT;
+	ip->tos = h->tos;
 	switch (h->proto) {
 	case IPPROTO_TCP:
 		pkt_push_tcp(p, h->sport, h->dport, h->seq, h->ack, h->flags);
@@ -1982,17 +1985,88 @@ static void test_nexthop_tos(void **state)
 	assert_int_equal(sh("ip rule add tos 0x10 table 100"), 0);
 	assert_int_equal(vnat_maps__bump_gen(&cur->maps), 0);
 	expect_snat(&h, 40505, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
-	build(&in, &h);
-	pkt_ip(&in)->tos = 0x10;
-	pkt_fix_csums(&in);
 	w.dmac = in1_peer_mac;
 	w.smac = in1.mac;
 	w.ttl = PKT_TTL_DEFAULT - 1;
-	build(&want, &w);
-	pkt_ip(&want)->tos = 0x10;
-	pkt_fix_csums(&want);
-	xdp_expect(cur, in0.ifindex, &in, XDP_REDIRECT, &want, C_PKT(VNAT_FWD_ROUTED, in.len));
+	/* 0x10, also with ECN CE (0x13): the rule's table, untranslated. */
+	for (uint8_t tos = 0x10; tos <= 0x13; tos += 3) {
+		struct hdrs t = h;
+
+		t.tos = w.tos = tos;
+		build(&in, &t);
+		build(&want, &w);
+		xdp_expect(cur, in0.ifindex, &in, XDP_REDIRECT, &want,
+			   C_PKT(VNAT_FWD_ROUTED, in.len));
+	}
 	expect_snat(&h, 40505);
+}
+
+/*
+ * The ECN bits are no routing input: a CE-marked (or ECT) packet of the
+ * flow uses the next hop cached for its unmarked packets. Shown as in
+ * test_nexthop_neigh_change: with the neighbour changed and no bump, the
+ * cached (old) MAC is still used.
+ */
+static void test_nexthop_tos_ecn(void **state)
+{
+	struct hdrs h = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40506, REMOTE1, 53);
+	uint64_t t0 = now_ns();
+
+	(void)state;
+	expect_snat(&h, 40506, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	assert_int_equal(sh("ip neigh replace 192.168.1.1 lladdr 02:00:00:00:01:02 dev out0 "
+			    "nud permanent"),
+			 0);
+	if (now_ns() - t0 < VNAT_NH_MAX_AGE_NS / 2) {
+		for (uint8_t ecn = 1; ecn <= 3; ecn++) {
+			h.tos = ecn;
+			expect_snat_to(&h, 40506, gw_mac);
+		}
+	}
+	assert_int_equal(vnat_maps__bump_gen(&cur->maps), 0);
+	expect_snat_to(&h, 40506, gw2_mac);
+}
+
+/* vnat_gen element idx, as the datapath reads it. */
+static uint64_t gen_read(uint32_t idx)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(cur->maps.gen, &idx, &v), 0);
+	return v;
+}
+
+/*
+ * Two processes bumping at once (vnat daemon and a vnat load, say) never
+ * undo each other's bumps: an atomic add each, so the user element ends
+ * exactly 2 * N higher (a read-modify-write loses some: the generation
+ * could go back to one flows cached next hops under).
+ */
+static void test_gen_concurrent_bumps(void **state)
+{
+	enum { N = 100000 };
+	uint64_t user0 = gen_read(VNAT_GEN_USER), dp0 = gen_read(VNAT_GEN_DATAPATH);
+	pid_t pid[2];
+	int status;
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (!pid[i]) {
+			for (int k = 0; k < N; k++) {
+				if (vnat_maps__bump_gen(&cur->maps))
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(gen_read(VNAT_GEN_USER), user0 + 2 * N);
+	assert_int_equal(gen_read(VNAT_GEN_DATAPATH), dp0);
 }
 
 #define T(f) cmocka_unit_test_setup(f, reset)
@@ -2046,6 +2120,8 @@ int main(void)
 		T_NH(test_nexthop_reply),
 		T_NH(test_nexthop_mtu),
 		T_NH(test_nexthop_tos),
+		T_NH(test_nexthop_tos_ecn),
+		T(test_gen_concurrent_bumps),
 		T(test_harness_detects_mismatch),
 	};
 
