@@ -403,15 +403,28 @@ check "kernel ForwDatagrams moved by <= $KERNEL_SLACK" kfwd_delta_le "$k0" "$KER
 # it translated (libvirt's FORWARD admits only flows its conntrack knows,
 # so it would reject it). The tc path translates it and hands it to the
 # neighbour subsystem (bpf_redirect_neigh), which resolves the guest.
+# An ARP request from g1 (for its gateway) would give the host g1's entry
+# back before the reply came: g1's entry for the gateway is pinned
+# meanwhile, so only the host's own resolution can bring g1's back.
+no_neigh()
+{
+	! ip -n "$1" neigh show dev "$2" to "$3" | grep -q .
+}
+
 test_group "libvirt: reply to a guest the host has no neighbour for"
+BR_MAC=$(ip -n "$HOST" -br link show dev virbr0 | awk '{ print $3 }')
+must "g1's gateway entry pinned (g1 sends no ARP)" \
+	ip -n "$G1" neigh replace "$T2_BR_ADDR" lladdr "$BR_MAC" dev eth0 nud permanent
 must "counters" counters_snap "$HOST" C0
-must "g1's neighbour entry removed" in_ns "$HOST" ip neigh del "$T2_G1_ADDR" dev virbr0
+must "g1's neighbour entry removed" ip -n "$HOST" neigh del "$T2_G1_ADDR" dev virbr0
+must "the host has no entry for g1 right before the query" no_neigh "$HOST" virbr0 "$T2_G1_ADDR"
 check "UDP g1:34012 -> pub answered (pub sees $SNAT:34012)" \
 	expect_peer "$SNAT:34012" peer_ask_udp "$G1" "$T2_PUB_ADDR" 7002 34012
 must "counters" counters_snap "$HOST" C1
 check_cmp "fwd_dnat_neigh moved (resolved by the neighbour subsystem)" \
 	"$(cdelta C0 C1 fwd_dnat_neigh)" -ge 1
 check "the host resolved g1 again" slowwait 5 neigh_valid "$HOST" virbr0 "$T2_G1_ADDR"
+must "g1's gateway entry unpinned" ip -n "$G1" neigh del "$T2_BR_ADDR" dev eth0
 
 # ---------------------------------------------------------------- bridged
 
@@ -602,19 +615,20 @@ while True:
     c, peer = s.accept()
     threading.Thread(target=serve, args=(c, peer), daemon=True).start()
 '
-# The client: one connection from PORT, a line every 50 ms for SECS seconds;
+# The client: one connection from PORT, a line every 50 ms until the file
+# STOP exists (30 s at most), the count of answers kept in the file COUNT;
 # prints each outside endpoint the server reported, fails on any error.
 TCP_TALKER_PY='
-import socket, sys, time
-addr, port, sport, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+import os, socket, sys, time
+addr, port, sport, stop, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 c = socket.socket()
 c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 c.bind(("0.0.0.0", sport))
 c.settimeout(5)
 c.connect((addr, port))
 f = c.makefile("rwb", buffering=0)
-seen, n, end = [], 0, time.time() + secs
-while time.time() < end:
+seen, n, end = [], 0, time.time() + 30
+while not os.path.exists(stop) and time.time() < end:
     f.write(b"x\n")
     got = f.readline().decode().strip()
     if not got:
@@ -622,24 +636,79 @@ while time.time() < end:
     if got not in seen:
         seen.append(got)
     n += 1
+    with open(count + ".tmp", "w") as o:
+        o.write("%d\n" % n)
+    os.replace(count + ".tmp", count)
     time.sleep(0.05)
 print(n, " ".join(seen))
 '
 TCP_HANDOFF_SPORT=42000
+
+# talker_answers FILE: the answers a talker has had so far (0 before any).
+talker_answers()
+{
+	local n
+
+	n=$(cat "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+
+# talker_at_least PID FILE N: the talker has had N answers, or has ended
+# (it failed: no point waiting longer).
+talker_at_least()
+{
+	[ "$(talker_answers "$2")" -ge "$3" ] || lib_pid_gone "$1"
+}
+
+# talker_established GUEST_ADDR: vnat tracks that guest's talker connection
+# as ESTABLISHED (vnat hands only established TCP connections to the kernel).
+talker_established()
+{
+	local st
+
+	st=$(conn_field "$HOST" tcp "$1:$TCP_HANDOFF_SPORT" state "$T2_PUB_ADDR:7003") || return 1
+	echo "$1:$TCP_HANDOFF_SPORT -> $T2_PUB_ADDR:7003: $st"
+	[ "$st" = ESTABLISHED ]
+}
+
 talkers_through_unload()
 {
-	local a b rc=0
+	local a b rc=0 stop=$LIB_TMPDIR/talk.stop ca=$LIB_TMPDIR/talk.g1 cb=$LIB_TMPDIR/talk.g2 na nb
 
-	bg_in_ns a "$G1" python3 -c "$TCP_TALKER_PY" "$T2_PUB_ADDR" 7003 "$TCP_HANDOFF_SPORT" 4
-	sleep 0.3 # g1 claims the port first
-	bg_in_ns b "$G2" python3 -c "$TCP_TALKER_PY" "$T2_PUB_ADDR" 7003 "$TCP_HANDOFF_SPORT" 4
-	sleep 1.5
+	rm -f -- "$stop" "$ca" "$cb"
+	bg_in_ns a "$G1" python3 -c "$TCP_TALKER_PY" "$T2_PUB_ADDR" 7003 "$TCP_HANDOFF_SPORT" \
+		"$stop" "$ca"
+	# g1 holds the port before g2 asks for it.
+	slowwait 10 talker_established "$T2_G1_ADDR" || {
+		echo "g1's connection never showed as ESTABLISHED in vnat conns"
+		rc=1
+	}
+	bg_in_ns b "$G2" python3 -c "$TCP_TALKER_PY" "$T2_PUB_ADDR" 7003 "$TCP_HANDOFF_SPORT" \
+		"$stop" "$cb"
+	# Both connections established in vnat, and talking, before the unload.
+	if ! slowwait 10 talker_established "$T2_G2_ADDR" ||
+		! talker_established "$T2_G1_ADDR" ||
+		! slowwait 10 talker_at_least "$a" "$ca" 5 ||
+		! slowwait 10 talker_at_least "$b" "$cb" 5; then
+		echo "before unload: not both established and talking; conns:"
+		conns_json "$HOST"
+		rc=1
+	fi
+	na=$(talker_answers "$ca") nb=$(talker_answers "$cb")
+	echo "answers before unload: g1 $na, g2 $nb"
 	vnat_in "$HOST" unload --all || rc=1
+	# Both go on talking on the kernel path (a failed talker ends early).
+	slowwait 10 talker_at_least "$a" "$ca" $((na + 20))
+	slowwait 10 talker_at_least "$b" "$cb" $((nb + 20))
+	echo "answers after unload: g1 $(talker_answers "$ca"), g2 $(talker_answers "$cb")"
+	touch "$stop"
 	bg_wait_timeout 15 "$a" || rc=1
 	bg_wait_timeout 15 "$b" || rc=1
 	TH_G1=$(cat "$a_LOG") TH_G2=$(cat "$b_LOG")
 	echo "g1: $TH_G1"
 	echo "g2: $TH_G2"
+	[ "$(talker_answers "$ca")" -ge $((na + 20)) ] || rc=1
+	[ "$(talker_answers "$cb")" -ge $((nb + 20)) ] || rc=1
 	return "$rc"
 }
 

@@ -13,10 +13,12 @@
  * thread 0 to remotes[0] and thread 1 to remotes[1], so both must create or
  * reuse the endpoint-independent mapping (RFC 4787 REQ-1). A two-party
  * spin barrier before every endpoint keeps them in step, so that their
- * runs for one endpoint overlap in time: the overlaps are counted, and a
- * round without enough of them fails (it would prove nothing). After each
- * round the main thread checks, from empty tables and with no flow
- * expiring in between (so every port ever handed out is still on record):
+ * runs for one endpoint overlap in time: the overlaps are counted. A round
+ * without enough of them proves nothing (another load took a CPU away
+ * meanwhile): more rounds are run, within a bound, and the test fails if
+ * none had enough. After each round, whatever its overlaps, the main thread
+ * checks, from empty tables and with no flow expiring in between (so every
+ * port ever handed out is still on record):
  *
  *   - every run worked and was forwarded; in a narrow range some are
  *     refused instead (more endpoints than ports), and the range ends full;
@@ -89,8 +91,14 @@
 #define ROUNDS_MIN 3
 #define ROUNDS_MAX 20
 #define ROUNDS_BUDGET_NS 2500000000ull
-/* Runs of one endpoint by both threads that must overlap in time, per round. */
+/* Runs of one endpoint by both threads that must overlap in time, in one round at least. */
 #define MIN_OVERLAP_PERCENT 5
+/*
+ * While no round has reached MIN_OVERLAP_PERCENT, rounds go on past
+ * ROUNDS_MAX and the budget, up to these bounds.
+ */
+#define ROUNDS_EXTRA 30
+#define ROUNDS_EXTRA_BUDGET_NS 10000000000ull
 
 static const char *const remotes[2] = { "198.51.100.10", "198.51.100.11" };
 static const uint8_t gw_mac[ETH_ALEN] = { 0x02, 0, 0, 0, 0x01, 0x01 };
@@ -712,15 +720,18 @@ static struct race the_race; /* large: static */
 
 /*
  * Races of the first n endpoints from empty tables (ROUNDS_MIN to
- * ROUNDS_MAX of them, as the budget allows), each checked whole. With the whole range, nothing may be refused; with a narrow one,
- * refusals are counted, and the range must end full.
+ * ROUNDS_MAX of them, as the budget allows), each checked whole. With the
+ * whole range, nothing may be refused; with a narrow one, refusals are
+ * counted, and the range must end full. At least one round must have had
+ * MIN_OVERLAP_PERCENT of its endpoints' runs overlap; while none has, up
+ * to ROUNDS_EXTRA more rounds run within ROUNDS_EXTRA_BUDGET_NS.
  */
 static void run_races(enum hook h0, enum hook h1, uint8_t proto, size_t n, const char *ports)
 {
 	struct race *rc = &the_race;
-	size_t overlaps = 0, refusals = 0;
-	uint64_t t0 = now_ns();
-	int round;
+	size_t overlaps = 0, refusals = 0, best = 0;
+	uint64_t t0 = now_ns(), spent = 0;
+	int round, good = 0;
 
 	if (cpus[0] < 0) {
 		print_message("fewer than 2 CPUs to run on: no race possible, skipped\n");
@@ -737,7 +748,7 @@ static void run_races(enum hook h0, enum hook h1, uint8_t proto, size_t n, const
 		for (size_t i = 0; i < n; i++)
 			first_packet(&rc->in[th][i], rc->hooks[th], proto, &eps[i], remotes[th]);
 	}
-	for (round = 0; round < ROUNDS_MAX; round++) {
+	for (round = 0; round < ROUNDS_MAX + ROUNDS_EXTRA; round++) {
 		static struct tally t; /* large: static */
 		struct counters before;
 
@@ -759,20 +770,35 @@ static void run_races(enum hook h0, enum hook h1, uint8_t proto, size_t n, const
 			assert_int_equal(t.mappings, cfg.port_max - cfg.port_min + 1);
 			assert_true(t.refused[0] + t.refused[1] > 0);
 		}
-		if (rc->overlaps * 100 < n * MIN_OVERLAP_PERCENT)
-			print_error("round %d: only %zu of %zu endpoints' runs overlapped\n", round,
-				    rc->overlaps, n);
-		assert_true(rc->overlaps * 100 >= n * MIN_OVERLAP_PERCENT);
+		if (rc->overlaps * 100 >= n * MIN_OVERLAP_PERCENT)
+			good++;
+		else
+			print_message("round %d: only %zu of %zu endpoints' runs overlapped "
+				      "(a CPU taken away?): it does not count\n",
+				      round, rc->overlaps, n);
+		best = rc->overlaps > best ? rc->overlaps : best;
 		overlaps += rc->overlaps;
 		refusals += t.refused[0] + t.refused[1];
-		if (round + 1 >= ROUNDS_MIN && now_ns() - t0 > ROUNDS_BUDGET_NS) {
+		spent = now_ns() - t0;
+		if (good && (round + 1 >= ROUNDS_MAX ||
+			     (round + 1 >= ROUNDS_MIN && spent > ROUNDS_BUDGET_NS))) {
+			round++;
+			break;
+		}
+		/* None overlapped enough yet: go on, but not for ever. */
+		if (round + 1 >= ROUNDS_MIN && spent > ROUNDS_EXTRA_BUDGET_NS) {
 			round++;
 			break;
 		}
 	}
-	print_message("%d rounds of %zu endpoints on CPUs %d and %d: %zu of %zu runs overlapped, "
-		      "%zu refused, %.1f s\n",
-		      round, n, cpus[0], cpus[1], overlaps, n * round, refusals,
+	if (!good)
+		print_error("none of %d rounds had %d%% of %zu endpoints' runs overlap (at best "
+			    "%zu): the race was not run\n",
+			    round, MIN_OVERLAP_PERCENT, n, best);
+	assert_true(good > 0);
+	print_message("%d rounds of %zu endpoints on CPUs %d and %d (%d with enough overlap): "
+		      "%zu of %zu runs overlapped, %zu refused, %.1f s\n",
+		      round, n, cpus[0], cpus[1], good, overlaps, n * round, refusals,
 		      (now_ns() - t0) / 1e9);
 }
 
