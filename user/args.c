@@ -12,9 +12,10 @@
 static const char load_usage[] =
 	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--hook xdp|tc|auto]\n"
 	"                 [--mode native|skb] [--redirects suppress|keep]\n"
-	"                 [--snat ADDR | --masquerade] [--out IFACE] [--from CIDR ...] [--ports LO-HI]\n"
-	"                  [--filtering apdf|adf|eif] [--max-flows N] [--udp-timeout S]\n"
-	"                  [--tcp-timeout S] [--tcp-transitory-timeout S] [--icmp-timeout S]]\n"
+	"                 [{--snat ADDR | --masquerade} [--out IFACE] [--from CIDR ...]\n"
+	"                  [--ports LO-HI] [--filtering apdf|adf|eif] [--max-flows N]\n"
+	"                  [--udp-timeout S] [--tcp-timeout S] [--tcp-transitory-timeout S]\n"
+	"                  [--icmp-timeout S]]\n"
 	"\n"
 	"Attach vnat's XDP and tc programs to each IFACE and pin its maps under\n" VNAT_PIN_ROOT
 	"/netns-<inode>/.\n"
