@@ -352,17 +352,17 @@ static __always_inline struct vnat_ct_val *vnat_ct_track_out(const struct vnat_c
 }
 
 /*
- * The existing flow a reply belongs to, by the exact tuple only: no
- * filtering-mode admission and nothing created (vnat_ct_inbound does
- * that). Fills *key with the inside-side tuple.
+ * The mapping an inbound packet to the outside address is for (by its
+ * destination port), with *key filled as the inside-side tuple of its
+ * flow; NULL when no mapping holds that port. Pings to the host (ICMP
+ * other than echo replies) are the host's.
  */
-static __always_inline struct vnat_ct_val *
-vnat_ct_find_in(const struct iphdr *ip, const struct vnat_l4 *l4, struct vnat_ct_key *key)
+static __always_inline struct vnat_rev_val *
+vnat_ct_inbound_key(const struct iphdr *ip, const struct vnat_l4 *l4, struct vnat_ct_key *key)
 {
 	struct vnat_rev_key rk = {};
 	struct vnat_rev_val *rv;
 
-	/* As vnat_ct_inbound: pings to the host are the host's. */
 	if (l4->proto == IPPROTO_ICMP && l4->icmp_type != VNAT_ICMP_ECHOREPLY)
 		return NULL;
 	rk.outside_port = l4->dport;
@@ -376,6 +376,19 @@ vnat_ct_find_in(const struct iphdr *ip, const struct vnat_l4 *l4, struct vnat_ct
 	key->remote_addr = ip->saddr;
 	key->remote_port = l4->proto == IPPROTO_ICMP ? 0 : l4->sport;
 	key->proto = l4->proto;
+	return rv;
+}
+
+/*
+ * The existing flow a reply belongs to, by the exact tuple only: no
+ * filtering-mode admission and nothing created (vnat_ct_inbound does
+ * that). Fills *key with the inside-side tuple.
+ */
+static __always_inline struct vnat_ct_val *
+vnat_ct_find_in(const struct iphdr *ip, const struct vnat_l4 *l4, struct vnat_ct_key *key)
+{
+	if (!vnat_ct_inbound_key(ip, l4, key))
+		return NULL;
 	return bpf_map_lookup_elem(&vnat_ct, key);
 }
 
@@ -387,29 +400,15 @@ static __always_inline struct vnat_ct_val *
 vnat_ct_inbound(const struct vnat_config *cfg, const struct iphdr *ip, const struct vnat_l4 *l4,
 		struct vnat_ct_key *key, __u64 now, int *reason)
 {
-	struct vnat_rev_key rk = {};
-	struct vnat_rev_val *rv;
+	struct vnat_rev_val *rv = vnat_ct_inbound_key(ip, l4, key);
 	struct vnat_ct_val *ct, v = {};
 	struct vnat_ct_key ak;
 	__be16 port;
 
-	if (l4->proto == IPPROTO_ICMP && l4->icmp_type != VNAT_ICMP_ECHOREPLY) {
-		*reason = VNAT_PASS_NO_MAPPING; /* pings to the host are the host's */
-		return NULL;
-	}
-	rk.outside_port = l4->dport;
-	rk.proto = l4->proto;
-	rv = bpf_map_lookup_elem(&vnat_ports, &rk);
 	if (!rv) {
 		*reason = VNAT_PASS_NO_MAPPING;
 		return NULL;
 	}
-	__builtin_memset(key, 0, sizeof(*key));
-	key->inside_addr = rv->inside_addr;
-	key->inside_port = rv->inside_port;
-	key->remote_addr = ip->saddr;
-	key->remote_port = l4->proto == IPPROTO_ICMP ? 0 : l4->sport;
-	key->proto = l4->proto;
 	ct = bpf_map_lookup_elem(&vnat_ct, key);
 	if (ct || cfg->filtering == VNAT_FILTER_APDF) {
 		if (!ct)
