@@ -132,12 +132,20 @@ check "2 MiB g1 -> g3 intact (sha256)" tcp_transfer "$G1" "$G3" "$NET.3" "$TCP_P
 d=$(delta "$HOST" fwd_bridged bytes)
 check_cmp "fwd_bridged carried >= $TCP_SIZE bytes (+$d)" "$d" -ge "$TCP_SIZE"
 
+# g1 must ARP for g2 by broadcast: an entry it still has (or learns from
+# an ARP request of g2's meanwhile) makes it probe by unicast instead, so
+# the sequence is tried again (up to 3 times) until g1 had no entry.
 test_group "bridge: flood"
-must "g1 forgets g2" ip -n "$G1" neigh flush dev eth0
-must "capture ARP in g3" capture_start CAP "$G3" eth0 "arp and arp[6:2] == 1"
-must "snapshot" snap "$HOST"
+for try in 1 2 3; do
+	must "g1 forgets g2" ip -n "$G1" neigh flush dev eth0
+	must "capture ARP in g3" capture_start CAP "$G3" eth0 "arp and arp[6:2] == 1"
+	must "snapshot" snap "$HOST"
+	forgot=$(ip -n "$G1" neigh show "$NET.2" dev eth0 | grep -cv FAILED)
+	ping_all "$G1" "$NET.2" 3 >/dev/null
+	capture_stop "$CAP"
+	[ "$forgot" = 0 ] && break
+done
 check "g1 -> g2 after an ARP broadcast" ping_all "$G1" "$NET.2" 3
-capture_stop "$CAP"
 d=$(delta "$HOST" pass_flood)
 check_cmp "pass_flood moved (+$d): the broadcast went to the kernel" "$d" -ge 1
 check_cmp "g3 received g1's ARP request for $NET.2: the kernel flooded it" \
@@ -145,8 +153,31 @@ check_cmp "g3 received g1's ARP request for $NET.2: the kernel flooded it" \
 
 # ---------------------------------------------------------------- isolated ports
 
+# Static neighbours between the guests while ports are isolated: their
+# background ARP probes (unicast, bridged in XDP between non-isolated
+# ports) would move fwd_bridged in the window that must not see it move.
+guest_addr() { ip -n "$1" -4 -o addr show dev eth0 | awk '{print $4}' | cut -d/ -f1; }
+pin_guest_neighbours() # on|off
+{
+	local a b
+
+	for a in "$G1" "$G2" "$G3"; do
+		for b in "$G1" "$G2" "$G3"; do
+			[ "$a" = "$b" ] && continue
+			if [ "$1" = on ]; then
+				ip -n "$a" neigh replace "$(guest_addr "$b")" dev eth0 \
+					lladdr "$(mac_of "$b" eth0)" nud permanent || return 1
+			else
+				ip -n "$a" neigh del "$(guest_addr "$b")" dev eth0 2>/dev/null
+			fi
+		done
+	done
+	return 0
+}
+
 test_group "bridge: isolated"
 must "warm g2 -> g3" warm "$G2" "$NET.3"
+must "guests' neighbours pinned" pin_guest_neighbours on
 must "vnet2 isolated" ip -n "$HOST" link set dev vnet2 type bridge_slave isolated on
 must "vnet3 isolated" ip -n "$HOST" link set dev vnet3 type bridge_slave isolated on
 VNET2=$(ifindex_of "$HOST" vnet2) VNET3=$(ifindex_of "$HOST" vnet3)
@@ -166,6 +197,7 @@ must "vnet2 not isolated" ip -n "$HOST" link set dev vnet2 type bridge_slave iso
 must "vnet3 not isolated" ip -n "$HOST" link set dev vnet3 type bridge_slave isolated off
 check "vnat_ifaces clears the flag" slowwait 3 iface_flag_is "$HOST" "$VNET3" 128 0
 check "g2 -> g3 works again" ping_all "$G2" "$NET.3" 5
+pin_guest_neighbours off
 
 # ---------------------------------------------------------------- a disabled port
 
