@@ -29,11 +29,10 @@ static const char status_usage[] =
  */
 static struct btf *stats_btf(int fd, const struct btf_type **val)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
+	struct bpf_map_info info;
 	struct btf *btf;
 
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || !info.btf_id)
+	if (vnat_map_info(fd, &info) || !info.btf_id)
 		return NULL;
 	btf = btf__load_from_kernel_by_id(info.btf_id);
 	if (!btf)

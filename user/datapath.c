@@ -74,6 +74,14 @@ static bool sized_by_user(size_t i)
 	       !strcmp(map_names[i], "vnat_ports");
 }
 
+int vnat_map_info(int fd, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+}
+
 #define GEN_MEM_LEN (VNAT_GEN_MAX * sizeof(__u64))
 
 /*
@@ -83,11 +91,9 @@ static bool sized_by_user(size_t i)
 static __u64 *map_gen(int fd)
 {
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
 	void *mem;
 
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.value_size != sizeof(__u64) ||
+	if (vnat_map_info(fd, &info) || info.value_size != sizeof(__u64) ||
 	    info.max_entries != VNAT_GEN_MAX || !(info.map_flags & BPF_F_MMAPABLE))
 		return NULL;
 	mem = mmap(NULL, GEN_MEM_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -178,18 +184,17 @@ int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum)
 	int ncpus = libbpf_num_possible_cpus();
 	struct vnat_counter *out = (struct vnat_counter *)sum, *in;
 	struct vnat_stats *vals;
-	__u32 key = 0;
-
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
+	__u32 key = 0;
+	int err;
 
 	memset(sum, 0, sizeof(*sum));
 	if (ncpus <= 0)
 		return -EINVAL;
 	/* The lookup writes value_size per CPU: a pin of another build would overflow vals. */
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(m->stats, &info, &len))
-		return -errno;
+	err = vnat_map_info(m->stats, &info);
+	if (err)
+		return err;
 	if (info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.value_size != sizeof(*vals)) {
 		vnat_err("pinned map %s/vnat_stats does not match this vnat build (%u-byte "
 			 "counters, this build's %zu): run 'vnat unload --all', then load again "
@@ -215,20 +220,6 @@ int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum)
 	return 0;
 }
 
-int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key, struct vnat_counter *sum)
-{
-	struct vnat_stats all;
-	int err;
-
-	memset(sum, 0, sizeof(*sum));
-	if ((unsigned int)key >= VNAT_STAT_MAX)
-		return -EINVAL;
-	err = vnat_maps__read_counters(m, &all);
-	if (!err)
-		*sum = ((struct vnat_counter *)&all)[key];
-	return err;
-}
-
 /*
  * libbpf's reuse takes a pinned map as it is: one of another build (other
  * value size, flags) would only fail later, or be misread. Refuse it here.
@@ -239,11 +230,10 @@ static int map_mismatch(struct vnat_loader *l, size_t i)
 {
 	const struct bpf_map *want = skel_map(l->skel, i);
 	struct bpf_map_info info;
-	__u32 len = sizeof(info);
+	int err = vnat_map_info(*map_slot(&l->maps, i), &info);
 
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(*map_slot(&l->maps, i), &info, &len))
-		return -errno;
+	if (err)
+		return err;
 
 	const struct {
 		const char *what;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <bpf/bpf.h>
 #include "iface.h"
 #include "vnat.h"
 
@@ -82,10 +83,10 @@ int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg);
  * other. -EOPNOTSUPP when the pinned map is not mappable (another build).
  */
 int vnat_maps__bump_gen(const struct vnat_maps *m);
+/* The kernel's description of the map behind fd (type, sizes, flags, BTF). */
+int vnat_map_info(int fd, struct bpf_map_info *info);
 /* Writes the configuration and bumps the generation. */
 int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg);
-int vnat_maps__read_counter(const struct vnat_maps *m, enum vnat_stat key,
-			    struct vnat_counter *sum);
 /* Every counter at once, summed over the CPUs. */
 int vnat_maps__read_counters(const struct vnat_maps *m, struct vnat_stats *sum);
 
