@@ -33,16 +33,6 @@ require_root
 require_cmd ip bridge ethtool ping socat bpftool python3 nsenter timeout ss sha256sum tcpdump
 require_vnat
 
-json_eq()
-{
-	local got
-
-	got=$(json_get "$2" <<<"$1") || return 1
-	echo "got: $got"
-	echo "want: $3"
-	[ "$got" = "$3" ]
-}
-
 # IPv6 is not what these checks are about: its link-local chatter (MLD,
 # DAD, router solicitations) would move MACs and bridged counters at times
 # the checks do not choose. noipv6 NS turns it off for NS's interfaces.

@@ -54,6 +54,7 @@
 #   fast_fwd_count NS       packets of fwd_routed + fwd_hairpin + fwd_routed_tc
 #   kernel_fwd_count NS     Ip ForwDatagrams of NS from /proc/net/snmp
 #   json_get EXPR           evaluate python EXPR over d = json from stdin
+#   json_eq JSON EXPR WANT  json_get EXPR of JSON is WANT (both printed)
 #   vnat_counter_names      counter names from enum vnat_stat (include/vnat.h)
 #   make_random_file BYTES  prints the path of a new random file
 #   tcp_transfer SRC DST ADDR PORT FILE   socat FILE from SRC to DST, sha256 compared
@@ -548,6 +549,17 @@ if isinstance(v, str):
 else:
     print(json.dumps(v, sort_keys=True))
 ' "$1"
+}
+
+# json_eq JSON EXPR WANT: json_get EXPR of JSON prints as WANT (both shown).
+json_eq()
+{
+	local got
+
+	got=$(json_get "$2" <<<"$1") || return 1
+	echo "got: $got"
+	echo "want: $3"
+	[ "$got" = "$3" ]
 }
 
 vnat_in()

@@ -42,6 +42,9 @@
 #   cap_stop VAR                   stop it once the file stops growing
 #   cap_text FILE                  tcpdump -r -nn -vv of it
 #   cap_count FILE FILTER...       packets matching FILTER
+#   cap_none FILE FILTER...        none match (the first five shown if some do)
+#   cap_atleast FILE N FILTER...   at least N match
+#   port_of ADDR:PORT              the port
 #   cap_csums_ok FILE              every checksum right (ICMP quotes too)
 #   cap_icmp_quotes FILE           "OUTER_SRC OUTER_DST INNER_SRC INNER_DST"
 #
@@ -594,6 +597,37 @@ cap_count()
 
 	shift
 	tcpdump -nn -r "$f" "$@" 2>/dev/null | grep -c .
+}
+
+# cap_none FILE FILTER...: no packet in FILE matches FILTER.
+cap_none()
+{
+	local f=$1 n
+
+	shift
+	n=$(cap_count "$f" "$@")
+	echo "$n packets match '$*'"
+	[ "$n" -eq 0 ] || {
+		tcpdump -nn -r "$f" "$@" 2>/dev/null | head -5
+		return 1
+	}
+}
+
+# cap_atleast FILE N FILTER...: at least N packets match.
+cap_atleast()
+{
+	local f=$1 want=$2 n
+
+	shift 2
+	n=$(cap_count "$f" "$@")
+	echo "$n packets match '$*' (want >= $want)"
+	[ "$n" -ge "$want" ]
+}
+
+# port_of ADDR:PORT: the port.
+port_of()
+{
+	echo "${1##*:}"
 }
 
 # Verify every checksum a capture holds completely: IPv4 header, TCP, UDP

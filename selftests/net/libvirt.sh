@@ -45,44 +45,6 @@ require_vnat
 
 # ---------------------------------------------------------------- helpers
 
-json_eq()
-{
-	local got
-
-	got=$(json_get "$2" <<<"$1") || return 1
-	echo "got: $got"
-	echo "want: $3"
-	[ "$got" = "$3" ]
-}
-
-cap_none()
-{
-	local f=$1 n
-
-	shift
-	n=$(cap_count "$f" "$@")
-	echo "$n packets match '$*'"
-	[ "$n" -eq 0 ] || {
-		tcpdump -nn -r "$f" "$@" 2>/dev/null | head -5
-		return 1
-	}
-}
-
-cap_atleast()
-{
-	local f=$1 want=$2 n
-
-	shift 2
-	n=$(cap_count "$f" "$@")
-	echo "$n packets match '$*' (want >= $want)"
-	[ "$n" -ge "$want" ]
-}
-
-port_of()
-{
-	echo "${1##*:}"
-}
-
 kfwd_delta()
 {
 	local now

@@ -65,16 +65,6 @@ warm()
 	in_ns "$1" ping -q -c 1 -W 2 "$2"
 }
 
-json_eq()
-{
-	local got
-
-	got=$(json_get "$2" <<<"$1") || return 1
-	echo "got: $got"
-	echo "want: $3"
-	[ "$got" = "$3" ]
-}
-
 # pcap_all_src FILE ADDR [FILTER]: >= 1 packet matched FILTER, all from ADDR.
 pcap_all_src()
 {

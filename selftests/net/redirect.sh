@@ -200,16 +200,6 @@ daemon_alive()
 	! lib_pid_gone "$1"
 }
 
-json_eq()
-{
-	local got
-
-	got=$(json_get "$2" <<<"$1") || return 1
-	echo "got: $got"
-	echo "want: $3"
-	[ "$got" = "$3" ]
-}
-
 # ---------------------------------------------------------------- a. the symptom
 
 t1_create

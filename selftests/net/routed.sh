@@ -31,16 +31,6 @@ require_vnat
 # ---------------------------------------------------------------- helpers
 
 # json_eq JSON EXPR WANT: prints what EXPR gave, so a failed check shows it.
-json_eq()
-{
-	local got
-
-	got=$(json_get "$2" <<<"$1") || return 1
-	echo "got: $got"
-	echo "want: $3"
-	[ "$got" = "$3" ]
-}
-
 # Status without the counters: what must not change while traffic flows.
 status_shape()
 {
