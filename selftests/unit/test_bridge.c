@@ -296,6 +296,16 @@ static void port_set(const char *port, const char *args)
 	sync_ports();
 }
 
+/* The kernel bridge moves port to STP state (a number), and vnat mirrors it. */
+static void port_state_set(const char *port, uint32_t ifindex, const char *state)
+{
+	char args[32];
+
+	snprintf(args, sizeof(args), "state %s", state);
+	port_set(port, args);
+	assert_int_equal(iface_get(ifindex).port_state, atoi(state));
+}
+
 /* A state the kernel bridge only holds with STP on, as vnat_sync__ports writes it. */
 static void port_state_write(uint32_t ifindex, uint8_t state)
 {
@@ -643,11 +653,7 @@ static void test_pass_ingress_port_state(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-		char args[32];
-
-		snprintf(args, sizeof(args), "state %s", states[i]);
-		port_set("p1", args);
-		assert_int_equal(iface_get(p1.ifindex).port_state, atoi(states[i]));
+		port_state_set("p1", p1.ifindex, states[i]);
 		l2_frame(&p, mac_b, mac_a);
 		expect_xdp_pass(p1.ifindex, &p, VNAT_PASS_PORT_STATE);
 		/* Even what would otherwise be routed or learned. */
@@ -676,11 +682,7 @@ static void test_pass_egress_port_state(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
-		char args[32];
-
-		snprintf(args, sizeof(args), "state %s", states[i]);
-		port_set("p2", args);
-		assert_int_equal(iface_get(p2.ifindex).port_state, atoi(states[i]));
+		port_state_set("p2", p2.ifindex, states[i]);
 		l2_frame(&p, mac_b, mac_a);
 		expect_xdp_pass(p1.ifindex, &p, VNAT_PASS_PORT_STATE);
 		/* The other ports carry on. */
