@@ -99,7 +99,7 @@ demo: $(BUILD)/vnat
 	$(Q)VNAT=$(abspath $(BUILD)/vnat) tools/demo.sh
 
 bench: $(BUILD)/vnat
-	$(Q)VNAT=$(abspath $(BUILD)/vnat) tools/bench.sh $(BENCH_ARGS)
+	$(Q)VNAT=$(abspath $(BUILD)/vnat) tools/bench/bench.py $(BENCH_ARGS)
 
 format:
 	$(Q)$(CLANG_FORMAT) -i $(FORMAT_FILES)
@@ -116,7 +116,7 @@ clean:
 # --- bench tools ---
 # tools/bench/: the benchmark's packet generator, counting sink, ceiling
 # forwarder (one BPF object and skeleton) and TCP transaction tool, linked
-# into build/tools/bench/vnat-bench for tools/bench.sh (`make bench`).
+# into build/tools/bench/vnat-bench for tools/bench/bench.py (`make bench`).
 BENCH_BUILD := $(BUILD)/tools/bench
 BENCH_BIN := $(BENCH_BUILD)/vnat-bench
 BENCH_SKEL := $(BENCH_BUILD)/vnat_bench.skel.h

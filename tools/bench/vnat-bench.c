@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * vnat-bench: the benchmark's own traffic tools, driven by tools/bench.sh.
+ * vnat-bench: the benchmark's own traffic tools, driven by tools/bench/bench.py.
  *
  *   gen      paced UDP generator: BPF_PROG_TEST_RUN with live frames on a
  *            veth, one long call, flows varied by address and port

@@ -1,0 +1,218 @@
+# SPDX-License-Identifier: GPL-2.0
+"""endpoints.py - the real-endpoint rows: a libvirt host (virbr0, libvirt's
+iptables rules, a veth uplink to an outside namespace) with a guest on a
+veth or on a tap written with vnet headers, every endpoint as the kernel
+makes it. The kernel path and vnat, loaded as a user types it (`vnat load
+--iface virbr0 --snat ADDR`), take turns in the same topology, repetition
+by repetition, so both see the same machine.
+
+Rows: bulk TCP (iperf3, 1 and 4 streams, guest -> outside and outside ->
+guest), the CPU the whole machine spends per GB moved (/proc/stat: the
+endpoints' share is in both paths' figures), small-packet UDP from a socket
+sender (iperf3 -u, 18-byte payload: 64-byte frames on the wire) received
+per second at the far end and the CPU per packet, TCP request/response and
+connections per second (vnat-bench tcp-client). Each rate is read from the
+receiving interface's counters over a window in the steady state, the CPU
+time over the same window.
+"""
+import json
+import math
+import os
+import subprocess
+import time
+
+from machine import BenchError, cpu_times, log, nse, run, run_json
+from topo import Topology
+
+IPERF_PORT = 5201
+RR_PORT = 5202
+WARM = 0.7  # seconds of a transfer before its window opens
+
+
+class GuestPath:
+    def __init__(self, guest, cfg, machine, res, env):
+        self.guest = guest  # veth | tap
+        self.cfg = cfg
+        self.m = machine
+        self.res = res
+        self.t = Topology("libvirt" if guest == "veth" else "tap", "iptables", env)
+        self.vnat_loaded = False
+        self.mode = "kernel"
+        self.vals = {}  # (metric, mode) -> values
+        self.notes = {}  # (metric, mode) -> notes
+        self.servers = []
+
+    def path(self, mode):
+        return ("k" if mode == "kernel" else "v") + self.guest
+
+    def load_cmd(self):
+        return (["load", "--iface", "virbr0", "--snat", self.t.out_addr] + self.cfg.vnat_extra)
+
+    def set_mode(self, mode):
+        if mode == "vnat" and not self.vnat_loaded:
+            run(nse(self.t.ns_h, self.cfg.vnat, *self.load_cmd()))
+            self.vnat_loaded = True
+        elif mode == "kernel" and self.vnat_loaded:
+            run(nse(self.t.ns_h, self.cfg.vnat, "unload", "--all"), check=False)
+            self.vnat_loaded = False
+        self.mode = mode
+
+    def start_servers(self):
+        t, cfg = self.t, self.cfg
+        pin = ["taskset", "-c", str(cfg.router_cpu)]
+        self.servers.append(self.m.start(nse(t.ns_o, *pin, "iperf3", "-s", "-B", t.far_addr,
+                                             "-p", IPERF_PORT)))
+        self.servers.append(self.m.start(nse(t.ns_o, *pin, cfg.vb, "tcp-server", "--addr",
+                                             t.far_addr, "--port", RR_PORT)))
+        for _ in range(50):
+            out = run(nse(t.ns_o, "ss", "-Hltn"), check=False)
+            if ":%d " % IPERF_PORT in out and ":%d " % RR_PORT in out:
+                return
+            time.sleep(0.1)
+        raise BenchError("%s: the servers did not start listening" % t.ns_o)
+
+    def close(self):
+        for p in self.servers:
+            self.m.stop(p)
+        if self.vnat_loaded:
+            self.set_mode("kernel")
+        self.t.close()
+        time.sleep(0.5)
+
+    def add(self, metric, value, note=None):
+        key = (metric, self.mode)
+        self.vals.setdefault(key, []).append(value)
+        if note:
+            self.notes.setdefault(key, []).append(note)
+
+    # -- measurements
+
+    def link_counters(self, ns, dev):
+        d = run_json(["ip", "-n", ns, "-s", "-j", "link", "show", "dev", dev])
+        rx = d[0]["stats64"]["rx"]
+        return rx["bytes"], rx["packets"]
+
+    def window(self, ns, dev, secs):
+        """(bytes, packets, busy CPU seconds, seconds) over SECS of steady state."""
+        b0, p0 = self.link_counters(ns, dev)
+        c0, _ = cpu_times()
+        t0 = time.monotonic()
+        time.sleep(secs)
+        b1, p1 = self.link_counters(ns, dev)
+        c1, _ = cpu_times()
+        return b1 - b0, p1 - p0, c1 - c0, time.monotonic() - t0
+
+    def iperf(self, extra, rx_ns):
+        """iperf3 from the guest; the window is read at the receiving end."""
+        t, cfg = self.t, self.cfg
+        secs = cfg.ep_secs
+        cmd = nse(t.ns_g, "taskset", "-c", str(cfg.gen_cpu), "iperf3", "-c", t.far_addr,
+                  "-p", IPERF_PORT, "-t", int(math.ceil(WARM + secs + 0.3)), "-J",
+                  "--connect-timeout", "3000", *extra)
+        p = self.m.start(cmd, out=subprocess.PIPE)
+        time.sleep(WARM)
+        w = self.window(rx_ns, "eth0", secs)
+        try:
+            out, _ = p.communicate(timeout=secs + 30)
+        except subprocess.TimeoutExpired:
+            out = b""
+        self.m.stop(p)
+        err = None
+        try:
+            doc = json.loads(out)
+            err = doc.get("error")
+        except ValueError:
+            err = "no output"
+        return w, err
+
+    def bulk(self, streams, direction):
+        extra = ["-P", str(streams)] + (["-R"] if direction == "in" else [])
+        rx_ns = self.t.ns_o if direction == "out" else self.t.ns_g
+        (nbytes, _, cpu, dt), err = self.iperf(extra, rx_ns)
+        name = "tcp%d_%s" % (streams, direction)
+        self.add(name, nbytes * 8 / dt, "iperf3: " + err if err else None)
+        if nbytes > 0:
+            self.add("cpu_gb_" + name, cpu / (nbytes / 1e9))
+        self.res.vlog("  %s %s %s: %.2f Gbit/s, %.2f CPU s/GB%s" %
+                      (self.guest, self.mode, name, nbytes * 8 / dt / 1e9,
+                       cpu / (nbytes / 1e9) if nbytes else 0, " (%s)" % err if err else ""))
+
+    def udp(self):
+        (_, pkts, cpu, dt), err = self.iperf(["-u", "-b", "0", "-l", "18"], self.t.ns_o)
+        self.add("udp64", pkts / dt, "iperf3: " + err if err else None)
+        if pkts > 0:
+            self.add("cpu_ns_udp64", cpu * 1e9 / pkts)
+        self.res.vlog("  %s %s udp64: %.0f pps, %.0f ns CPU/pkt%s" %
+                      (self.guest, self.mode, pkts / dt, cpu * 1e9 / pkts if pkts else 0,
+                       " (%s)" % err if err else ""))
+
+    def rr(self, mode):
+        t, cfg = self.t, self.cfg
+        args = ["--addr", t.far_addr, "--port", RR_PORT, "--duration", cfg.rr_secs]
+        if mode == "crr":
+            args += ["--crr", "--conns", "2"]
+        d = run_json(nse(t.ns_g, "taskset", "-c", str(cfg.gen_cpu), cfg.vb, "tcp-client", *args),
+                     check=False, timeout=60) or {}
+        self.add(mode, d.get("rate", 0),
+                 "failed transactions %s" % d["errors"] if d.get("errors") else None)
+        self.res.vlog("  %s %s %s: %s/s" % (self.guest, self.mode, mode, d.get("rate", 0)))
+
+    def measure(self, has):
+        self.start_servers()
+        for rep in range(self.cfg.reps):
+            order = ("kernel", "vnat") if rep % 2 == 0 else ("vnat", "kernel")
+            for mode in order:
+                self.set_mode(mode)
+                self.res.wait_quiet([])
+                if has("tcp"):
+                    for streams in (1, 4):
+                        for direction in ("out", "in"):
+                            self.bulk(streams, direction)
+                if has("udp"):
+                    self.udp()
+                if has("rr"):
+                    self.rr("rr")
+                if has("crr"):
+                    self.rr("crr")
+        self.set_mode("kernel")
+        self.report()
+
+    def report(self):
+        units = {"udp64": "pps", "rr": "1/s", "crr": "1/s"}
+        vnat_cmd = "vnat " + " ".join(self.load_cmd())
+        for (metric, mode), vals in sorted(self.vals.items()):
+            unit = units.get(metric, "bit/s")
+            if metric.startswith("cpu_gb_"):
+                unit = "s/GB"
+            elif metric.startswith("cpu_ns_"):
+                unit = "ns"
+            notes = self.notes.get((metric, mode), [])
+            note = "; ".join(sorted(set(notes)))
+            if mode == "vnat":
+                note = vnat_cmd + ("; " + note if note else "")
+            self.res.record("%s_%s" % (self.guest, metric), self.path(mode), unit, note, vals)
+        for mode in ("kernel", "vnat"):
+            log("  %s guests, %s: %s" % (self.guest, mode, ", ".join(
+                "%s %s" % (m, fmt_list(v)) for (m, md), v in sorted(self.vals.items())
+                if md == mode)))
+
+
+def fmt_list(v):
+    return "/".join("%.3g" % x for x in v)
+
+
+def run_guests(guest, cfg, machine, res, env, has):
+    log("path guests-%s (kernel and vnat in turn)" % guest)
+    p = None
+    try:
+        p = GuestPath(guest, cfg, machine, res, env)
+        p.measure(has)
+    except BenchError as e:
+        log("  guests-%s: %s" % (guest, e))
+        res.failures.append("guests-%s: %s" % (guest, e))
+    finally:
+        if p:
+            p.close()
+
+
+__all__ = ["run_guests", "os"]
