@@ -69,7 +69,7 @@ def parse_args(argv):
     ap.add_argument("--retries", type=int,
                     help="repeats of a failed zero-loss trial before it counts (1, quick 0)")
     ap.add_argument("--secs", type=float,
-                    help="seconds of each real-endpoint measurement window (1.5, quick 0.8)")
+                    help="seconds of each real-endpoint measurement window (1.5, quick 0.5)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every trial")
     a = ap.parse_args(argv)
     for opt, allowed in (("paths", RATE_PATHS + GUEST_PATHS), ("metrics", ALL_METRICS)):
@@ -94,8 +94,10 @@ class Config:
         self.res_pct = 10 if q else 4  # the search stops when hi - lo < res_pct % of hi
         self.newflow_trial = 0.2 if q else 0.4
         self.flow_counts = [1024] if q else [1024, 65536, 1048576]
-        self.ep_secs = a.secs or (0.8 if q else 1.5)
-        self.rr_secs = 1 if q else 1.5
+        self.ep_secs = a.secs or (0.5 if q else 1.5)
+        self.rr_secs = 0.5 if q else 1.5
+        # --quick: bulk TCP with one stream only (each direction), to stay in 2 minutes
+        self.ep_streams = (1,) if q else (1, 4)
         self.gen_cpu = int(os.environ.get("BENCH_GEN_CPU", "0"))
         self.router_cpu = int(os.environ.get("BENCH_ROUTER_CPU", "1"))
         self.gen_batch = os.environ.get("BENCH_BATCH", "")

@@ -17,7 +17,6 @@ time over the same window.
 """
 import json
 import math
-import os
 import subprocess
 import time
 
@@ -165,7 +164,7 @@ class GuestPath:
                 self.set_mode(mode)
                 self.res.wait_quiet([])
                 if has("tcp"):
-                    for streams in (1, 4):
+                    for streams in self.cfg.ep_streams:
                         for direction in ("out", "in"):
                             self.bulk(streams, direction)
                 if has("udp"):
@@ -214,5 +213,3 @@ def run_guests(guest, cfg, machine, res, env, has):
         if p:
             p.close()
 
-
-__all__ = ["run_guests", "os"]

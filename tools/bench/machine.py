@@ -84,14 +84,6 @@ def schedstat(pid):
         return 0, 0
 
 
-def user_ticks(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return int(f.read().rsplit(")", 1)[1].split()[11])
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
 class Machine:
     """The processes we started, the sysctl we changed, and their undoing."""
 

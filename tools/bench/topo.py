@@ -7,8 +7,9 @@ everything it made.
 """
 import os
 import subprocess
+import time
 
-from machine import BenchError, log, nse, nsx, run, schedstat
+from machine import BenchError, log, nsx, run, schedstat
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -69,7 +70,6 @@ class Topology:
                 run(["chrt", "-f", "-p", "50", str(pid)])
                 self.napi.append((role, pid))
                 return
-            import time
             time.sleep(0.05)
         raise BenchError("%s: no napi kthread appeared for %s" % (ns, dev))
 
@@ -98,5 +98,3 @@ def napi_threads(dev):
             pids.append(int(w[0]))
     return pids
 
-
-__all__ = ["Topology", "nse", "nsx"]
