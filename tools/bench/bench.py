@@ -197,7 +197,8 @@ def main(argv):
     log("done in %d s; %d trials repeated because others used the machine" % (secs, res.disturbed))
     cmd = "tools/bench/bench.py%s (%s)" % (" --quick" if cfg.quick else "", cfg.describe())
     report.write(res.results, res.trials, machine_info(cfg), cmd, secs, res.disturbed,
-                 res.failures, sorted(set(res.skipped)), a.json, sys.stdout)
+                 res.failures, sorted(set(res.skipped)), res.extra, a.json,
+                 sys.stdout)
     return 1 if res.failures else 0
 
 

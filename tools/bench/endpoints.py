@@ -40,6 +40,8 @@ class GuestPath:
         self.vals = {}  # (metric, mode) -> values
         self.notes = {}  # (metric, mode) -> notes
         self.servers = []
+        self.counters = {}  # vnat's counter: [packets, bytes], summed over its turns
+        self.hooks = ""
 
     def path(self, mode):
         return ("k" if mode == "kernel" else "v") + self.guest
@@ -52,9 +54,27 @@ class GuestPath:
             run(nse(self.t.ns_h, self.cfg.vnat, *self.load_cmd()))
             self.vnat_loaded = True
         elif mode == "kernel" and self.vnat_loaded:
+            self.collect_counters()
             run(nse(self.t.ns_h, self.cfg.vnat, "unload", "--all"), check=False)
             self.vnat_loaded = False
         self.mode = mode
+
+    def collect_counters(self):
+        """What vnat did over its turn (its counters start at zero with each
+        load), and where it ran: the proof the figures are its fast path's."""
+        d = run_json(nse(self.t.ns_h, self.cfg.vnat, "status", "-j"), check=False) or {}
+        for name, c in d.get("counters", {}).items():
+            if c.get("packets"):
+                tot = self.counters.setdefault(name, [0, 0])
+                tot[0] += c["packets"]
+                tot[1] += c.get("bytes", 0)
+        self.hooks = ", ".join("%s %s" % (i["name"], i.get("hook", "?"))
+                               for i in d.get("interfaces", []))
+
+    def counters_note(self):
+        top = sorted(self.counters.items(), key=lambda kv: -kv[1][0])[:6]
+        return "counters over vnat's turns: " + ", ".join(
+            "%s %d (%d B/pkt)" % (n, p, b // p) for n, (p, b) in top)
 
     def start_servers(self):
         t, cfg = self.t, self.cfg
@@ -179,6 +199,8 @@ class GuestPath:
     def report(self):
         units = {"udp64": "pps", "rr": "1/s", "crr": "1/s"}
         vnat_cmd = "vnat " + " ".join(self.load_cmd())
+        self.res.extra.append("%s guests, vnat's hooks: %s" % (self.guest, self.hooks))
+        self.res.extra.append("%s guests, vnat's %s" % (self.guest, self.counters_note()))
         for (metric, mode), vals in sorted(self.vals.items()):
             unit = units.get(metric, "bit/s")
             if metric.startswith("cpu_gb_"):

@@ -298,8 +298,8 @@ def guest_targets(table):
     return t
 
 
-def write(results, trials, machine, command, seconds, disturbed, failures, skipped, json_path,
-          out):
+def write(results, trials, machine, command, seconds, disturbed, failures, skipped, extra,
+          json_path, out):
     """Print the table and the targets to OUT; the whole run to JSON_PATH."""
     table = build(results)
     tg = targets(table)
@@ -335,6 +335,8 @@ def write(results, trials, machine, command, seconds, disturbed, failures, skipp
                     part.startswith("failed transactions") and part.strip("failed transactions 0"))
                 if keep:
                     print("  %s, %s: %s" % (row["label"].strip(), col, part), file=out)
+    for line in extra:
+        print("  %s" % line, file=out)
     for f in skipped:
         print("  NOT MEASURED: %s" % f, file=out)
     for f in failures:
@@ -356,6 +358,7 @@ def write(results, trials, machine, command, seconds, disturbed, failures, skipp
             "disturbed_trials": disturbed,
             "failures": failures,
             "not_measured": skipped,
+            "notes": extra,
             "machine": machine,
             "metrics": [{k: v for k, v in row.items() if k != "scale"} for row in table],
             "targets": tg,

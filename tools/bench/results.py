@@ -13,6 +13,7 @@ class Results:
         self.disturbed = 0
         self.failures = []
         self.skipped = []
+        self.extra = []  # lines for the report's notes (and the JSON)
         self.quiet_budget = quiet_budget
         self.quiet_wait = quiet_wait
         self.verbose = verbose
