@@ -4,7 +4,8 @@
  * TCP_RR and TCP_CRR (netperf is not packaged here): the client sends a
  * request of --size bytes and waits for the same back; with --crr every
  * transaction opens and closes its own connection, which is what the
- * "new connections per second" figure counts end to end.
+ * "new connections per second" figure counts end to end. The server
+ * (tcp-server --close) closes each of those connections first.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -53,28 +54,36 @@ static int parse_addr(const char *addr, int port, struct sockaddr_in *sa)
 	return 0;
 }
 
-/* Echo whatever arrives on every connection, until SIGTERM/SIGINT. */
+/*
+ * Echo whatever arrives on every connection, until SIGTERM/SIGINT. With
+ * --close the server closes each connection after its first reply, as an
+ * HTTP/1.0 server does: the TIME_WAIT stays with the server, and a CRR
+ * client can use its ports again at once instead of running out of them.
+ */
 int vb_tcp_server(int argc, char **argv)
 {
 	static const struct option opts[] = { { "port", required_argument, NULL, 'p' },
 					      { "addr", required_argument, NULL, 'a' },
+					      { "close", no_argument, NULL, 'c' },
 					      {} };
 	struct epoll_event ev, evs[64];
 	static char buf[VB_MAX_SIZE];
 	const char *addr = NULL;
 	struct sockaddr_in sa;
-	int port = 0, one = 1, lfd, efd, c;
+	int port = 0, one = 1, close_after = 0, lfd, efd, c;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'p')
 			port = atoi(optarg);
 		else if (c == 'a')
 			addr = optarg;
+		else if (c == 'c')
+			close_after = 1;
 		else
-			return vb_err("tcp-server --port P [--addr A]");
+			return vb_err("tcp-server --port P [--addr A] [--close]");
 	}
 	if (port <= 0 || port > 65535 || parse_addr(addr, port, &sa))
-		return vb_err("tcp-server --port P [--addr A]");
+		return vb_err("tcp-server --port P [--addr A] [--close]");
 	signal(SIGTERM, vb_on_signal);
 	signal(SIGINT, vb_on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -113,11 +122,11 @@ int vb_tcp_server(int argc, char **argv)
 				continue;
 			}
 			got = read(fd, buf, sizeof(buf));
-			if (got > 0 && write(fd, buf, got) == got)
+			if (got > 0 && write(fd, buf, got) == got && !close_after)
 				continue;
 			if (got < 0 && errno == EAGAIN)
 				continue;
-			close(fd); /* EOF, reset or a short write: the client moves on */
+			close(fd); /* --close, EOF, reset or a short write */
 		}
 	}
 	close(efd);
@@ -170,6 +179,15 @@ static int vb_transact(int fd, char *buf, int size)
 	return 0;
 }
 
+/* The server closes first (tcp-server --close): read its FIN, so this side
+ * ends without a TIME_WAIT that would hold the port. */
+static int vb_await_close(int fd)
+{
+	char b;
+
+	return read(fd, &b, 1) == 0 ? 0 : -1;
+}
+
 static void *vb_client_run(void *arg)
 {
 	struct vb_client *c = arg;
@@ -179,7 +197,7 @@ static void *vb_client_run(void *arg)
 	while (buf && !vb_stop && mono() < c->deadline) {
 		if (fd < 0)
 			fd = vb_connect(&c->sa);
-		if (fd < 0 || vb_transact(fd, buf, c->size)) {
+		if (fd < 0 || vb_transact(fd, buf, c->size) || (c->crr && vb_await_close(fd))) {
 			c->errors++;
 			if (fd >= 0)
 				close(fd);

@@ -788,7 +788,7 @@ static const char usage[] =
 	"  sink       attach|read|detach IFACE: the counting XDP sink\n"
 	"  fwd        IF0 MAC0 IF1 MAC1: the ceiling forwarder\n"
 	"  cost       --in IF --src A --dst A [--out IF]: test-run ns per packet\n"
-	"  tcp-server --port P: echo server for tcp-client\n"
+	"  tcp-server --port P [--close]: echo server for tcp-client (--close: for --crr)\n"
 	"  tcp-client --addr A --port P --duration S [--conns N] [--size B] [--crr]\n";
 
 int main(int argc, char **argv)
