@@ -4,7 +4,9 @@ iptables rules, a veth uplink to an outside namespace) with a guest on a
 veth or on a tap written with vnet headers, every endpoint as the kernel
 makes it. The kernel path and vnat, loaded as a user types it (`vnat load
 --iface virbr0 --snat ADDR`), take turns in the same topology, repetition
-by repetition, so both see the same machine.
+by repetition, so both see the same machine; a third turn measures the
+floor, the same two endpoints joined without a router (what no router can
+beat: the endpoints' own share of every figure).
 
 Rows: bulk TCP (iperf3, 1 and 4 streams, guest -> outside and outside ->
 guest), the CPU the whole machine spends per GB moved (/proc/stat: the
@@ -45,7 +47,13 @@ class GuestPath:
         self.hooks = ""
 
     def path(self, mode):
-        return ("k" if mode == "kernel" else "v") + self.guest
+        return {"kernel": "k", "vnat": "v", "direct": "d"}[mode] + self.guest
+
+    def ends(self):
+        """(guest, outside) namespaces of the current mode: the floor has its own."""
+        if self.mode == "direct":
+            return self.t.ns_dg, self.t.ns_do
+        return self.t.ns_g, self.t.ns_o
 
     def load_cmd(self):
         return (["load", "--iface", "virbr0", "--snat", self.t.out_addr] + self.cfg.vnat_extra)
@@ -55,7 +63,7 @@ class GuestPath:
             self.forget_flows()
             run(nse(self.t.ns_h, self.cfg.vnat, *self.load_cmd()))
             self.vnat_loaded = True
-        elif mode == "kernel" and self.vnat_loaded:
+        elif mode != "vnat" and self.vnat_loaded:
             self.collect_counters()
             run(nse(self.t.ns_h, self.cfg.vnat, "unload", "--all"), check=False)
             self.vnat_loaded = False
@@ -87,20 +95,24 @@ class GuestPath:
             "%s %d (%d B/pkt)" % (n, p, b // p) for n, (p, b) in top)
 
     def start_servers(self):
+        for ns in (self.t.ns_o, self.t.ns_do):
+            self.start_servers_in(ns)
+
+    def start_servers_in(self, ns):
         t, cfg = self.t, self.cfg
         pin = ["taskset", "-c", str(cfg.router_cpu)]
-        self.servers.append(self.m.start(nse(t.ns_o, *pin, "iperf3", "-s", "-B", t.far_addr,
+        self.servers.append(self.m.start(nse(ns, *pin, "iperf3", "-s", "-B", t.far_addr,
                                              "-p", IPERF_PORT)))
-        self.servers.append(self.m.start(nse(t.ns_o, *pin, cfg.vb, "tcp-server", "--addr",
+        self.servers.append(self.m.start(nse(ns, *pin, cfg.vb, "tcp-server", "--addr",
                                              t.far_addr, "--port", RR_PORT)))
-        self.servers.append(self.m.start(nse(t.ns_o, *pin, cfg.vb, "tcp-server", "--addr",
+        self.servers.append(self.m.start(nse(ns, *pin, cfg.vb, "tcp-server", "--addr",
                                              t.far_addr, "--port", CRR_PORT, "--close")))
         for _ in range(50):
-            out = run(nse(t.ns_o, "ss", "-Hltn"), check=False)
+            out = run(nse(ns, "ss", "-Hltn"), check=False)
             if all(":%d " % p in out for p in (IPERF_PORT, RR_PORT, CRR_PORT)):
                 return
             time.sleep(0.1)
-        raise BenchError("%s: the servers did not start listening" % t.ns_o)
+        raise BenchError("%s: the servers did not start listening" % ns)
 
     def close(self):
         for p in self.servers:
@@ -147,7 +159,7 @@ class GuestPath:
     def iperf_once(self, extra, rx_ns):
         t, cfg = self.t, self.cfg
         secs = cfg.ep_secs
-        cmd = nse(t.ns_g, "taskset", "-c", str(cfg.gen_cpu), "iperf3", "-c", t.far_addr,
+        cmd = nse(self.ends()[0], "taskset", "-c", str(cfg.gen_cpu), "iperf3", "-c", t.far_addr,
                   "-p", IPERF_PORT, "-t", int(math.ceil(WARM + secs + 0.3)), "-J",
                   "--connect-timeout", "3000", *extra)
         p = self.m.start(cmd, out=subprocess.PIPE)
@@ -168,7 +180,7 @@ class GuestPath:
 
     def bulk(self, streams, direction):
         extra = ["-P", str(streams)] + (["-R"] if direction == "in" else [])
-        rx_ns = self.t.ns_o if direction == "out" else self.t.ns_g
+        rx_ns = self.ends()[1] if direction == "out" else self.ends()[0]
         (nbytes, _, cpu, dt), err = self.iperf(extra, rx_ns)
         name = "tcp%d_%s" % (streams, direction)
         self.add(name, nbytes * 8 / dt, "iperf3: " + err if err else None)
@@ -179,7 +191,7 @@ class GuestPath:
                        cpu / (nbytes / 1e9) if nbytes else 0, " (%s)" % err if err else ""))
 
     def udp(self):
-        (_, pkts, cpu, dt), err = self.iperf(["-u", "-b", "0", "-l", "18"], self.t.ns_o)
+        (_, pkts, cpu, dt), err = self.iperf(["-u", "-b", "0", "-l", "18"], self.ends()[1])
         self.add("udp64", pkts / dt, "iperf3: " + err if err else None)
         if pkts > 0:
             self.add("cpu_ns_udp64", cpu * 1e9 / pkts)
@@ -194,7 +206,8 @@ class GuestPath:
             args += ["--port", CRR_PORT, "--crr", "--conns", "2"]
         else:
             args += ["--port", RR_PORT]
-        d = run_json(nse(t.ns_g, "taskset", "-c", str(cfg.gen_cpu), cfg.vb, "tcp-client", *args),
+        d = run_json(nse(self.ends()[0], "taskset", "-c", str(cfg.gen_cpu), cfg.vb, "tcp-client",
+                         *args),
                      check=False, timeout=60) or {}
         self.add(mode, d.get("rate", 0),
                  "failed transactions %s" % d["errors"] if d.get("errors") else None)
@@ -203,7 +216,7 @@ class GuestPath:
     def measure(self, has):
         self.start_servers()
         for rep in range(self.cfg.reps):
-            order = ("kernel", "vnat") if rep % 2 == 0 else ("vnat", "kernel")
+            order = ("kernel", "vnat", "direct") if rep % 2 == 0 else ("vnat", "kernel", "direct")
             for mode in order:
                 self.set_mode(mode)
                 self.res.wait_quiet([])
@@ -236,7 +249,7 @@ class GuestPath:
             if mode == "vnat":
                 note = vnat_cmd + ("; " + note if note else "")
             self.res.record("%s_%s" % (self.guest, metric), self.path(mode), unit, note, vals)
-        for mode in ("kernel", "vnat"):
+        for mode in ("kernel", "vnat", "direct"):
             log("  %s guests, %s: %s" % (self.guest, mode, ", ".join(
                 "%s %s" % (m, fmt_list(v)) for (m, md), v in sorted(self.vals.items())
                 if md == mode)))

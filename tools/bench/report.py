@@ -18,13 +18,13 @@ COLUMNS = [
     ("kernel", ("kernel", "kroute", "kbridge", "kveth", "ktap")),
     ("nft", ("nft",)),
     ("vnat", ("vnat", "vroute", "vbridge", "vveth", "vtap")),
-    ("ceiling", ("ceiling",)),
+    ("ceiling", ("ceiling", "dveth", "dtap")),
 ]
 COL_TITLES = {
     "kernel": "kernel (iptables)",
     "nft": "kernel (nftables)",
     "vnat": "vnat",
-    "ceiling": "ceiling (bare XDP)",
+    "ceiling": "ceiling (bare XDP; no router)",
 }
 
 # Sections of the table: (title, [(name, label, unit, scale, higher is
@@ -316,6 +316,8 @@ def write(results, trials, machine, command, seconds, disturbed, failures, skipp
     print("  * the ceiling's figure for one flow / NAT: it does no lookup, so flows and routes"
           " mean nothing to it", file=out)
     print("  >= no loss even at the generator's full speed: the path is faster than that", file=out)
+    print("  real endpoints: the ceiling column is the floor, the guest and the outside host joined"
+          " without a router", file=out)
     hooks = {}
     loads = set()
     for row in table:

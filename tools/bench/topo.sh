@@ -12,6 +12,8 @@
 #                     (real endpoints: every endpoint as the kernel makes it)
 #            tap      the same with g1 behind a tap written with vnet
 #                     headers (build/tools/vnet-relay)
+#                     Both also build the floor: the same guest and outside
+#                     host joined directly, without a router.
 #     RULES  none | iptables | nft: libvirt's FORWARD and POSTROUTING rules
 #            (seed 001) in the router, the inside interface for virbr0
 #
@@ -221,7 +223,7 @@ topo_libvirt() # veth | tap
 	must "virbr0 address" ip -n "$h" addr add "$IN_GW/24" dev virbr0
 	must "virbr0 up" ip -n "$h" link set virbr0 up
 	if [ "$1" = tap ]; then
-		must "tap guest" tap_guest "$g" "$h"
+		must "tap guest" tap_guest "$g" "$h" vnet0
 	else
 		must "veth g1/eth0 -- vnet0" veth_pair "$g" eth0 "$h" vnet0
 	fi
@@ -239,6 +241,7 @@ topo_libvirt() # veth | tap
 	must "libvirt rules ($RULES)" rules_load "$h" virbr0 "$RULES"
 	must "vnet0 forwarding" slowwait 5 port_forwarding "$h" vnet0
 	must "guest reaches the outside" slowwait 10 in_ns "$g" ping -q -c 1 -W 1 "$SINK_ADDR"
+	topo_direct "$1"
 	say ns_g "$g"
 	say ns_h "$h"
 	say ns_o "$o"
@@ -247,23 +250,53 @@ topo_libvirt() # veth | tap
 	say far_addr "$SINK_ADDR"
 }
 
+# The floor of the real-endpoint rows: the same two endpoints joined without
+# a router (a veth pair, or the guest's tap relayed straight into a tap of
+# the outside host), the same addresses, each on-link for the other.
+#   [dg] eth0 192.168.122.2/24 ----- eth0 198.51.100.2/24 [do]
+topo_direct() # veth | tap
+{
+	local g o
+
+	ns_create vbd vbe
+	g=$NS_vbd o=$NS_vbe
+	if [ "$1" = tap ]; then
+		must "direct tap guest" tap_guest "$g" "$o" eth0
+	else
+		must "veth dg/eth0 -- do/eth0" veth_pair "$g" eth0 "$o" eth0
+	fi
+	must "direct guest address" ip -n "$g" addr add "$IN_HOST/24" dev eth0
+	must "direct guest route" ip -n "$g" route add "${SINK_ADDR%.*}.0/24" dev eth0
+	must "direct outside address" ip -n "$o" addr add "$SINK_ADDR/24" dev eth0
+	must "direct outside route" ip -n "$o" route add "$IN_NET" dev eth0
+	for n in "$g" "$o"; do
+		must "$n: no IPv6" quiet_ns "$n"
+	done
+	must "direct guest reaches the outside" slowwait 10 in_ns "$g" ping -q -c 1 -W 1 "$SINK_ADDR"
+	say ns_dg "$g"
+	say ns_do "$o"
+}
+
 # A tap guest: the tap vnet0 in the host, its frames written and read with
 # vnet headers (partial checksums, GSO) by vnet-relay, which carries them to
 # and from the tap eth0 of the guest namespace, as qemu/vhost-net would for
 # a virtio guest. The relay is ours (bg_in_ns), stopped at cleanup.
-tap_guest() # GUEST_NS HOST_NS
+tap_guest() # GUEST_NS HOST_NS HOST_TAP
 {
+	local log
+
 	[ -x "$VNET_RELAY" ] || {
 		echo "no vnet-relay at $VNET_RELAY (run make)" >&2
 		return 1
 	}
-	bg_in_ns RELAY_PID "$2" "$VNET_RELAY" --host-ns "$2" --host-tap vnet0 --guest-ns "$1" --guest-tap eth0
-	slowwait 5 relay_settled "$RELAY_PID_LOG" "$RELAY_PID"
-	grep -q '^ready ' "$RELAY_PID_LOG" || {
-		cat "$RELAY_PID_LOG" >&2
+	bg_in_ns RELAY_PID "$2" "$VNET_RELAY" --host-ns "$2" --host-tap "$3" --guest-ns "$1" --guest-tap eth0
+	log=$RELAY_PID_LOG
+	slowwait 5 relay_settled "$log" "$RELAY_PID"
+	grep -q '^ready ' "$log" || {
+		cat "$log" >&2
 		return 1
 	}
-	ip -n "$1" link set eth0 up && ip -n "$2" link set vnet0 up
+	ip -n "$1" link set eth0 up && ip -n "$2" link set "$3" up
 }
 
 relay_settled() # LOG PID: the relay said "ready", or it has exited
