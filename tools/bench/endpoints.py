@@ -122,11 +122,16 @@ class GuestPath:
         self.t.close()
         time.sleep(0.5)
 
-    def add(self, metric, value, note=None):
+    def add(self, metric, value, note=None, failed=False):
         key = (metric, self.mode)
         self.vals.setdefault(key, []).append(value)
         if note:
             self.notes.setdefault(key, []).append(note)
+        # vnat failing is a finding for the table; the kernel path or the
+        # floor failing means the benchmark itself is broken.
+        if failed and self.mode != "vnat":
+                self.res.failures.append("%s guests, %s, %s: %s" %
+                                         (self.guest, self.mode, metric, note))
 
     # -- measurements
 
@@ -183,7 +188,7 @@ class GuestPath:
         rx_ns = self.ends()[1] if direction == "out" else self.ends()[0]
         (nbytes, _, cpu, dt), err = self.iperf(extra, rx_ns)
         name = "tcp%d_%s" % (streams, direction)
-        self.add(name, nbytes * 8 / dt, "iperf3: " + err if err else None)
+        self.add(name, nbytes * 8 / dt, "iperf3: " + err if err else None, bool(err))
         if nbytes > 0:
             self.add("cpu_gb_" + name, cpu / (nbytes / 1e9))
         self.res.vlog("  %s %s %s: %.2f Gbit/s, %.2f CPU s/GB%s" %
@@ -192,7 +197,7 @@ class GuestPath:
 
     def udp(self):
         (_, pkts, cpu, dt), err = self.iperf(["-u", "-b", "0", "-l", "18"], self.ends()[1])
-        self.add("udp64", pkts / dt, "iperf3: " + err if err else None)
+        self.add("udp64", pkts / dt, "iperf3: " + err if err else None, bool(err))
         if pkts > 0:
             self.add("cpu_ns_udp64", cpu * 1e9 / pkts)
         self.res.vlog("  %s %s udp64: %.0f pps, %.0f ns CPU/pkt%s" %
@@ -210,7 +215,8 @@ class GuestPath:
                          *args),
                      check=False, timeout=60) or {}
         self.add(mode, d.get("rate", 0),
-                 "failed transactions %s" % d["errors"] if d.get("errors") else None)
+                 "failed transactions %s" % d["errors"] if d.get("errors") else None,
+                 not d.get("rate"))
         self.res.vlog("  %s %s %s: %s/s" % (self.guest, self.mode, mode, d.get("rate", 0)))
 
     def measure(self, has):
