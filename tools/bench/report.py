@@ -298,11 +298,43 @@ def guest_targets(table):
     return t
 
 
+def router_shares(table):
+    """The router's own share of each real-endpoint CPU figure: the path's
+    median less the floor's (the endpoints joined without a router), for the
+    kernel and vnat, and their ratio. What a router can change is this part."""
+    shares = []
+    for row in table:
+        name = row["metric"]
+        if not (name.startswith("veth_cpu_") or name.startswith("tap_cpu_")):
+            continue
+        p = row["paths"]
+        if not all(c in p for c in ("kernel", "vnat", "ceiling")):
+            continue
+        k = p["kernel"]["median"] - p["ceiling"]["median"]
+        v = p["vnat"]["median"] - p["ceiling"]["median"]
+        shares.append({"metric": name, "unit": row["unit"], "kernel": k, "vnat": v,
+                       "ratio": v / k if k > 0 else None})
+    return shares
+
+
+def print_shares(shares, out):
+    if not shares:
+        return
+    print("", file=out)
+    print("router's share of the CPU figures (the path less the floor; a router can only change"
+          " this):", file=out)
+    for sh in shares:
+        print("  %-40s %-5s kernel %-8s vnat %-8s vnat/kernel %s" %
+              (sh["metric"], sh["unit"], fmt(sh["kernel"], 1), fmt(sh["vnat"], 1),
+               "-" if sh["ratio"] is None else "%.2f" % sh["ratio"]), file=out)
+
+
 def write(results, trials, machine, command, seconds, disturbed, failures, skipped, extra,
           json_path, out):
     """Print the table and the targets to OUT; the whole run to JSON_PATH."""
     table = build(results)
     tg = targets(table)
+    shares = router_shares(table)
 
     print("", file=out)
     print("vnat benchmark: %s, %s (%d CPUs), %s; %s; %d s" %
@@ -343,6 +375,7 @@ def write(results, trials, machine, command, seconds, disturbed, failures, skipp
         print("  NOT MEASURED: %s" % f, file=out)
     for f in failures:
         print("  FAILED: %s" % f, file=out)
+    print_shares(shares, out)
     print("", file=out)
     print("targets (recorded, not enforced):", file=out)
     for t in tg:
@@ -364,6 +397,7 @@ def write(results, trials, machine, command, seconds, disturbed, failures, skipp
             "machine": machine,
             "metrics": [{k: v for k, v in row.items() if k != "scale"} for row in table],
             "targets": tg,
+            "router_shares": shares,
             "results": results,
             "trials": trials,
         }
