@@ -130,8 +130,7 @@ class GuestPath:
         # vnat failing is a finding for the table; the kernel path or the
         # floor failing means the benchmark itself is broken.
         if failed and self.mode != "vnat":
-                self.res.failures.append("%s guests, %s, %s: %s" %
-                                         (self.guest, self.mode, metric, note))
+            self.res.failures.append("%s guests, %s, %s: %s" % (self.guest, self.mode, metric, note))
 
     # -- measurements
 
@@ -220,24 +219,29 @@ class GuestPath:
         self.res.vlog("  %s %s %s: %s/s" % (self.guest, self.mode, mode, d.get("rate", 0)))
 
     def measure(self, has):
+        """Repetition by repetition, a turn of each: kernel and vnat in
+        alternating order, then the floor."""
         self.start_servers()
         for rep in range(self.cfg.reps):
             order = ("kernel", "vnat", "direct") if rep % 2 == 0 else ("vnat", "kernel", "direct")
             for mode in order:
                 self.set_mode(mode)
                 self.res.wait_quiet([])
-                if has("tcp"):
-                    for streams in self.cfg.ep_streams:
-                        for direction in ("out", "in"):
-                            self.bulk(streams, direction)
-                if has("udp"):
-                    self.udp()
-                if has("rr"):
-                    self.rr("rr")
-                if has("crr"):
-                    self.rr("crr")
+                self.turn(has)
         self.set_mode("kernel")
         self.report()
+
+    def turn(self, has):
+        if has("tcp"):
+            for streams in self.cfg.ep_streams:
+                for direction in ("out", "in"):
+                    self.bulk(streams, direction)
+        if has("udp"):
+            self.udp()
+        if has("rr"):
+            self.rr("rr")
+        if has("crr"):
+            self.rr("crr")
 
     def report(self):
         units = {"udp64": "pps", "rr": "1/s", "crr": "1/s"}
@@ -266,7 +270,7 @@ def fmt_list(v):
 
 
 def run_guests(guest, cfg, machine, res, env, has):
-    log("path guests-%s (kernel and vnat in turn)" % guest)
+    log("path guests-%s (kernel, vnat and the floor in turn)" % guest)
     p = None
     try:
         p = GuestPath(guest, cfg, machine, res, env)

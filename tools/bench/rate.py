@@ -5,8 +5,8 @@ vnat-bench's XDP generator (complete checksums), counted by its XDP sink.
 Per path: the forwarding rate at the generator's full speed (RFC 2889) and
 the router's CPU per packet, the zero-loss rate (RFC 2544, binary search),
 the BPF time per packet (bpf_stats, test runs), memory per flow, flow counts
-and new flows. The generator and the endpoints run on one core, the
-router's NAPI threads on the other, SCHED_FIFO (docs/BENCHMARKS.md).
+and new flows. The generator runs on one core, the router's NAPI threads
+on the other, SCHED_FIFO (docs/BENCHMARKS.md).
 """
 import json
 import os
@@ -59,7 +59,6 @@ class RatePath:
         self.metric = ""
         self.t = Topology(topo_kind, rules, env)
         self.bridge = bool(self.t.bridge_if)
-        self.sink_attached = False
 
     # -- set-up
 
@@ -69,7 +68,6 @@ class RatePath:
         t.napi_pin(t.ns_r, t.in_if, self.cfg.router_cpu, "router")
         t.napi_pin(t.ns_r, t.out_if, self.cfg.router_cpu, "router")
         run(nse(t.ns_s, self.cfg.vb, "sink", "attach", "s0"))
-        self.sink_attached = True
         if self.kind == "vnat":
             if self.cfg.pkt_hook in ("xdp", "skb"):
                 self.xdp_prerequisites()
@@ -545,12 +543,14 @@ def slab_kb():
 
 def run_path(name, cfg, machine, res, env, has):
     log("path %s" % name)
-    p = RatePath(name, cfg, machine, res, env)
+    p = None
     try:
+        p = RatePath(name, cfg, machine, res, env)
         p.setup()
         p.measure(has)
     except BenchError as e:
         log("  %s: %s" % (name, e))
         res.failures.append("%s: %s" % (name, e))
     finally:
-        p.close()
+        if p:
+            p.close()

@@ -263,7 +263,7 @@ def targets(table):
             many / one if one and many is not None else None, 0.80, True, pct)
         add("new flows/s (%s) >= 3x kernel" % how,
             row_of(table, "newflows" + suffix).get("ratio_vnat_kernel"), 3.0, True, times)
-    add("TCP connections/s (CRR, veth guests) >= 3x kernel",
+    add("TCP connections/s (CRR, veth guests) >= 3x",
         row_of(table, "veth_crr").get("ratio_vnat_kernel"), 3.0, True, times)
     add("established NAT <= 150 ns per packet in BPF", get(table, "bpf_ns_nat64"), 150, False,
         lambda v: "%.0f ns" % v)
