@@ -49,7 +49,8 @@ machine to stop, at a time and in all; BENCH_FLOW_PATHS (kernel,vnat): the
 paths the flow-count and new-flow runs cover; BENCH_PKT_HOOK (xdp): vnat's
 hook on the packet-rate paths (xdp, tc, auto or skb); BENCH_VNAT_ARGS: extra
 arguments of `vnat load` on the real-endpoint paths (recorded with the
-figures; empty: exactly as a user types it)."""
+figures; empty: exactly as a user types it); BENCH_BATCH: the generator's
+--batch; COST_REPEAT (1000000): test runs per BPF cost figure."""
 
 
 def parse_args(argv):
@@ -72,6 +73,11 @@ def parse_args(argv):
                     help="seconds of each real-endpoint measurement window (1.5, quick 0.5)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every trial")
     a = ap.parse_args(argv)
+    for opt in ("reps", "trial", "secs"):
+        if getattr(a, opt) is not None and getattr(a, opt) <= 0:
+            ap.error("--%s %s: give a number above 0" % (opt, getattr(a, opt)))
+    if a.retries is not None and a.retries < 0:
+        ap.error("--retries %d: give 0 or more" % a.retries)
     for opt, allowed in (("paths", RATE_PATHS + GUEST_PATHS), ("metrics", ALL_METRICS)):
         val = getattr(a, opt)
         if val is not None:

@@ -9,7 +9,7 @@ import os
 import subprocess
 import time
 
-from machine import BenchError, log, nsx, run, schedstat
+from machine import BenchError, nsx, run, schedstat
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -76,15 +76,8 @@ class Topology:
     def napi_ns(self, role, field=0):
         return sum(schedstat(pid)[field] for r, pid in self.napi if r == role)
 
-    def all_napi_ns(self):
-        return sum(schedstat(pid)[0] for _, pid in self.napi)
-
     def ns_inode(self, ns):
         return os.stat("/run/netns/%s" % ns).st_ino
-
-    def log_info(self):
-        log("  topology %s: %s" % (self.kind, " ".join(
-            "%s=%s" % (k, v) for k, v in self.info.items() if k.startswith("ns_"))))
 
 
 def napi_threads(dev):
