@@ -1071,6 +1071,68 @@ static void test_icmp_errors_tc(void **state)
 	}
 }
 
+/* The partial form of an IPv4 datagram's UDP checksum: its pseudo-header sum. */
+static void udp_csum_partial(struct pkt *datagram)
+{
+	struct iphdr *ip = pkt_l3(datagram);
+	struct udphdr *u = (void *)(ip + 1);
+	uint32_t sum = 0;
+	uint16_t w[6];
+
+	memcpy(w, &ip->saddr, 8);
+	w[4] = htons(IPPROTO_UDP);
+	w[5] = htons(ntohs(ip->tot_len) - sizeof(*ip));
+	for (int i = 0; i < 6; i++)
+		sum += w[i];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	u->check = (uint16_t)sum;
+}
+
+/*
+ * A guest that sends with checksum offload (the default on veths and
+ * virtio) puts only the pseudo-header sum in its datagrams; an error
+ * quoting one comes back with that partial form for the outside address,
+ * and reaches the guest with the partial form for its own address (not
+ * moved the wrong way by full-checksum arithmetic). Outer IP and ICMP
+ * checksums complete.
+ */
+static void test_icmp_error_quote_partial(void **state)
+{
+	struct hdrs a = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40735, REMOTE1, 53);
+	struct hdrs qs = a, qo = a;
+	struct pkt inner, in, want;
+
+	(void)state;
+	expect_snat(&a, 40735, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	qs.saddr = SNAT;
+	qs.ttl = qo.ttl = PKT_TTL_DEFAULT - 1;
+	build(&inner, &qs);
+	udp_csum_partial(&inner);
+	pkt_init(&in);
+	pkt_push_eth(&in, out0.mac, gw_mac, ETH_P_IP);
+	pkt_push_ipv4(&in, pkt_ip4(REMOTE1), pkt_ip4(SNAT), IPPROTO_ICMP)->ttl = 64;
+	pkt_push_icmp(&in, 3, 3, 0);
+	pkt_push_data(&in, pkt_l3(&inner), pkt_l3_len(&inner));
+	pkt_finish(&in);
+	build(&inner, &qo);
+	udp_csum_partial(&inner);
+	pkt_init(&want);
+	pkt_push_eth(&want, mac_a, in0.mac, ETH_P_IP);
+	pkt_push_ipv4(&want, pkt_ip4(REMOTE1), pkt_ip4(GUEST_A), IPPROTO_ICMP)->ttl = 63;
+	pkt_push_icmp(&want, 3, 3, 0);
+	pkt_push_data(&want, pkt_l3(&inner), pkt_l3_len(&inner));
+	pkt_finish(&want);
+	/* Byte for byte (assert_pkt_csums_ok would take the partial quote for a bad one). */
+	{
+		struct run r;
+
+		xdp_run(cur, out0.ifindex, &in, &r);
+		assert_int_equal(r.retval, XDP_REDIRECT);
+		assert_pkt_equal(r.out, r.out_len, want.data, want.len);
+	}
+}
+
 /*
  * RFC 4787 REQ-9 hairpinning on both hooks: guest B sending to guest A's
  * outside endpoint reaches A from B's own outside endpoint, both sides
@@ -2184,6 +2246,7 @@ int main(void)
 		T_NH(test_icmp_error_inbound_no_neigh),
 		T(test_icmp_errors_tc),
 		T(test_hairpin),
+		T(test_icmp_error_quote_partial),
 		T_NH(test_nexthop_tc),
 		T(test_inbound_no_mapping),
 		T(test_inbound_apdf),
