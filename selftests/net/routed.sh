@@ -200,7 +200,19 @@ snap_counters()
 
 # ---------------------------------------------------------------- topology
 
+# The endpoints receive what vnat's XDP redirects out of vm3 and send TCP
+# through it: GRO on, tx checksum off. The topology itself (in tools/,
+# where nothing is tuned) leaves them as the kernel makes them.
+t1_routed_tune()
+{
+	local pfx=${1:-}
+
+	must "${pfx}vm1 eth0 offloads for XDP" prepare_xdp_peer "$(ns "${pfx}vm1")" eth0
+	must "${pfx}lan eth0 offloads for XDP" prepare_xdp_peer "$(ns "${pfx}lan")" eth0
+}
+
 t1_routed_create
+t1_routed_tune
 VM1=$(ns vm1)
 VM3=$(ns vm3)
 LAN=$(ns lan)
@@ -358,6 +370,7 @@ check_cmp "kernel ForwDatagrams moved by <= $KERNEL_SLACK" $((SNAP_KFWD - k0)) -
 # ifindexes, loaded and unloaded through nsenter. Each must keep to itself.
 test_group "routed: two namespaces"
 t1_routed_create b_
+t1_routed_tune b_
 VM3B=$(ns b_vm3)
 defer vnat_nsenter "$VM3B" unload --all
 VM3B_PIN=/sys/fs/bpf/vnat/netns-$(ns_inode "$VM3B")
