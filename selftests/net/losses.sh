@@ -13,9 +13,12 @@
 #     |
 #   [b] eth0 198.51.100.2/24, 203.0.113.0/24 via .1
 #
-# vnat's XDP program on r's eth1 redirects a's pings into r's eth0. A veth
-# hands such frames to its peer only when the peer has an XDP program or
-# GRO: a's and b's eth0 get GRO on for the load, then b's goes off. That setting is this
+# vnat forwards a's pings from r's eth1 into r's eth0, where the kernel
+# drops them in two ways. First b's eth0 gets a smaller MTU than r's eth0:
+# the veth drops every longer frame, whichever hook sent it. Then, where
+# vnat transmits by XDP: a veth hands XDP frames to its peer only when the
+# peer has an XDP program or GRO; a's and b's eth0 get GRO on for the
+# load, then b's goes off. That setting is this
 # test's subject (the loss the issue measured with untuned veths): from
 # then on every echo request vnat counts in fwd_routed is dropped by the
 # kernel, and status must show it in an interface's kernel_drops. Where
@@ -92,9 +95,10 @@ text_shows_drop()
 		END { exit !ok }' "$1"
 }
 
+# ping_replies COUNT [PING_OPTION...]: how many of COUNT pings a -> b came back.
 ping_replies()
 {
-	in_ns "$A" ping -c "$1" -i 0.05 -W 1 -w $(($1 / 10 + 3)) "$B_ADDR" 2>&1 |
+	in_ns "$A" ping -c "$1" "${@:2}" -i 0.05 -W 1 -w $(($1 / 10 + 3)) "$B_ADDR" 2>&1 |
 		awk '/received/ { for (i = 1; i <= NF; i++) if ($(i + 1) ~ /^received/) print $i }'
 }
 
@@ -123,44 +127,88 @@ check "status -j has kernel_drops for every interface" json_eq "$(vnat_status_js
 	"sorted(i['name'] for i in d['interfaces'] if set(i['kernel_drops']) == {'rx_dropped', 'tx_dropped', 'tx_errors', 'xdp_xmit_errors'})" \
 	'["eth0", "eth1"]'
 
-# Neighbours resolved, so that every echo request is redirected by XDP.
+# Neighbours resolved, so that every echo request takes the fast path.
 must "warm-up a -> b" in_ns "$A" ping -q -c 3 -i 0.2 -W 2 "$B_ADDR"
 must "r knows b" slowwait 5 neigh_valid "$R" eth0 "$B_ADDR"
 must "r knows a" slowwait 5 neigh_valid "$R" eth1 "$A_ADDR"
 
+# snapshot / after: the fast path's forwards (XDP and tc) and the drop figures.
+snapshot()
+{
+	F0=$(fast_fwd_count "$R") X0=$(counter "$R" fwd_routed) D0=$(drops)
+}
+
+after()
+{
+	FWD=$(($(fast_fwd_count "$R") - F0))
+	XDP=$(($(counter "$R" fwd_routed) - X0))
+	MOVED=$(drops_moved "$D0" "$(drops)")
+	DROPPED=$(drops_total "$MOVED")
+}
+
+# lost_and_shown PINGS_SENT: the checks of a phase in which the kernel drops
+# everything vnat forwards from a to b.
+lost_and_shown()
+{
+	local one
+
+	check_cmp "no ping a -> b answered ($GOT)" "$GOT" -eq 0
+	check_cmp "the fast path counted them as forwarded (+$FWD)" "$FWD" -ge "$PINGS"
+	check_cmp "status -j: kernel_drops moved by >= $PINGS ($(paste -sd' ' <<<"$MOVED"))" \
+		"$DROPPED" -ge "$PINGS"
+	check_cmp "... by as many as the fast path forwarded (+$FWD)" "$DROPPED" -ge "$FWD"
+	one=$(head -n 1 <<<"$MOVED")
+	check "status (text) shows the drops" vnat_in "$R" status
+	check "... under ${one%%/*}: a 'dropped by the kernel' line, ${one%% *} non-zero" \
+		text_shows_drop "$RUN_OUT" "${one%%/*}" "$(awk -F'[/ ]' '{ print $2 }' <<<"$one")"
+}
+
+nothing_lost()
+{
+	check_cmp "$PINGS pings a -> b answered ($GOT)" "$GOT" -eq "$PINGS"
+	check_cmp "the fast path forwarded them both ways (+$FWD)" "$FWD" -ge $((2 * PINGS))
+	check_cmp "no kernel_drops figure moved (${MOVED:-none})" "$DROPPED" -eq 0
+}
+
 test_group "losses: peer receives"
-f0=$(counter "$R" fwd_routed) d0=$(drops)
-got=$(ping_replies "$PINGS")
-f1=$(counter "$R" fwd_routed) d1=$(drops)
-moved=$(drops_moved "$d0" "$d1")
-check_cmp "$PINGS pings a -> b answered ($got)" "$got" -eq "$PINGS"
-check_cmp "fwd_routed moved by >= $((2 * PINGS)) (+$((f1 - f0)))" $((f1 - f0)) -ge $((2 * PINGS))
-check_cmp "no kernel_drops figure moved (${moved:-none})" "$(drops_total "$moved")" -eq 0
+snapshot
+GOT=$(ping_replies "$PINGS")
+after
+nothing_lost
+BY_XDP=$XDP
 
-test_group "losses: peer drops"
-must "b eth0 gro off (neither XDP nor GRO: XDP frames are dropped)" gro "$B" eth0 off
-f0=$(counter "$R" fwd_routed) d0=$(drops)
-got=$(ping_replies "$PINGS")
-f1=$(counter "$R" fwd_routed) d1=$(drops)
-moved=$(drops_moved "$d0" "$d1")
-check_cmp "no ping a -> b answered ($got)" "$got" -eq 0
-check_cmp "fwd_routed still counts them as sent (+$((f1 - f0)))" $((f1 - f0)) -ge "$PINGS"
-check_cmp "status -j: kernel_drops moved by >= $PINGS ($(paste -sd' ' <<<"$moved"))" \
-	"$(drops_total "$moved")" -ge "$PINGS"
-check_cmp "... as many as fwd_routed counted (+$((f1 - f0)))" "$(drops_total "$moved")" -ge $((f1 - f0))
-one=$(head -n 1 <<<"$moved")
-check "status (text) shows the drops" vnat_in "$R" status
-check "... under ${one%%/*}: a 'dropped by the kernel' line, ${one%% *} non-zero" \
-	text_shows_drop "$RUN_OUT" "${one%%/*}" "$(awk -F'[/ ]' '{ print $2 }' <<<"$one")"
+# A link whose two ends disagree on the MTU: the receiving veth drops every
+# frame longer than its own MTU, whichever hook transmitted it.
+test_group "losses: peer MTU smaller"
+must "b eth0 mtu 1200 (r eth0 keeps 1500)" ip -n "$B" link set eth0 mtu 1200
+snapshot
+GOT=$(ping_replies "$PINGS" -s 1272)
+after
+lost_and_shown
+must "b eth0 mtu 1500" ip -n "$B" link set eth0 mtu 1500
+snapshot
+GOT=$(ping_replies "$PINGS" -s 1272)
+after
+nothing_lost
 
-test_group "losses: peer receives again"
-must "b eth0 gro on" gro "$B" eth0 on
-d0=$(drops)
-got=$(ping_replies "$PINGS")
-d1=$(drops)
-moved=$(drops_moved "$d0" "$d1")
-check_cmp "$PINGS pings a -> b answered ($got)" "$got" -eq "$PINGS"
-check_cmp "no kernel_drops figure moved (${moved:-none})" "$(drops_total "$moved")" -eq 0
+# The issue's case: XDP redirects into a veth whose peer has neither XDP
+# nor GRO. It arises only where vnat transmits by XDP into r's eth0.
+test_group "losses: peer without GRO"
+if [ "$BY_XDP" -ge "$PINGS" ]; then
+	must "b eth0 gro off (neither XDP nor GRO: XDP frames are dropped)" gro "$B" eth0 off
+	snapshot
+	GOT=$(ping_replies "$PINGS")
+	after
+	lost_and_shown
+	must "b eth0 gro on" gro "$B" eth0 on
+	snapshot
+	GOT=$(ping_replies "$PINGS")
+	after
+	nothing_lost
+else
+	log_skip "XDP frames into a peer without GRO" \
+		"vnat forwarded a -> b on tc (fwd_routed +$BY_XDP): XDP transmits into no veth here"
+fi
 
 check_rc 0 "unload --all" vnat_in "$R" unload --all
 exit_summary
