@@ -45,7 +45,7 @@ kinds_are()
 	[ "$got" = "$2" ]
 }
 
-# stderr_warnings FILE: the "vnat: warning: " lines load printed.
+# warning_lines FILE: how many "vnat: warning: " lines load printed.
 warning_lines()
 {
 	grep -c '^vnat: warning: ' "$1"
