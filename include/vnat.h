@@ -45,7 +45,7 @@
  */
 #define VNAT_STAT_LIST(X)                                                                       \
 	X(VNAT_FWD_ROUTED, fwd_routed) /* XDP: routed to another managed interface */           \
-	/* routed back out of its ingress interface: the kernel would send a redirect */       \
+	/* routed back out of its ingress interface: the kernel would send a redirect */        \
 	X(VNAT_FWD_SAME_SEGMENT, fwd_same_segment)                                              \
 	X(VNAT_FWD_ROUTED_TC, fwd_routed_tc) /* tc ingress: routed skb (GSO/large frames) */    \
 	X(VNAT_PASS_NOT_IPV4, pass_not_ipv4) /* ARP, IPv6, LLDP, any other ethertype */         \

@@ -108,9 +108,8 @@ static __always_inline enum vnat_verdict vnat_fdb_check_source(struct vnat_ctx *
  * there: a forwarding port of that bridge, and not a duplicate MAC.
  * VNAT_NEXT with c->out and *port_iface, or VNAT_PASS.
  */
-static __always_inline enum vnat_verdict vnat_fdb_port(struct vnat_ctx *c, __u32 bridge,
-						       const __u8 *mac,
-						       struct vnat_iface **port_iface)
+static __always_inline enum vnat_verdict
+vnat_fdb_port(struct vnat_ctx *c, __u32 bridge, const __u8 *mac, struct vnat_iface **port_iface)
 {
 	struct vnat_fdb_key k;
 	struct vnat_fdb_val *v;
@@ -136,9 +135,8 @@ static __always_inline enum vnat_verdict vnat_fdb_port(struct vnat_ctx *c, __u32
  * L2 decision for a frame on a bridge port that is not addressed to the
  * bridge itself: VNAT_TX (fwd_bridged) with c->out, or VNAT_PASS.
  */
-static __always_inline enum vnat_verdict vnat_bridge_forward(struct vnat_ctx *c,
-							     const struct vnat_iface *in_port,
-							     __u32 in_ifindex)
+static __always_inline enum vnat_verdict
+vnat_bridge_forward(struct vnat_ctx *c, const struct vnat_iface *in_port, __u32 in_ifindex)
 {
 	struct vnat_iface *out_port;
 	enum vnat_verdict v;

@@ -67,9 +67,8 @@ static __always_inline enum vnat_verdict vnat_fib(struct vnat_ctx *c, __be32 dad
  * A routed packet leaving by the interface it came in on is one the kernel
  * would forward and answer with an ICMP redirect (seed 000).
  */
-static __always_inline enum vnat_verdict vnat_fib_apply(struct vnat_ctx *c,
-							const struct bpf_fib_lookup *fib,
-							enum vnat_stat fwd)
+static __always_inline enum vnat_verdict
+vnat_fib_apply(struct vnat_ctx *c, const struct bpf_fib_lookup *fib, enum vnat_stat fwd)
 {
 	vnat_ip_decrease_ttl(c->p.ip);
 	__builtin_memcpy(c->p.eth->h_dest, fib->dmac, ETH_ALEN);
@@ -91,9 +90,8 @@ static __always_inline struct vnat_iface *vnat_egress(const struct bpf_fib_looku
  * (XDP cannot transmit to one) the port its next hop's MAC was learned on.
  * VNAT_NEXT with c->out, or VNAT_PASS.
  */
-static __always_inline enum vnat_verdict vnat_tx_port(struct vnat_ctx *c,
-						      const struct bpf_fib_lookup *fib,
-						      struct vnat_iface *egress)
+static __always_inline enum vnat_verdict
+vnat_tx_port(struct vnat_ctx *c, const struct bpf_fib_lookup *fib, struct vnat_iface *egress)
 {
 	struct vnat_iface *port = egress;
 	enum vnat_verdict v;
@@ -114,8 +112,7 @@ static __always_inline enum vnat_verdict vnat_tx_port(struct vnat_ctx *c,
 static __always_inline int vnat_keep_same_segment(const struct vnat_ctx *c,
 						  const struct bpf_fib_lookup *fib)
 {
-	return c->cfg && (c->cfg->flags & VNAT_CFG_KEEP_REDIRECTS) &&
-	       fib->ifindex == c->in_ifindex;
+	return c->cfg && (c->cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && fib->ifindex == c->in_ifindex;
 }
 
 /*

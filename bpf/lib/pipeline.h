@@ -365,7 +365,8 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 			if (v)
 				return v;
 		}
-		if ((flags & VNAT_IFACE_INSIDE) && vnat_nat_candidate(c->p.ip->saddr, c->p.ip->daddr))
+		if ((flags & VNAT_IFACE_INSIDE) &&
+		    vnat_nat_candidate(c->p.ip->saddr, c->p.ip->daddr))
 			return vnat_nat_out(c);
 	}
 	return vnat_route_ipv4(c, nat && (flags & VNAT_IFACE_OUTSIDE));

@@ -75,7 +75,6 @@ t1_create()
 	# vm3: eth1 on br1, eth0 to the LAN
 	must "vm3 eth1 on br1 (vnet3)" veth_pair "$h" vnet3 "$vm3" eth1
 	must "vnet3 master br1" ip -n "$h" link set vnet3 master br1
-	must "vm3 eth1 offloads" prepare_xdp_peer "$vm3" eth1
 	must "vm3 eth1 address" ip -n "$vm3" addr add "$VM3_IN/24" dev eth1
 	must "veth vm3/eth0 <-> lan/eth0" veth_pair "$vm3" eth0 "$lan" eth0
 	must "vm3 eth0 address" ip -n "$vm3" addr add "$VM3_OUT/24" dev eth0

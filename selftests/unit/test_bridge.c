@@ -707,16 +707,14 @@ static void test_pass_isolated(void **state)
 
 	(void)state;
 	port_set("p1", "isolated on");
-	assert_int_equal(iface_get(p1.ifindex).flags,
-			 PORT_FLAGS | VNAT_IFACE_ISOLATED);
+	assert_int_equal(iface_get(p1.ifindex).flags, PORT_FLAGS | VNAT_IFACE_ISOLATED);
 	/* One isolated port may still talk to a non-isolated one, both ways. */
 	l2_frame(&p, mac_b, mac_a);
 	expect_bridged(p1.ifindex, &p, p2.ifindex);
 	l2_frame(&p, mac_a, mac_b);
 	expect_bridged(p2.ifindex, &p, p1.ifindex);
 	port_set("p2", "isolated on");
-	assert_int_equal(iface_get(p2.ifindex).flags,
-			 PORT_FLAGS | VNAT_IFACE_ISOLATED);
+	assert_int_equal(iface_get(p2.ifindex).flags, PORT_FLAGS | VNAT_IFACE_ISOLATED);
 	l2_frame(&p, mac_b, mac_a);
 	expect_xdp_pass(p1.ifindex, &p, VNAT_PASS_PORT_STATE);
 	l2_frame(&p, mac_a, mac_b);

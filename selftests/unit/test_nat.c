@@ -114,8 +114,7 @@ static int loader_up(struct vnat_loader *x, uint32_t max_flows)
 {
 	/* XDP targets, as NICs running vnat natively are (topo.c). */
 	static const struct vnat_role inside = { .flags = VNAT_IFACE_INSIDE | VNAT_IFACE_XDP_TX };
-	static const struct vnat_role outside = { .flags = VNAT_IFACE_OUTSIDE |
-							   VNAT_IFACE_XDP_TX };
+	static const struct vnat_role outside = { .flags = VNAT_IFACE_OUTSIDE | VNAT_IFACE_XDP_TX };
 	uint32_t inside_ifindexes[2] = { in0.ifindex, in1.ifindex };
 	struct vnat_config cfg;
 
