@@ -127,6 +127,7 @@ vnat_fdb_port(struct vnat_ctx *c, __u32 bridge, const __u8 *mac, struct vnat_ifa
 	if (!vnat_port_forwarding(pi))
 		return vnat_pass(c, VNAT_PASS_PORT_STATE);
 	c->out = ifindex;
+	c->out_flags = pi->flags;
 	*port_iface = pi;
 	return VNAT_NEXT;
 }

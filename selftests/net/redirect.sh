@@ -237,7 +237,8 @@ ST_R1=$(cat "$RUN_OUT")
 check "router1 status lists eth0 only" \
 	json_eq "$ST_R1" '[i["name"] for i in d["interfaces"]]' '["eth0"]'
 check "router1 eth0 role is routed" json_eq "$ST_R1" 'd["interfaces"][0]["role"]' routed
-check "router1 eth0 has an xdp id" json_eq "$ST_R1" 'd["interfaces"][0]["xdp"]["id"] > 0' true
+check "router1 eth0 (a veth) runs on tc" json_eq "$ST_R1" 'd["interfaces"][0]["hook"]' tc
+check "router1 eth0 has a tc ingress id" json_eq "$ST_R1" 'd["interfaces"][0]["tc"]["ingress"] > 0' true
 check "router1 status: redirects suppress (the default)" json_eq "$ST_R1" 'd.get("redirects")' suppress
 if json_get '"send_redirects" in d["interfaces"][0]' <<<"$ST_R1" | grep -qx true; then
 	check "router1 status shows send_redirects true for eth0" \
@@ -246,7 +247,7 @@ else
 	log_fail "router1 status shows send_redirects per interface" "missing: no send_redirects field"
 fi
 for p in vnet1 vnet2 vnet3 vnet4 vnet5; do
-	check "host status lists $p as a port with its xdp id" status_has_port "$HOST" "$p"
+	check "host status lists $p as a port with its tc ingress id" status_has_port "$HOST" "$p"
 done
 check "host status lists br1" json_eq "$(vnat_status_json "$HOST")" \
 	'any(i["name"] == "br1" for i in d["interfaces"])' true
