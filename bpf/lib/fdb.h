@@ -144,6 +144,13 @@ vnat_bridge_forward(struct vnat_ctx *c, const struct vnat_iface *in_port, __u32 
 
 	if (vnat_mac_is_multicast(c->p.eth->h_dest))
 		return vnat_pass(c, VNAT_PASS_FLOOD);
+	/*
+	 * A guest router's redirect (seed 000) leaves by a managed port: as
+	 * tc egress drops it there when the kernel bridge forwards it, so
+	 * here, where the frame would never meet tc egress (XDP).
+	 */
+	if (c->cfg && !(c->cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_frame_is_redirect(&c->p))
+		return vnat_drop(c, VNAT_DROP_REDIRECT);
 	v = vnat_fdb_port(c, in_port->master, c->p.eth->h_dest, &out_port);
 	if (v)
 		return v;

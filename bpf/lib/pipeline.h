@@ -378,6 +378,7 @@ static __always_inline enum vnat_verdict vnat_forward(struct vnat_ctx *c, void *
 	if (!c->iface)
 		return vnat_pass(c, VNAT_PASS_UNSUPPORTED); /* attached but not configured */
 	c->in_flags = c->iface->flags;
+	c->cfg = vnat_get_config();
 	v = vnat_parse_eth(c, data, end);
 	/* ARP and IPv6 between guests are bridged too. */
 	if ((c->in_flags & VNAT_IFACE_PORT) && (!v || c->reason == VNAT_PASS_NOT_IPV4)) {
@@ -393,7 +394,6 @@ static __always_inline enum vnat_verdict vnat_forward(struct vnat_ctx *c, void *
 	v = vnat_parse_ipv4(c);
 	if (v)
 		return v;
-	c->cfg = vnat_get_config();
 	return vnat_route_or_nat(c);
 }
 
