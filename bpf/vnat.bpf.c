@@ -39,6 +39,7 @@ int xdp_vnat_fwd(struct xdp_md *ctx)
 
 	/* Only the parsed IPv4 header's tot_len is trusted for the MTU check. */
 	c.tot_len = vnat_ip_tot_len(data, end);
+	vnat_icmp_check_csum(&c, (vnat_load_bytes_fn)bpf_xdp_load_bytes, data, end);
 	v = vnat_forward(&c, data, end);
 	if (c.xl.ops && v != VNAT_DROP && vnat_xdp_apply(&c))
 		v = vnat_pass(&c, VNAT_PASS_MALFORMED);
@@ -123,6 +124,8 @@ int tc_vnat_ingress(struct __sk_buff *skb)
 	if (skb->vlan_present) {
 		v = vnat_pass(&c, VNAT_PASS_NOT_IPV4);
 	} else {
+		vnat_icmp_check_csum(&c, (vnat_load_bytes_fn)bpf_skb_load_bytes,
+				     (void *)(long)skb->data, (void *)(long)skb->data_end);
 		v = vnat_forward(&c, (void *)(long)skb->data, (void *)(long)skb->data_end);
 		if (c.xl.ops && v != VNAT_DROP && vnat_tc_apply(skb, &c))
 			return TC_ACT_SHOT; /* half-rewritten: never let it out */

@@ -113,7 +113,11 @@
 	X(VNAT_FWD_ICMP_ERROR_TC, fwd_icmp_error_tc) /* tc ingress: ICMP error translated */    \
 	X(VNAT_FWD_HAIRPIN_TC, fwd_hairpin_tc) /* tc ingress: NAT hairpinning */                \
 	/* XDP cannot transmit to the target (XDP frames would be lost there): tc carries it */ \
-	X(VNAT_PASS_NO_XDP_TX, pass_no_xdp_tx)
+	X(VNAT_PASS_NO_XDP_TX, pass_no_xdp_tx)                                                  \
+	/* what conntrack calls invalid (UDP length, TCP offset/flags, ICMP error checksum) */  \
+	X(VNAT_PASS_INVALID, pass_invalid)                                                      \
+	/* NAT: an inside interface's source outside the inside prefixes: the host's rules */   \
+	X(VNAT_PASS_FOREIGN_SOURCE, pass_foreign_source)
 
 #define VNAT_STAT_ENUM(e, m) e,
 enum vnat_stat {

@@ -345,15 +345,25 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 	__u32 flags = c->iface->flags;
 	int nat = cfg && (cfg->flags & VNAT_CFG_NAT);
 	enum vnat_verdict v;
+	__u32 src;
 
 	if (nat) {
 		v = vnat_nat_fast(c);
 		if (v)
 			return v;
 	}
+	src = vnat_prefix_kind(c->p.ip->saddr);
 	/* fib_validate_source() would refuse our own address as a source. */
-	if (vnat_prefix_kind(c->p.ip->saddr) == VNAT_PREFIX_HOST)
+	if (src == VNAT_PREFIX_HOST)
 		return vnat_pass(c, VNAT_PASS_MARTIAN);
+	/*
+	 * A source outside the inside prefixes on an inside interface (a
+	 * spoofing guest, a guest router's other networks) is neither
+	 * translated nor routed here: the host's rules decide (libvirt's
+	 * FORWARD rejects it).
+	 */
+	if (nat && (flags & VNAT_IFACE_INSIDE) && src != VNAT_PREFIX_INSIDE)
+		return vnat_pass(c, VNAT_PASS_FOREIGN_SOURCE);
 	if (nat) {
 		if ((flags & VNAT_IFACE_OUTSIDE) && c->p.ip->daddr == cfg->snat_addr)
 			return vnat_nat_in(c);
@@ -362,8 +372,7 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 			if (v)
 				return v;
 		}
-		if ((flags & VNAT_IFACE_INSIDE) &&
-		    vnat_nat_candidate(c->p.ip->saddr, c->p.ip->daddr))
+		if ((flags & VNAT_IFACE_INSIDE) && vnat_nat_candidate_dst(c->p.ip->daddr))
 			return vnat_nat_out(c);
 	}
 	return vnat_route_ipv4(c, nat && (flags & VNAT_IFACE_OUTSIDE));

@@ -811,15 +811,27 @@ static void test_exempt_multicast_broadcast(void **state)
 }
 
 /* A source outside the inside prefixes is routed, untranslated. */
+/*
+ * A source outside the inside prefixes on an inside interface (spoofed, or
+ * a guest router's other networks) is neither translated nor routed past
+ * the host's rules, on either hook: the kernel decides, no flow is made.
+ */
 static void test_exempt_source_not_inside(void **state)
 {
 	struct hdrs h = from_guest(IPPROTO_UDP, mac_a, "10.55.0.9", 40000, REMOTE1, 53);
 	struct hdrs t = from_guest(IPPROTO_TCP, mac_a, "100.64.1.1", 40000, REMOTE1, 443);
+	struct pkt p;
 
 	(void)state;
-	expect_routed(&h, gw_mac, out0.mac);
 	t.flags = PKT_TCP_SYN;
-	expect_routed(&t, gw_mac, out0.mac);
+	for (int i = 0; i < 2; i++) {
+		build(&p, i ? &t : &h);
+		xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL,
+			   C_PKT(VNAT_PASS_FOREIGN_SOURCE, p.len));
+		tc_ingress_expect(cur, in0.ifindex, &p, TC_ACT_OK, NULL,
+				  C_PKT(VNAT_PASS_FOREIGN_SOURCE, p.len));
+	}
+	assert_int_equal(map_count(cur->maps.ct), 0);
 }
 
 /* The host's own addresses (the SNAT address included) are the kernel's. */
@@ -1381,12 +1393,9 @@ static void test_truncated_icmp_padded(void **state)
 /* TCP vnat never saw open stays on the kernel path (its conntrack knows it). */
 static void test_tcp_mid_stream(void **state)
 {
-	static const uint8_t flags[] = { PKT_TCP_ACK,
-					 PKT_TCP_ACK | PKT_TCP_PSH,
-					 PKT_TCP_SYN | PKT_TCP_ACK,
-					 PKT_TCP_FIN | PKT_TCP_ACK,
-					 PKT_TCP_RST,
-					 PKT_TCP_SYN | PKT_TCP_RST };
+	static const uint8_t flags[] = { PKT_TCP_ACK, PKT_TCP_ACK | PKT_TCP_PSH,
+					 PKT_TCP_SYN | PKT_TCP_ACK, PKT_TCP_FIN | PKT_TCP_ACK,
+					 PKT_TCP_RST };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(flags); i++) {
@@ -1405,6 +1414,90 @@ static void test_tcp_mid_stream(void **state)
 	assert_int_equal(map_count(cur->maps.ct), 0);
 	assert_int_equal(map_count(cur->maps.mappings), 0);
 	assert_int_equal(map_count(cur->maps.ports), 0);
+}
+
+/* --- invalid headers (issue 10: what conntrack calls invalid) ------------ */
+
+/* The UDP length field of p; 0xffff: one more than the datagram carries. */
+static void udp_len_set(struct pkt *p, uint16_t len)
+{
+	struct iphdr *ip = pkt_ip(p);
+
+	if (len == 0xffff)
+		len = ntohs(ip->tot_len) - sizeof(*ip) + 1;
+	((struct udphdr *)(ip + 1))->len = htons(len);
+}
+
+/* p is handed to the kernel as it came by both hooks, counted pass_invalid. */
+static void expect_invalid(uint32_t ifindex, const struct pkt *p)
+{
+	xdp_expect(cur, ifindex, p, XDP_PASS, NULL, C_PKT(VNAT_PASS_INVALID, p->len));
+	tc_ingress_expect(cur, ifindex, p, TC_ACT_OK, NULL, C_PKT(VNAT_PASS_INVALID, p->len));
+}
+
+/*
+ * On established flows, what the kernel's conntrack marks invalid is
+ * neither translated nor transmitted, whichever hook and direction: UDP
+ * lengths below the header or past the datagram, TCP data offsets below
+ * the header or past the segment, flag combinations no stack sends (as
+ * the kernel's tcp_valid_flags lists them), and an ICMP error whose ICMP
+ * checksum is wrong (RFC 5508 REQ-3). The flows keep their counts.
+ */
+static void test_invalid_headers(void **state)
+{
+	/* 0xffff: one past what the datagram carries (set below per packet). */
+	static const uint16_t udp_lens[] = { 0, 7, 0xffff };
+	static const uint8_t doffs[] = { 0, 4, 15 };
+	static const uint8_t flags[] = { PKT_TCP_SYN | PKT_TCP_FIN,
+					 PKT_TCP_SYN | PKT_TCP_RST,
+					 0,
+					 0x3f,
+					 PKT_TCP_FIN,
+					 PKT_TCP_PSH };
+	struct hdrs u = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40750, REMOTE1, 53);
+	struct hdrs t = from_guest(IPPROTO_TCP, mac_a, GUEST_A, 40751, REMOTE1, 80);
+	struct hdrs r = from_remote(IPPROTO_UDP, REMOTE1, 53, 40750);
+	struct vnat_ct_val before, after;
+	struct pkt p;
+
+	(void)state;
+	expect_snat(&u, 40750, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	t.flags = PKT_TCP_SYN;
+	expect_snat(&t, 40751, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	assert_true(ct_lookup(GUEST_A, 40750, REMOTE1, 53, IPPROTO_UDP, &before));
+	for (size_t i = 0; i < sizeof(udp_lens) / sizeof(udp_lens[0]); i++) {
+		build(&p, &u);
+		udp_len_set(&p, udp_lens[i]);
+		expect_invalid(in0.ifindex, &p);
+		/* The same from outside, to the flow's mapping. */
+		build(&p, &r);
+		udp_len_set(&p, udp_lens[i]);
+		expect_invalid(out0.ifindex, &p);
+	}
+	t.flags = PKT_TCP_ACK;
+	for (size_t i = 0; i < sizeof(doffs); i++) {
+		build(&p, &t);
+		((struct tcphdr *)(pkt_ip(&p) + 1))->doff = doffs[i];
+		expect_invalid(in0.ifindex, &p);
+	}
+	for (size_t i = 0; i < sizeof(flags); i++) {
+		t.flags = flags[i];
+		build(&p, &t);
+		expect_invalid(in0.ifindex, &p);
+	}
+	/* An error about the UDP flow, its ICMP checksum off by one. */
+	{
+		struct hdrs q = u;
+
+		q.saddr = SNAT;
+		q.ttl = PKT_TTL_DEFAULT - 1;
+		icmp_error(&p, out0.mac, gw_mac, REMOTE1, SNAT, 64, 0, &q);
+		((struct icmphdr *)(pkt_ip(&p) + 1))->checksum ^= htons(1);
+		expect_invalid(out0.ifindex, &p);
+	}
+	assert_true(ct_lookup(GUEST_A, 40750, REMOTE1, 53, IPPROTO_UDP, &after));
+	assert_int_equal(after.packets_out, before.packets_out);
+	assert_int_equal(after.packets_in, before.packets_in);
 }
 
 /* --- the tc egress path ------------------------------------------------ */
@@ -2247,6 +2340,7 @@ int main(void)
 		T(test_icmp_errors_tc),
 		T(test_hairpin),
 		T(test_icmp_error_quote_partial),
+		T(test_invalid_headers),
 		T_NH(test_nexthop_tc),
 		T(test_inbound_no_mapping),
 		T(test_inbound_apdf),
