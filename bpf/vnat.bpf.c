@@ -39,6 +39,7 @@ int xdp_vnat_fwd(struct xdp_md *ctx)
 
 	/* Only the parsed IPv4 header's tot_len is trusted for the MTU check. */
 	c.tot_len = vnat_ip_tot_len(data, end);
+	vnat_icmp_check_csum(&c, (vnat_load_bytes_fn)bpf_xdp_load_bytes, data, end);
 	v = vnat_forward(&c, data, end);
 	if (c.xl.ops && v != VNAT_DROP && vnat_xdp_apply(&c))
 		v = vnat_pass(&c, VNAT_PASS_MALFORMED);
@@ -123,6 +124,8 @@ int tc_vnat_ingress(struct __sk_buff *skb)
 	if (skb->vlan_present) {
 		v = vnat_pass(&c, VNAT_PASS_NOT_IPV4);
 	} else {
+		vnat_icmp_check_csum(&c, (vnat_load_bytes_fn)bpf_skb_load_bytes,
+				     (void *)(long)skb->data, (void *)(long)skb->data_end);
 		v = vnat_forward(&c, (void *)(long)skb->data, (void *)(long)skb->data_end);
 		if (c.xl.ops && v != VNAT_DROP && vnat_tc_apply(skb, &c))
 			return TC_ACT_SHOT; /* half-rewritten: never let it out */
@@ -139,19 +142,6 @@ int tc_vnat_ingress(struct __sk_buff *skb)
 	default:
 		return TC_ACT_OK;
 	}
-}
-
-/*
- * ICMP redirects the host would send out of a managed interface (seed 000).
- * The kernel copies the offending packet's IP options into the redirect,
- * so the ICMP header is found through IHL.
- */
-static __always_inline int vnat_is_redirect(const struct vnat_pkt *p)
-{
-	__u8 *type = (__u8 *)p->ip + p->ip->ihl * 4;
-
-	return p->ip->protocol == IPPROTO_ICMP && (void *)(type + 1) <= p->end &&
-	       *type == VNAT_ICMP_REDIRECT;
 }
 
 /*
@@ -180,7 +170,11 @@ static __always_inline int vnat_tc_snat(struct __sk_buff *skb, struct vnat_ctx *
 	return TC_ACT_OK;
 }
 
-/* Every skb leaving a managed interface: counted, redirects, then SNAT. */
+/*
+ * Every skb leaving a managed interface: counted, ICMP redirects dropped
+ * (the host's own, and a guest router's crossing a managed bridge, seed
+ * 000), then SNAT.
+ */
 SEC("tc")
 int tc_vnat_egress(struct __sk_buff *skb)
 {
@@ -202,7 +196,7 @@ int tc_vnat_egress(struct __sk_buff *skb)
 	v = vnat_parse_ipv4(&c);
 	if (v && c.reason == VNAT_PASS_MALFORMED)
 		return TC_ACT_OK;
-	if (!(c.cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_is_redirect(&c.p)) {
+	if (!(c.cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_frame_is_redirect(&c.p)) {
 		vnat_count(VNAT_DROP_REDIRECT, skb->len);
 		return TC_ACT_SHOT;
 	}

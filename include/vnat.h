@@ -113,7 +113,11 @@
 	X(VNAT_FWD_ICMP_ERROR_TC, fwd_icmp_error_tc) /* tc ingress: ICMP error translated */    \
 	X(VNAT_FWD_HAIRPIN_TC, fwd_hairpin_tc) /* tc ingress: NAT hairpinning */                \
 	/* XDP cannot transmit to the target (XDP frames would be lost there): tc carries it */ \
-	X(VNAT_PASS_NO_XDP_TX, pass_no_xdp_tx)
+	X(VNAT_PASS_NO_XDP_TX, pass_no_xdp_tx)                                                  \
+	/* what conntrack calls invalid (UDP length, TCP offset/flags, ICMP error checksum) */  \
+	X(VNAT_PASS_INVALID, pass_invalid)                                                      \
+	/* NAT: an inside interface's source outside the inside prefixes: the host's rules */   \
+	X(VNAT_PASS_FOREIGN_SOURCE, pass_foreign_source)
 
 #define VNAT_STAT_ENUM(e, m) e,
 enum vnat_stat {
@@ -293,7 +297,12 @@ struct vnat_nh {
 	__u32 stamp; /* bpf_ktime_get_ns() >> VNAT_NH_STAMP_SHIFT at the lookup */
 	__u16 max_len; /* largest IP total length the route's MTU was checked for */
 	__u8 tos; /* the lookup's IP TOS, DSCP bits only (policy routing may select by it) */
-	__u8 pad;
+	__u8 flags; /* enum vnat_nh_flags */
+};
+
+enum vnat_nh_flags {
+	/* port takes XDP frames: the cache serves XDP too, not only tc */
+	VNAT_NH_XDP_TX = 1 << 0,
 };
 
 enum vnat_nh_dir {
@@ -358,7 +367,7 @@ struct vnat_ct_val {
 	__be16 outside_port; /* network order */
 	__u8 state; /* enum vnat_tcp_state */
 	__u8 flags; /* enum vnat_ct_flags */
-	struct vnat_nh nh[VNAT_NH_DIRS]; /* XDP only; by enum vnat_nh_dir */
+	struct vnat_nh nh[VNAT_NH_DIRS]; /* by enum vnat_nh_dir */
 };
 
 /* Endpoint-independent mapping, inside endpoint -> outside port. */

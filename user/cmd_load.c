@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sync.h"
 #include "topo.h"
+#include "warnings.h"
 
 /* What one load call manages: the --iface interfaces and, for NAT, the uplink. */
 struct load_plan {
@@ -341,6 +342,8 @@ int cmd_load(int argc, char **argv)
 	if (err)
 		goto err_detach;
 	report(&l);
+	/* Loaded all the same: the topology may be completed afterwards. */
+	vnat_warnings__print_live(&l.maps, l.attached, l.n_attached);
 	goto out_close;
 
 err_detach:

@@ -172,7 +172,11 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 	}
 	vnat_count(VNAT_NAT_NEW_FLOW, 0);
 	vnat_gc_arm(cfg);
-	return bpf_map_lookup_elem(&vnat_ct, key);
+	ct = bpf_map_lookup_elem(&vnat_ct, key);
+	/* Gone already (the collector, a flush): the kernel path takes this packet. */
+	if (!ct)
+		*reason = VNAT_PASS_NAT_UNTRACKED;
+	return ct;
 }
 
 /* An outbound packet of an existing flow: refreshed (and, ADF, its address noted). */

@@ -127,6 +127,7 @@ vnat_fdb_port(struct vnat_ctx *c, __u32 bridge, const __u8 *mac, struct vnat_ifa
 	if (!vnat_port_forwarding(pi))
 		return vnat_pass(c, VNAT_PASS_PORT_STATE);
 	c->out = ifindex;
+	c->out_flags = pi->flags;
 	*port_iface = pi;
 	return VNAT_NEXT;
 }
@@ -143,6 +144,13 @@ vnat_bridge_forward(struct vnat_ctx *c, const struct vnat_iface *in_port, __u32 
 
 	if (vnat_mac_is_multicast(c->p.eth->h_dest))
 		return vnat_pass(c, VNAT_PASS_FLOOD);
+	/*
+	 * A guest router's redirect (seed 000) leaves by a managed port: as
+	 * tc egress drops it there when the kernel bridge forwards it, so
+	 * here, where the frame would never meet tc egress (XDP).
+	 */
+	if (c->cfg && !(c->cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_frame_is_redirect(&c->p))
+		return vnat_drop(c, VNAT_DROP_REDIRECT);
 	v = vnat_fdb_port(c, in_port->master, c->p.eth->h_dest, &out_port);
 	if (v)
 		return v;

@@ -27,14 +27,23 @@ static __always_inline __u32 vnat_prefix_kind(__be32 addr)
 	return v ? v->kind : 0;
 }
 
+/*
+ * Should a packet from a guest (its source an inside prefix) to dst be
+ * masqueraded? libvirt's RETURN for 224.0.0.0/24 and 255.255.255.255:
+ * see vnat_parse_ipv4.
+ */
+static __always_inline int vnat_nat_candidate_dst(__be32 dst)
+{
+	/* ! -d <inside>: guest to guest and guest to host stay untranslated */
+	return vnat_prefix_kind(dst) == 0;
+}
+
 /* Should a packet from src to dst be masqueraded? */
 static __always_inline int vnat_nat_candidate(__be32 src, __be32 dst)
 {
-	/* libvirt's RETURN for 224.0.0.0/24 and 255.255.255.255: see vnat_parse_ipv4. */
 	if (vnat_prefix_kind(src) != VNAT_PREFIX_INSIDE)
 		return 0; /* not a guest: the host's own, or routed from elsewhere */
-	/* ! -d <inside>: guest to guest and guest to host stay untranslated */
-	return vnat_prefix_kind(dst) == 0;
+	return vnat_nat_candidate_dst(dst);
 }
 
 /* Is ifindex an egress the NAT translates for? */

@@ -105,10 +105,36 @@ static __always_inline enum vnat_verdict vnat_parse_ipv4(struct vnat_ctx *c)
 #define VNAT_TCP_SYN 0x02
 #define VNAT_TCP_RST 0x04
 #define VNAT_TCP_ACK 0x10
+#define VNAT_TCP_URG 0x20
 
 #define VNAT_ICMP_ECHOREPLY 0
 #define VNAT_ICMP_ECHO 8
 #define VNAT_ICMP_REDIRECT 5
+
+/*
+ * The flag combinations a TCP stack sends, as the kernel's conntrack lists
+ * them (tcp_valid_flags in nf_conntrack_proto_tcp.c: PSH, ECE and CWR do
+ * not count): SYN, SYN+ACK, RST, RST+ACK, FIN+ACK, ACK, each with or
+ * without URG where the kernel allows it. Anything else (SYN+FIN, SYN+RST,
+ * no flags, all flags, FIN alone) is invalid and never translated.
+ */
+static __always_inline int vnat_tcp_flags_valid(__u8 flags)
+{
+	switch (flags &
+		(VNAT_TCP_FIN | VNAT_TCP_SYN | VNAT_TCP_RST | VNAT_TCP_ACK | VNAT_TCP_URG)) {
+	case VNAT_TCP_SYN:
+	case VNAT_TCP_SYN | VNAT_TCP_URG:
+	case VNAT_TCP_SYN | VNAT_TCP_ACK:
+	case VNAT_TCP_RST:
+	case VNAT_TCP_RST | VNAT_TCP_ACK:
+	case VNAT_TCP_FIN | VNAT_TCP_ACK:
+	case VNAT_TCP_FIN | VNAT_TCP_ACK | VNAT_TCP_URG:
+	case VNAT_TCP_ACK:
+	case VNAT_TCP_ACK | VNAT_TCP_URG:
+		return 1;
+	}
+	return 0;
+}
 
 /*
  * TCP, UDP and ICMP echo; everything else (and ICMP other than echo) is
@@ -132,10 +158,16 @@ static __always_inline enum vnat_verdict vnat_parse_l4(struct vnat_ctx *c)
 		if (hdr + 20 > p->end || l4len < 20)
 			return vnat_pass(c, VNAT_PASS_MALFORMED);
 		l4->tcp_flags = b[13];
+		/* Data offset below the header or past the datagram. */
+		if ((b[12] >> 4) < 5 || (b[12] >> 4) * 4 > l4len || !vnat_tcp_flags_valid(b[13]))
+			return vnat_pass(c, VNAT_PASS_INVALID);
 		break;
 	case IPPROTO_UDP:
 		if (hdr + 8 > p->end || l4len < 8)
 			return vnat_pass(c, VNAT_PASS_MALFORMED);
+		/* The UDP length: at least its header, at most what IP carries. */
+		if (bpf_ntohs(*(__be16 *)(b + 4)) < 8 || bpf_ntohs(*(__be16 *)(b + 4)) > l4len)
+			return vnat_pass(c, VNAT_PASS_INVALID);
 		break;
 	case IPPROTO_ICMP:
 		if (hdr + 8 > p->end || l4len < 8)
@@ -153,6 +185,23 @@ static __always_inline enum vnat_verdict vnat_parse_l4(struct vnat_ctx *c)
 	l4->sport = *(__be16 *)b;
 	l4->dport = *(__be16 *)(b + 2);
 	return VNAT_NEXT;
+}
+
+/*
+ * An ICMP redirect in an Ethernet frame (seed 000), whatever else its IPv4
+ * header holds: the sender copies the offending packet's IP options into
+ * it, so the ICMP header is found through IHL.
+ */
+static __always_inline int vnat_frame_is_redirect(const struct vnat_pkt *p)
+{
+	struct iphdr *ip = (void *)(p->eth + 1);
+	__u8 *type;
+
+	if (p->eth->h_proto != bpf_htons(ETH_P_IP) || (void *)(ip + 1) > p->end ||
+	    ip->protocol != IPPROTO_ICMP)
+		return 0;
+	type = (__u8 *)ip + ip->ihl * 4;
+	return (void *)(type + 1) <= p->end && *type == VNAT_ICMP_REDIRECT;
 }
 
 #endif /* VNAT_LIB_PARSE_H */
