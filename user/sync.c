@@ -31,8 +31,8 @@ static uint32_t port_flags(const struct vnat_link *l, uint32_t bridge_flags)
 
 	if (l->isolated)
 		f |= VNAT_IFACE_ISOLATED;
-	if (l->hairpin)
-		f |= VNAT_IFACE_HAIRPIN;
+	if (l->reflect)
+		f |= VNAT_IFACE_REFLECT;
 	return f;
 }
 
@@ -55,8 +55,8 @@ static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 static int update_port(const struct vnat_maps *m, const struct vnat_link *link,
 		       struct vnat_iface *val)
 {
-	uint32_t keep = val->flags & ~(VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN);
-	uint32_t flags = keep | (port_flags(link, 0) & (VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN));
+	uint32_t keep = val->flags & ~(VNAT_IFACE_ISOLATED | VNAT_IFACE_REFLECT);
+	uint32_t flags = keep | (port_flags(link, 0) & (VNAT_IFACE_ISOLATED | VNAT_IFACE_REFLECT));
 
 	if (val->port_state == link->port_state && val->flags == flags)
 		return 0;

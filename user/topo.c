@@ -135,7 +135,7 @@ static int on_bridge_port(struct nl_msg *msg, void *arg)
 		if (pi[IFLA_BRPORT_ISOLATED])
 			l->isolated = nla_get_u8(pi[IFLA_BRPORT_ISOLATED]);
 		if (pi[IFLA_BRPORT_MODE])
-			l->hairpin = nla_get_u8(pi[IFLA_BRPORT_MODE]);
+			l->reflect = nla_get_u8(pi[IFLA_BRPORT_MODE]);
 	}
 	return NL_OK;
 }

@@ -20,7 +20,7 @@ struct vnat_link {
 	bool is_port; /* reported by the AF_BRIDGE dump */
 	uint8_t port_state; /* BR_STATE_* */
 	bool isolated;
-	bool hairpin;
+	bool reflect;
 };
 
 struct vnat_fdb_entry {

@@ -43,17 +43,18 @@ struct vnat_icmp_quote {
  * accepted: an option-less IPv4 header and TCP, UDP or ICMP echo with the
  * 8 transport bytes RFC 792 guarantees.
  */
-static __always_inline int vnat_icmp_parse_quote(const struct vnat_pkt *p,
-						 struct vnat_icmp_quote *q)
+static __always_inline enum vnat_verdict vnat_icmp_parse_quote(struct vnat_ctx *c,
+							       struct vnat_icmp_quote *q)
 {
+	const struct vnat_pkt *p = &c->p;
 	__u8 *icmp = (void *)(p->ip + 1);
 	struct iphdr *in = (void *)(icmp + 8);
 	__u8 *l4 = (void *)(in + 1);
 
 	if ((void *)(l4 + 8) > p->end)
-		return VNAT_PASS_MALFORMED;
+		return vnat_pass(c, VNAT_PASS_MALFORMED);
 	if (in->version != 4 || in->ihl != 5)
-		return VNAT_PASS_ICMP_ERROR;
+		return vnat_pass(c, VNAT_PASS_ICMP_ERROR);
 	q->icmp_check = (__u16 *)(icmp + 2);
 	q->ip = in;
 	q->l4 = l4;
@@ -63,15 +64,15 @@ static __always_inline int vnat_icmp_parse_quote(const struct vnat_pkt *p,
 	case IPPROTO_UDP:
 		q->sport = *(__be16 *)l4;
 		q->dport = *(__be16 *)(l4 + 2);
-		return 0;
+		return VNAT_NEXT;
 	case IPPROTO_ICMP:
 		if (l4[0] != VNAT_ICMP_ECHO && l4[0] != VNAT_ICMP_ECHOREPLY)
-			return VNAT_PASS_ICMP_ERROR;
+			return vnat_pass(c, VNAT_PASS_ICMP_ERROR);
 		q->sport = *(__be16 *)(l4 + 4);
 		q->dport = q->sport;
-		return 0;
+		return VNAT_NEXT;
 	}
-	return VNAT_PASS_ICMP_ERROR;
+	return vnat_pass(c, VNAT_PASS_ICMP_ERROR);
 }
 
 /* Replace a 16-bit word of the quote, keeping the outer ICMP checksum right. */

@@ -70,7 +70,7 @@
 #   vnat_nsenter NS ARGS... $VNAT ARGS through nsenter --net (the other mode)
 #   vnat_status_json NS     vnat status -j inside NS (ip netns exec)
 #   counter NS NAME         packets of counter NAME from vnat status -j
-#   fast_fwd_count NS       packets of fwd_routed + fwd_hairpin + fwd_routed_tc
+#   fast_fwd_count NS       packets of fwd_routed + fwd_same_segment + fwd_routed_tc
 #   kernel_fwd_count NS     Ip ForwDatagrams of NS from /proc/net/snmp
 #   json_get EXPR           evaluate python EXPR over d = json from stdin
 #   json_eq JSON EXPR WANT  json_get EXPR of JSON is WANT (both printed)
@@ -732,7 +732,7 @@ fast_fwd_count()
 	local js
 
 	js=$(vnat_status_json "$1") || return 1
-	json_get "sum(d['counters'][k]['packets'] for k in ('fwd_routed', 'fwd_hairpin', 'fwd_routed_tc'))" <<<"$js"
+	json_get "sum(d['counters'][k]['packets'] for k in ('fwd_routed', 'fwd_same_segment', 'fwd_routed_tc'))" <<<"$js"
 }
 
 # /proc/net is /proc/self/net: it shows the namespace of the reader, so

@@ -268,10 +268,10 @@ k1=$(kernel_fwd_count "$R1") r1=$(redirects_sent "$R1")
 check_cmp "router1's kernel generated no redirect (OutType5 +$((r1 - r0)))" $((r1 - r0)) -eq 0
 capture_stop "$LCAP"
 check "ping shows no redirect" no_redirect_in "$PING_V"
-hp=$(delta "$R1" fwd_hairpin)
+hp=$(delta "$R1" fwd_same_segment)
 br=$(delta "$HOST" fwd_bridged)
-log_info "router1 fwd_hairpin +$hp, kernel ForwDatagrams +$((k1 - k0)); host fwd_bridged +$br"
-check_cmp "router1 fwd_hairpin moved by >= $((PINGS - SLACK)) (+$hp)" "$hp" -ge $((PINGS - SLACK))
+log_info "router1 fwd_same_segment +$hp, kernel ForwDatagrams +$((k1 - k0)); host fwd_bridged +$br"
+check_cmp "router1 fwd_same_segment moved by >= $((PINGS - SLACK)) (+$hp)" "$hp" -ge $((PINGS - SLACK))
 check_cmp "router1's kernel forwarded <= $SLACK (+$((k1 - k0)))" $((k1 - k0)) -le "$SLACK"
 # vm1 -> router1, router1 -> vm3, and vm3's reply straight to vm1
 check_cmp "host fwd_bridged moved by >= $((3 * PINGS - SLACK)) (+$br)" "$br" -ge $((3 * PINGS - SLACK))
@@ -285,10 +285,10 @@ k0=$(kernel_fwd_count "$R1")
 check "4 MiB vm1 -> lan arrives intact (sha256)" \
 	tcp_transfer "$VM1" "$LAN" "$LAN_ADDR" "$TCP_PORT" "$FILE"
 k1=$(kernel_fwd_count "$R1")
-hpb=$(delta "$R1" fwd_hairpin bytes)
+hpb=$(delta "$R1" fwd_same_segment bytes)
 brb=$(delta "$HOST" fwd_bridged bytes)
-log_info "router1 fwd_hairpin +$hpb bytes, kernel +$((k1 - k0)); host fwd_bridged +$brb bytes"
-check_cmp "router1 fwd_hairpin carried >= $TCP_SIZE bytes (+$hpb)" "$hpb" -ge "$TCP_SIZE"
+log_info "router1 fwd_same_segment +$hpb bytes, kernel +$((k1 - k0)); host fwd_bridged +$brb bytes"
+check_cmp "router1 fwd_same_segment carried >= $TCP_SIZE bytes (+$hpb)" "$hpb" -ge "$TCP_SIZE"
 check_cmp "router1's kernel forwarded <= $SLACK (+$((k1 - k0)))" $((k1 - k0)) -le "$SLACK"
 check_cmp "host fwd_bridged carried >= $((2 * TCP_SIZE)) bytes (+$brb)" "$brb" -ge $((2 * TCP_SIZE))
 capture_stop "$CAP"
@@ -345,9 +345,9 @@ if vnat_in "$R1" load --help 2>&1 | grep -q -- '--redirects'; then
 	check "$PINGS pings probe2 -> lan answered" ping_lan "$P2" "$PINGS"
 	k1=$(kernel_fwd_count "$R1")
 	capture_stop "$CAP"
-	check_cmp "pass_hairpin moved by >= $((PINGS - SLACK)) (+$(delta "$R1" pass_hairpin))" \
-		"$(delta "$R1" pass_hairpin)" -ge $((PINGS - SLACK))
-	check_cmp "fwd_hairpin did not move" "$(delta "$R1" fwd_hairpin)" -eq 0
+	check_cmp "pass_same_segment moved by >= $((PINGS - SLACK)) (+$(delta "$R1" pass_same_segment))" \
+		"$(delta "$R1" pass_same_segment)" -ge $((PINGS - SLACK))
+	check_cmp "fwd_same_segment did not move" "$(delta "$R1" fwd_same_segment)" -eq 0
 	check_cmp "the kernel forwarded the hairpin (+$((k1 - k0)))" $((k1 - k0)) -ge "$PINGS"
 	check_cmp "drop_redirect did not move" "$(delta "$R1" drop_redirect)" -eq 0
 	check "tcpdump in probe2: the kernel's redirects arrive" pcap_redirects_ok "$CAP_PCAP"

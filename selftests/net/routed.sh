@@ -192,8 +192,8 @@ snap_counters()
 	local n=$1 js
 
 	js=$(vnat_status_json "$n") || return 1
-	SNAP_PKTS=$(json_get "sum(d['counters'][k]['packets'] for k in ('fwd_routed', 'fwd_hairpin', 'fwd_routed_tc'))" <<<"$js") &&
-		SNAP_BYTES=$(json_get "sum(d['counters'][k]['bytes'] for k in ('fwd_routed', 'fwd_hairpin', 'fwd_routed_tc'))" <<<"$js") &&
+	SNAP_PKTS=$(json_get "sum(d['counters'][k]['packets'] for k in ('fwd_routed', 'fwd_same_segment', 'fwd_routed_tc'))" <<<"$js") &&
+		SNAP_BYTES=$(json_get "sum(d['counters'][k]['bytes'] for k in ('fwd_routed', 'fwd_same_segment', 'fwd_routed_tc'))" <<<"$js") &&
 		SNAP_ROUTED=$(json_get "d['counters']['fwd_routed']['packets']" <<<"$js") &&
 		SNAP_KFWD=$(kernel_fwd_count "$n")
 }
