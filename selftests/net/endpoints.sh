@@ -349,6 +349,12 @@ test_group "endpoints: load"
 check_rc 0 "vnat load --iface virbr0 --snat $SNAT" vnat_in "$HOST" load --iface virbr0 --snat "$SNAT" ||
 	die "vnat load failed: nothing else can be tested"
 run iface_hooks && echo "# hooks: $(cat "$RUN_OUT")"
+# A record, not a check: XDP on a veth takes TSO from its peer (bulk TCP
+# then moves as MTU-sized frames), which the benchmark measures.
+for g in vd1 tp1; do
+	echo "# after the load: $g eth0 $(in_ns "$(ns "$g")" ethtool -k eth0 | grep '^tcp-segmentation-offload:')"
+done
+echo "# after the load: outside eth0 $(in_ns "$OUT" ethtool -k eth0 | grep '^tcp-segmentation-offload:')"
 must "neighbours resolve" warmup
 for kind in "${KINDS[@]}"; do
 	kind_traffic "$kind" vnat "$pb"
