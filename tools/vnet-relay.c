@@ -78,13 +78,14 @@ static int parse_opts(int argc, char **argv, struct relay_opts *o)
 		{ "guest-ns", required_argument, NULL, 'g' },
 		{ "guest-tap", required_argument, NULL, 'G' },
 		{ "stats", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, '?' },
+		{ "help", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0; /* one line of our own per error instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			o->host_ns = optarg;
@@ -101,8 +102,16 @@ static int parse_opts(int argc, char **argv, struct relay_opts *o)
 		case 's':
 			o->stats_file = optarg;
 			break;
+		case 'u':
+			usage(stdout);
+			exit(0);
+		case ':':
+			fprintf(stderr, "vnet-relay: %s needs a value (see --help)\n",
+				argv[optind - 1]);
+			return -1;
 		default:
-			usage(stderr);
+			fprintf(stderr, "vnet-relay: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
 			return -1;
 		}
 	}
