@@ -179,6 +179,23 @@ relay_delta()
 	echo $((now - $4))
 }
 
+# relays_clean NAME...: the relays of these tap guests saw only well-formed
+# vnet headers (a path that hands a tap a GSO frame with a broken header
+# shows here) and their taps took every frame.
+relays_clean()
+{
+	local g st rc=0
+
+	for g in "$@"; do
+		st=$(tap_guest_stats "$g") || return 1
+		echo "$g: $st"
+		awk '{ for (i = 2; i <= NF; i++) if ($i ~ /^(bad|write_errors)=/) {
+			split($i, kv, "="); n += kv[2] } }
+		     END { exit n != 0 }' <<<"$st" || rc=1
+	done
+	return "$rc"
+}
+
 # ---------------------------------------------------------------- one kind
 
 # kind_traffic KIND MODE PORTBASE: the whole traffic set of KIND's guests;
@@ -273,7 +290,8 @@ kind_traffic()
 		# Tap to tap stays whole: no software segmentation on the way.
 		check_cmp "$b received $a's GSO frames whole (relay host_to_guest gso)" \
 			"$(relay_delta "$b" host_to_guest gso "$b_gso")" -gt 0
-		[ "$V" = 1 ] && tap_guest_stats "$a" | sed 's/^/# relay: /'
+		check "$a's and $b's relays: no bad vnet header, no frame refused" \
+			relays_clean "$a" "$b"
 	fi
 	return 0
 }
