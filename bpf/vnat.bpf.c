@@ -142,19 +142,6 @@ int tc_vnat_ingress(struct __sk_buff *skb)
 }
 
 /*
- * ICMP redirects the host would send out of a managed interface (seed 000).
- * The kernel copies the offending packet's IP options into the redirect,
- * so the ICMP header is found through IHL.
- */
-static __always_inline int vnat_is_redirect(const struct vnat_pkt *p)
-{
-	__u8 *type = (__u8 *)p->ip + p->ip->ihl * 4;
-
-	return p->ip->protocol == IPPROTO_ICMP && (void *)(type + 1) <= p->end &&
-	       *type == VNAT_ICMP_REDIRECT;
-}
-
-/*
  * Masquerade what the kernel forwards out of an uplink: the first packets
  * of a flow while the next hop is being resolved, and everything the
  * ingress hooks left to the kernel.
@@ -180,7 +167,11 @@ static __always_inline int vnat_tc_snat(struct __sk_buff *skb, struct vnat_ctx *
 	return TC_ACT_OK;
 }
 
-/* Every skb leaving a managed interface: counted, redirects, then SNAT. */
+/*
+ * Every skb leaving a managed interface: counted, ICMP redirects dropped
+ * (the host's own, and a guest router's crossing a managed bridge, seed
+ * 000), then SNAT.
+ */
 SEC("tc")
 int tc_vnat_egress(struct __sk_buff *skb)
 {
@@ -202,7 +193,7 @@ int tc_vnat_egress(struct __sk_buff *skb)
 	v = vnat_parse_ipv4(&c);
 	if (v && c.reason == VNAT_PASS_MALFORMED)
 		return TC_ACT_OK;
-	if (!(c.cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_is_redirect(&c.p)) {
+	if (!(c.cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_frame_is_redirect(&c.p)) {
 		vnat_count(VNAT_DROP_REDIRECT, skb->len);
 		return TC_ACT_SHOT;
 	}

@@ -45,7 +45,7 @@
  */
 #define VNAT_STAT_LIST(X)                                                                       \
 	X(VNAT_FWD_ROUTED, fwd_routed) /* XDP: routed to another managed interface */           \
-	/* routed back out of its ingress interface: the kernel would send a redirect */       \
+	/* routed back out of its ingress interface: the kernel would send a redirect */        \
 	X(VNAT_FWD_SAME_SEGMENT, fwd_same_segment)                                              \
 	X(VNAT_FWD_ROUTED_TC, fwd_routed_tc) /* tc ingress: routed skb (GSO/large frames) */    \
 	X(VNAT_PASS_NOT_IPV4, pass_not_ipv4) /* ARP, IPv6, LLDP, any other ethertype */         \
@@ -293,7 +293,12 @@ struct vnat_nh {
 	__u32 stamp; /* bpf_ktime_get_ns() >> VNAT_NH_STAMP_SHIFT at the lookup */
 	__u16 max_len; /* largest IP total length the route's MTU was checked for */
 	__u8 tos; /* the lookup's IP TOS, DSCP bits only (policy routing may select by it) */
-	__u8 pad;
+	__u8 flags; /* enum vnat_nh_flags */
+};
+
+enum vnat_nh_flags {
+	/* port takes XDP frames: the cache serves XDP too, not only tc */
+	VNAT_NH_XDP_TX = 1 << 0,
 };
 
 enum vnat_nh_dir {
@@ -358,7 +363,7 @@ struct vnat_ct_val {
 	__be16 outside_port; /* network order */
 	__u8 state; /* enum vnat_tcp_state */
 	__u8 flags; /* enum vnat_ct_flags */
-	struct vnat_nh nh[VNAT_NH_DIRS]; /* XDP only; by enum vnat_nh_dir */
+	struct vnat_nh nh[VNAT_NH_DIRS]; /* by enum vnat_nh_dir */
 };
 
 /* Endpoint-independent mapping, inside endpoint -> outside port. */

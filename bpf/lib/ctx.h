@@ -77,6 +77,7 @@ struct vnat_ctx {
 	__u32 in_ifindex; /* as routed, like iface */
 	__u32 in_flags; /* flags of the interface the frame arrived on */
 	__u32 out; /* transmit port (ifindex) */
+	__u32 out_flags; /* its vnat_ifaces flags */
 	__u32 len; /* whole frame (skb->len on tc) */
 	__u16 tot_len; /* for the FIB's MTU check: 0 lets the kernel check the skb */
 	__u8 xdp; /* XDP (frames) or tc (skbs) */

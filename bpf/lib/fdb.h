@@ -108,9 +108,8 @@ static __always_inline enum vnat_verdict vnat_fdb_check_source(struct vnat_ctx *
  * there: a forwarding port of that bridge, and not a duplicate MAC.
  * VNAT_NEXT with c->out and *port_iface, or VNAT_PASS.
  */
-static __always_inline enum vnat_verdict vnat_fdb_port(struct vnat_ctx *c, __u32 bridge,
-						       const __u8 *mac,
-						       struct vnat_iface **port_iface)
+static __always_inline enum vnat_verdict
+vnat_fdb_port(struct vnat_ctx *c, __u32 bridge, const __u8 *mac, struct vnat_iface **port_iface)
 {
 	struct vnat_fdb_key k;
 	struct vnat_fdb_val *v;
@@ -128,6 +127,7 @@ static __always_inline enum vnat_verdict vnat_fdb_port(struct vnat_ctx *c, __u32
 	if (!vnat_port_forwarding(pi))
 		return vnat_pass(c, VNAT_PASS_PORT_STATE);
 	c->out = ifindex;
+	c->out_flags = pi->flags;
 	*port_iface = pi;
 	return VNAT_NEXT;
 }
@@ -136,15 +136,21 @@ static __always_inline enum vnat_verdict vnat_fdb_port(struct vnat_ctx *c, __u32
  * L2 decision for a frame on a bridge port that is not addressed to the
  * bridge itself: VNAT_TX (fwd_bridged) with c->out, or VNAT_PASS.
  */
-static __always_inline enum vnat_verdict vnat_bridge_forward(struct vnat_ctx *c,
-							     const struct vnat_iface *in_port,
-							     __u32 in_ifindex)
+static __always_inline enum vnat_verdict
+vnat_bridge_forward(struct vnat_ctx *c, const struct vnat_iface *in_port, __u32 in_ifindex)
 {
 	struct vnat_iface *out_port;
 	enum vnat_verdict v;
 
 	if (vnat_mac_is_multicast(c->p.eth->h_dest))
 		return vnat_pass(c, VNAT_PASS_FLOOD);
+	/*
+	 * A guest router's redirect (seed 000) leaves by a managed port: as
+	 * tc egress drops it there when the kernel bridge forwards it, so
+	 * here, where the frame would never meet tc egress (XDP).
+	 */
+	if (c->cfg && !(c->cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_frame_is_redirect(&c->p))
+		return vnat_drop(c, VNAT_DROP_REDIRECT);
 	v = vnat_fdb_port(c, in_port->master, c->p.eth->h_dest, &out_port);
 	if (v)
 		return v;

@@ -67,9 +67,8 @@ static __always_inline enum vnat_verdict vnat_fib(struct vnat_ctx *c, __be32 dad
  * A routed packet leaving by the interface it came in on is one the kernel
  * would forward and answer with an ICMP redirect (seed 000).
  */
-static __always_inline enum vnat_verdict vnat_fib_apply(struct vnat_ctx *c,
-							const struct bpf_fib_lookup *fib,
-							enum vnat_stat fwd)
+static __always_inline enum vnat_verdict
+vnat_fib_apply(struct vnat_ctx *c, const struct bpf_fib_lookup *fib, enum vnat_stat fwd)
 {
 	vnat_ip_decrease_ttl(c->p.ip);
 	__builtin_memcpy(c->p.eth->h_dest, fib->dmac, ETH_ALEN);
@@ -91,9 +90,8 @@ static __always_inline struct vnat_iface *vnat_egress(const struct bpf_fib_looku
  * (XDP cannot transmit to one) the port its next hop's MAC was learned on.
  * VNAT_NEXT with c->out, or VNAT_PASS.
  */
-static __always_inline enum vnat_verdict vnat_tx_port(struct vnat_ctx *c,
-						      const struct bpf_fib_lookup *fib,
-						      struct vnat_iface *egress)
+static __always_inline enum vnat_verdict
+vnat_tx_port(struct vnat_ctx *c, const struct bpf_fib_lookup *fib, struct vnat_iface *egress)
 {
 	struct vnat_iface *port = egress;
 	enum vnat_verdict v;
@@ -107,6 +105,7 @@ static __always_inline enum vnat_verdict vnat_tx_port(struct vnat_ctx *c,
 	} else {
 		c->out = fib->ifindex;
 	}
+	c->out_flags = port->flags;
 	return vnat_can_transmit(c, port);
 }
 
@@ -114,8 +113,7 @@ static __always_inline enum vnat_verdict vnat_tx_port(struct vnat_ctx *c,
 static __always_inline int vnat_keep_same_segment(const struct vnat_ctx *c,
 						  const struct bpf_fib_lookup *fib)
 {
-	return c->cfg && (c->cfg->flags & VNAT_CFG_KEEP_REDIRECTS) &&
-	       fib->ifindex == c->in_ifindex;
+	return c->cfg && (c->cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && fib->ifindex == c->in_ifindex;
 }
 
 /*
@@ -152,7 +150,7 @@ static __always_inline enum vnat_verdict vnat_route_ipv4(struct vnat_ctx *c, int
 
 /*
  * Next hops cached in a flow (struct vnat_nh). Stored after a full lookup
- * in XDP, for the generation read before that lookup began: a change
+ * on either hook, for the generation read before that lookup began: a change
  * bumped meanwhile leaves the entry stale, and the next packet looks up
  * again. Two CPUs storing for one flow and direction at once may mix two
  * lookups' fields; only a concurrent change makes those differ, and the
@@ -169,16 +167,21 @@ static __always_inline void vnat_nh_store(const struct vnat_ctx *c, struct vnat_
 	nh->stamp = now >> VNAT_NH_STAMP_SHIFT;
 	nh->max_len = c->tot_len;
 	nh->tos = c->p.ip->tos & VNAT_NH_TOS_MASK;
+	nh->flags = c->out_flags & VNAT_IFACE_XDP_TX ? VNAT_NH_XDP_TX : 0;
 }
 
 /*
  * Usable for c's packet: same generation, young enough, the same lookup
  * inputs, and no longer than what the route's MTU was checked for (a
- * longer packet takes the full lookup, which checks it).
+ * longer packet takes the full lookup, which checks it; a GSO skb on tc,
+ * tot_len 0, is checked by the kernel as on the full tc path). XDP only
+ * into a port that takes XDP frames: the entry may have been stored by tc.
  */
 static __always_inline int vnat_nh_valid(const struct vnat_ctx *c, const struct vnat_nh *nh,
 					 __u32 gen, __u64 now)
 {
+	if (c->xdp && !(nh->flags & VNAT_NH_XDP_TX))
+		return 0;
 	return nh->port && nh->gen == gen && nh->in_ifindex == c->in_ifindex &&
 	       nh->tos == (c->p.ip->tos & VNAT_NH_TOS_MASK) && c->tot_len <= nh->max_len &&
 	       (__u32)(now >> VNAT_NH_STAMP_SHIFT) - nh->stamp <

@@ -131,7 +131,6 @@ static __always_inline int vnat_tc_xlate(struct __sk_buff *skb, __u8 proto, int 
 	return 0;
 }
 
-
 /* XDP: c->xl in place (a hairpin has both sides). Non-zero: truncated. */
 static __always_inline int vnat_xdp_apply(struct vnat_ctx *c)
 {

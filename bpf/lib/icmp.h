@@ -96,6 +96,7 @@ static __always_inline void vnat_icmp_quote_xlate(const struct vnat_pkt *p,
 	__u16 *pp, *l4check = 0;
 	__be16 old_port;
 	__u16 ip_check;
+	int partial;
 
 	/* The quoted IP header and its checksum. */
 	ip_check = vnat_csum_replace4(q->ip->check, old_addr, addr);
@@ -118,8 +119,21 @@ static __always_inline void vnat_icmp_quote_xlate(const struct vnat_pkt *p,
 	vnat_quote_set16(q, pp, port);
 	if (!l4check || (q->proto == IPPROTO_UDP && !*l4check))
 		return;
-	if (q->proto == IPPROTO_ICMP)
+	if (q->proto == IPPROTO_ICMP) {
 		vnat_quote_set16(q, l4check, vnat_csum_replace2(*l4check, old_port, port));
+		return;
+	}
+	/*
+	 * A datagram an endpoint sent with a partial checksum (its offload)
+	 * is quoted with the pseudo-header sum of the addresses it carried
+	 * (now rewritten above, so the sum is taken for the old address):
+	 * keep that form for the new address, where ports do not count. A
+	 * complete checksum equal to that sum by chance (1 in 65536) is
+	 * taken as partial too; nobody can verify such a quote anyway.
+	 */
+	partial = *l4check == vnat_csum_partial_replace4(vnat_pseudo_sum(q->ip), addr, old_addr);
+	if (partial)
+		vnat_quote_set16(q, l4check, vnat_csum_partial_replace4(*l4check, old_addr, addr));
 	else
 		vnat_quote_set16(q, l4check,
 				 vnat_csum_replace2(vnat_csum_replace4(*l4check, old_addr, addr),

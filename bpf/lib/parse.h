@@ -155,4 +155,21 @@ static __always_inline enum vnat_verdict vnat_parse_l4(struct vnat_ctx *c)
 	return VNAT_NEXT;
 }
 
+/*
+ * An ICMP redirect in an Ethernet frame (seed 000), whatever else its IPv4
+ * header holds: the sender copies the offending packet's IP options into
+ * it, so the ICMP header is found through IHL.
+ */
+static __always_inline int vnat_frame_is_redirect(const struct vnat_pkt *p)
+{
+	struct iphdr *ip = (void *)(p->eth + 1);
+	__u8 *type;
+
+	if (p->eth->h_proto != bpf_htons(ETH_P_IP) || (void *)(ip + 1) > p->end ||
+	    ip->protocol != IPPROTO_ICMP)
+		return 0;
+	type = (__u8 *)ip + ip->ihl * 4;
+	return (void *)(type + 1) <= p->end && *type == VNAT_ICMP_REDIRECT;
+}
+
 #endif /* VNAT_LIB_PARSE_H */

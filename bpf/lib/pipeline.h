@@ -153,9 +153,7 @@ static __always_inline enum vnat_verdict vnat_nat_out(struct vnat_ctx *c)
 	ct = vnat_ct_track_out(c->cfg, c->p.ip, &c->l4, c->len, now, &reason);
 	if (!ct)
 		return vnat_nat_refused(c, reason);
-	/* The tc path's tot_len (0 for GSO) says nothing about one packet's size. */
-	if (c->xdp)
-		vnat_nh_store(c, &ct->nh[VNAT_NH_OUT], &fib, gen, now);
+	vnat_nh_store(c, &ct->nh[VNAT_NH_OUT], &fib, gen, now);
 	vnat_xlate_src(c, ct->outside_addr, ct->outside_port);
 	return vnat_fib_apply(c, &fib, VNAT_FWD_SNAT);
 }
@@ -203,13 +201,12 @@ static __always_inline enum vnat_verdict vnat_nat_in(struct vnat_ctx *c)
 	vnat_xlate_dst(c, key.inside_addr, key.inside_port);
 	if (v)
 		return v; /* translated; the kernel forwards it (MTU, routes) */
-	if (c->xdp)
-		vnat_nh_store(c, &ct->nh[VNAT_NH_IN], &fib, gen, now);
+	vnat_nh_store(c, &ct->nh[VNAT_NH_IN], &fib, gen, now);
 	return vnat_fib_apply(c, &fib, VNAT_FWD_DNAT);
 }
 
 /*
- * The fast path of an established flow (XDP): its packets in either
+ * The fast path of an established flow (either hook): its packets in either
  * direction with a next hop cached under the current generation skip the
  * martian and NAT-candidate prefix lookups, bpf_fib_lookup and the egress
  * checks. Everything those decided is fixed by what the generation covers
@@ -349,7 +346,7 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 	int nat = cfg && (cfg->flags & VNAT_CFG_NAT);
 	enum vnat_verdict v;
 
-	if (c->xdp && nat) {
+	if (nat) {
 		v = vnat_nat_fast(c);
 		if (v)
 			return v;
@@ -365,7 +362,8 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 			if (v)
 				return v;
 		}
-		if ((flags & VNAT_IFACE_INSIDE) && vnat_nat_candidate(c->p.ip->saddr, c->p.ip->daddr))
+		if ((flags & VNAT_IFACE_INSIDE) &&
+		    vnat_nat_candidate(c->p.ip->saddr, c->p.ip->daddr))
 			return vnat_nat_out(c);
 	}
 	return vnat_route_ipv4(c, nat && (flags & VNAT_IFACE_OUTSIDE));
@@ -380,6 +378,7 @@ static __always_inline enum vnat_verdict vnat_forward(struct vnat_ctx *c, void *
 	if (!c->iface)
 		return vnat_pass(c, VNAT_PASS_UNSUPPORTED); /* attached but not configured */
 	c->in_flags = c->iface->flags;
+	c->cfg = vnat_get_config();
 	v = vnat_parse_eth(c, data, end);
 	/* ARP and IPv6 between guests are bridged too. */
 	if ((c->in_flags & VNAT_IFACE_PORT) && (!v || c->reason == VNAT_PASS_NOT_IPV4)) {
@@ -395,7 +394,6 @@ static __always_inline enum vnat_verdict vnat_forward(struct vnat_ctx *c, void *
 	v = vnat_parse_ipv4(c);
 	if (v)
 		return v;
-	c->cfg = vnat_get_config();
 	return vnat_route_or_nat(c);
 }
 

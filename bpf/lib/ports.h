@@ -121,8 +121,9 @@ static __always_inline void vnat_mapping_put(const struct vnat_map_key *mk)
  * preservation is what lets the kernel take flows back after unload),
  * else a bounded random search.
  */
-static __always_inline enum vnat_port_result vnat_mapping_acquire(const struct vnat_config *cfg, __u8 proto,
-						__be32 addr, __be16 port, __be16 *out_port)
+static __always_inline enum vnat_port_result vnat_mapping_acquire(const struct vnat_config *cfg,
+								  __u8 proto, __be32 addr,
+								  __be16 port, __be16 *out_port)
 {
 	struct vnat_map_key mk = {};
 	struct vnat_map_val mv = {};

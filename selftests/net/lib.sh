@@ -21,7 +21,7 @@
 #   veth_pair NS1 IF1 NS2 IF2   veth pair created directly between two namespaces
 #   in_ns NS CMD...         ip netns exec NS CMD...   (private mount ns, new /sys)
 #   nsenter_ns NS CMD...    nsenter --net=/run/netns/NS CMD...  (root mount ns)
-#   prepare_xdp_peer NS IF  GRO on (receives XDP-redirected frames), tx csum off
+#   prepare_xdp_peer NS IF  GRO on, tx csum off: only for --hook xdp tests (hook.sh)
 #
 # Guests on a bridge, endpoints exactly as the kernel and a hypervisor make
 # them (nothing tuned). Each makes namespace NAME (ns_create), its eth0
@@ -407,11 +407,12 @@ veth_pair()
 	ip -n "$ns1" link set "$if1" up && ip -n "$ns2" link set "$if2" up
 }
 
-# prepare_xdp_peer NS IF: IF is an endpoint whose veth peer is managed by
-# vnat. Frames vnat XDP-redirects into that peer arrive on IF and are dropped
-# unless IF has GRO (or an XDP program); and frames sent by IF must carry
-# complete checksums, since XDP-redirected frames are delivered as
-# CHECKSUM_NONE (tx off also turns off TSO, which depends on it).
+# prepare_xdp_peer NS IF: what --hook xdp requires of the peer IF of a
+# managed veth, and only for tests whose subject is that setting (no other
+# topology tunes its endpoints). Frames vnat XDP-redirects into that peer
+# arrive on IF and are dropped unless IF has GRO (or an XDP program); and
+# frames sent by IF must carry complete checksums, since XDP cannot see a
+# partial one (tx off also turns off TSO, which depends on it).
 prepare_xdp_peer()
 {
 	local n=$1 dev=$2
@@ -704,13 +705,30 @@ vnat_status_json()
 
 # counter NS NAME: packets of one vnat counter; fails (prints nothing) when
 # status fails or has no such counter, so a caller can never compare an
-# empty string by accident.
+# empty string by accident. A fast-path counter with a tc twin (fwd_snat and
+# fwd_snat_tc) counts both: which hook carried a frame depends on the
+# endpoint (veths and taps run tc), what is asserted is that vnat did.
+# NAME! reads the one counter alone.
 counter()
 {
 	local n=$1 name=$2 js
 
 	js=$(vnat_status_json "$n") || return 1
-	json_get "d['counters']['$name']['packets']" <<<"$js"
+	json_get "$(counter_expr "$name")" <<<"$js"
+}
+
+# counter_expr NAME [FIELD]: the json_get expression for counter NAME's
+# FIELD (packets or bytes) as counter() reads it.
+counter_expr()
+{
+	local name=$1 field=${2:-packets}
+
+	case "$name" in
+	*!) echo "d['counters']['${name%!}']['$field']" ;;
+	fwd_routed | fwd_snat | fwd_dnat | fwd_bridged | fwd_icmp_error | fwd_hairpin)
+		echo "d['counters']['$name']['$field'] + d['counters']['${name}_tc']['$field']" ;;
+	*) echo "d['counters']['$name']['$field']" ;;
+	esac
 }
 
 # The counter names status must show: the enum names of VNAT_STAT_LIST in
@@ -799,3 +817,82 @@ make_random_file()
 	head -c "$1" /dev/urandom >"$f" || return 1
 	echo "$f"
 }
+
+# Verify every checksum a capture holds completely: IPv4 header, TCP, UDP
+# (0 = none), ICMP, and in ICMP errors the quoted IPv4 header and, when the
+# quote holds the whole datagram, its transport checksum too (RFC 5508
+# REQ-3: a NAT fixes the quote as well). Prints the totals and each bad one.
+PCAP_CSUM_PY='
+import struct, sys
+
+def fold(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+def ok(b):
+    return fold(b) == 0xffff
+
+def ip_check(ip, what, bad, quoted=False):
+    """Checks one IPv4 datagram (possibly a quote); returns checked count."""
+    n = 0
+    if len(ip) < 20 or ip[0] >> 4 != 4:
+        return 0
+    ihl = (ip[0] & 15) * 4
+    tot = struct.unpack("!H", ip[2:4])[0]
+    proto, src, dst = ip[9], ip[12:16], ip[16:20]
+    name = "%s %s>%s" % (what, ".".join(map(str, src)), ".".join(map(str, dst)))
+    if len(ip) >= ihl:
+        n += 1
+        if not ok(ip[:ihl]):
+            bad.append("%s: IP header" % name)
+    frag = struct.unpack("!H", ip[6:8])[0] & 0x3fff
+    if frag or len(ip) < tot:
+        return n  # truncated (snaplen, or a quote): transport not checkable
+    l4 = ip[ihl:tot]
+    if proto in (6, 17):
+        if proto == 17 and len(l4) >= 8 and l4[6:8] == b"\0\0":
+            return n
+        ph = src + dst + struct.pack("!BBH", 0, proto, len(l4))
+        n += 1
+        csum = l4[16:18] if proto == 6 else l4[6:8]
+        # A partial checksum (tx offload, virtio NEEDS_CSUM) is sent as the
+        # pseudo-header sum alone; the receiver of a veth or tap takes it as
+        # it is: right when that sum is the one of the addresses on the wire.
+        if not ok(ph + l4) and struct.unpack("!H", csum)[0] != fold(ph):
+            bad.append("%s: %s checksum" % (name, "TCP" if proto == 6 else "UDP"))
+    elif proto == 1 and len(l4) >= 8:
+        n += 1
+        if not ok(l4):
+            bad.append("%s: ICMP checksum" % name)
+        if not quoted and l4[0] in (3, 11, 12):
+            n += ip_check(l4[8:], "quote in " + name, bad, True)
+    return n
+
+f = open(sys.argv[1], "rb")
+hdr = f.read(24)
+endian = "<" if struct.unpack("<I", hdr[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+pkts = checked = 0
+bad = []
+while True:
+    ph = f.read(16)
+    if len(ph) < 16:
+        break
+    _, _, caplen, _ = struct.unpack(endian + "IIII", ph)
+    frame = f.read(caplen)
+    off = 14
+    etype = struct.unpack("!H", frame[12:14])[0]
+    if etype == 0x8100:
+        etype, off = struct.unpack("!H", frame[16:18])[0], 18
+    if etype != 0x0800:
+        continue
+    pkts += 1
+    checked += ip_check(frame[off:], "packet %d" % pkts, bad)
+print("%d IPv4 packets, %d checksums verified, %d bad" % (pkts, checked, len(bad)))
+for b in bad[:10]:
+    print("bad: " + b)
+sys.exit(1 if bad or not checked else 0)
+'

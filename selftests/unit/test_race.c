@@ -147,8 +147,7 @@ static int group_setup(void **state)
 {
 	/* XDP targets, as NICs running vnat natively are (topo.c). */
 	static const struct vnat_role inside = { .flags = VNAT_IFACE_INSIDE | VNAT_IFACE_XDP_TX };
-	static const struct vnat_role outside = { .flags = VNAT_IFACE_OUTSIDE |
-							   VNAT_IFACE_XDP_TX };
+	static const struct vnat_role outside = { .flags = VNAT_IFACE_OUTSIDE | VNAT_IFACE_XDP_TX };
 	struct vnat_config cfg;
 
 	(void)state;
