@@ -37,8 +37,8 @@
 #                           relay is a bg_in_ns PID (stopped at cleanup).
 #   tap_guest_stats NAME    the relay's counts now: "seq N", then
 #                           "guest_to_host frames=N bytes=N gso=N
-#                           needs_csum=N bad=N write_errors=N max_frame=N"
-#                           and the same for host_to_guest
+#                           needs_csum=N bad=N write_errors=N dropped_down=N
+#                           max_frame=N" and the same for host_to_guest
 #   tap_guest_stat NAME DIR FIELD  one count of those (DIR guest_to_host or
 #                           host_to_guest), e.g. tap_guest_stat g1 guest_to_host gso
 #
@@ -483,7 +483,9 @@ tap_guest_add()
 		cat "${!log}"
 		return 1
 	}
-	lib_bridge_port "$hn" "$br" "$port" && lib_guest_addr "$n" "$addr" "$gw"
+	# The guest's NIC first: what the bridge floods to a port whose guest
+	# side is still down is refused (counted as dropped_down).
+	lib_guest_addr "$n" "$addr" "$gw" && lib_bridge_port "$hn" "$br" "$port"
 }
 
 lib_relay_seq()
