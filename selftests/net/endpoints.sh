@@ -56,7 +56,7 @@ require_cmd ip ethtool ping socat tcpdump iptables-restore python3 timeout ss sh
 require_vnat
 require_vnet_relay
 
-# kind: "guest A, guest B, description"
+# Each kind of endpoint: its two guests (A talks, B answers on the bridge).
 KINDS=(veth vethtxoff tap)
 declare -A KIND_A=([veth]=vd1 [vethtxoff]=vc1 [tap]=tp1)
 declare -A KIND_B=([veth]=vd2 [vethtxoff]=vc2 [tap]=tp2)
@@ -187,26 +187,23 @@ relays_clean()
 
 # ---------------------------------------------------------------- one kind
 
-# kind_traffic KIND MODE PORTBASE: the whole traffic set of KIND's guests;
-# MODE kernel (no vnat: libvirt's MASQUERADE) or vnat (loaded).
-kind_traffic()
+# The relay counts of tap guests A and B before a kind's traffic.
+relay_snap()
 {
-	local kind=$1 mode=$2 pb=$3 a b na nb k0 snat dnat br g2h_gso g2h_csum h2g_gso b_gso
-	local file
+	R_G2H_GSO=$(tap_guest_stat "$1" guest_to_host gso) &&
+		R_G2H_CSUM=$(tap_guest_stat "$1" guest_to_host needs_csum) &&
+		R_H2G_GSO=$(tap_guest_stat "$1" host_to_guest gso) &&
+		R_B_GSO=$(tap_guest_stat "$2" host_to_guest gso)
+}
 
-	a=${KIND_A[$kind]} b=${KIND_B[$kind]}
-	na=$(ns "$a") nb=$(ns "$b")
-	test_group "endpoints: $mode: ${KIND_DESC[$kind]}"
-	file=$TCP_FILE
+# nat_traffic MODE A PORTBASE: guest A to the outside server and back
+# through NAT; with vnat loaded, its counters carried it, not the kernel.
+nat_traffic()
+{
+	local mode=$1 a=$2 pb=$3 na k0 snat dnat
 
-	CSUM0=$(csum_errors_all "$a" "$b" outside)
-	if [ "$kind" = tap ]; then
-		g2h_gso=$(tap_guest_stat "$a" guest_to_host gso)
-		g2h_csum=$(tap_guest_stat "$a" guest_to_host needs_csum)
-		h2g_gso=$(tap_guest_stat "$a" host_to_guest gso)
-		b_gso=$(tap_guest_stat "$b" host_to_guest gso)
-	fi
-	[ "$mode" = vnat ] && { must "counters" counters_snap "$HOST" C0; }
+	na=$(ns "$a")
+	[ "$mode" = vnat ] && must "counters" counters_snap "$HOST" C0
 	k0=$(kfwd_now)
 	must "capture on the uplink (in outside)" cap_start CAP "$OUT" eth0 ip
 
@@ -216,9 +213,9 @@ kind_traffic()
 	check "TCP $a -> $SERVER: the server sees $SNAT" \
 		expect_peer "$SNAT" peer_ask_tcp "$na" "$SERVER" 7001
 	check "4 MiB $a -> $SERVER intact (sha256)" \
-		tcp_transfer "$na" "$OUT" "$SERVER" $((pb + 1)) "$file"
+		tcp_transfer "$na" "$OUT" "$SERVER" $((pb + 1)) "$TCP_FILE"
 	check "4 MiB $SERVER -> $a intact (sha256)" \
-		tcp_download "$na" "$OUT" "$SERVER" $((pb + 2)) "$file"
+		tcp_download "$na" "$OUT" "$SERVER" $((pb + 2)) "$TCP_FILE"
 
 	cap_stop CAP
 	# shellcheck disable=SC2153 # CAP_FILE is set by cap_start
@@ -226,63 +223,87 @@ kind_traffic()
 		cap_atleast "$CAP_FILE" "$PINGS" src host "$SNAT"
 	check "the uplink never carried a 192.168.122.0/24 address" \
 		cap_none "$CAP_FILE" net 192.168.122.0/24
+	[ "$mode" = vnat ] || return 0
 
-	if [ "$mode" = vnat ]; then
-		must "counters" counters_snap "$HOST" C1
-		# cdelta's fwd_snat is fwd_snat + fwd_snat_tc (fwd_snat! alone).
-		snat=$(cdelta C0 C1 fwd_snat)
-		dnat=$(cdelta C0 C1 fwd_dnat)
-		echo "# $kind: fwd_snat +$(cdelta C0 C1 fwd_snat!) fwd_snat_tc +$(cdelta C0 C1 fwd_snat_tc)" \
-			"fwd_dnat +$(cdelta C0 C1 fwd_dnat!) fwd_dnat_tc +$(cdelta C0 C1 fwd_dnat_tc)" \
-			"kernel ForwDatagrams +$(($(kfwd_now) - k0))"
-		# At least the pings and one 64 KiB skb per 64 KiB of the transfers.
-		check_cmp "vnat translated $a's outbound (fwd_snat + fwd_snat_tc = $snat)" \
-			"$snat" -ge $((PINGS + TCP_SIZE / 65536))
-		check_cmp "vnat translated the replies to $a (fwd_dnat + fwd_dnat_tc = $dnat)" \
-			"$dnat" -ge $((PINGS + TCP_SIZE / 65536))
-		check "the kernel forwarded much less than vnat carried" \
-			kfwd_share_ok "$k0" $((snat + dnat))
-	fi
+	must "counters" counters_snap "$HOST" C1
+	# cdelta's fwd_snat is fwd_snat + fwd_snat_tc (fwd_snat! alone).
+	snat=$(cdelta C0 C1 fwd_snat)
+	dnat=$(cdelta C0 C1 fwd_dnat)
+	echo "# $a: fwd_snat +$(cdelta C0 C1 fwd_snat!) fwd_snat_tc +$(cdelta C0 C1 fwd_snat_tc)" \
+		"fwd_dnat +$(cdelta C0 C1 fwd_dnat!) fwd_dnat_tc +$(cdelta C0 C1 fwd_dnat_tc)" \
+		"kernel ForwDatagrams +$(($(kfwd_now) - k0))"
+	# At least the pings and one 64 KiB skb per 64 KiB of the transfers.
+	check_cmp "vnat translated $a's outbound (fwd_snat + fwd_snat_tc = $snat)" \
+		"$snat" -ge $((PINGS + TCP_SIZE / 65536))
+	check_cmp "vnat translated the replies to $a (fwd_dnat + fwd_dnat_tc = $dnat)" \
+		"$dnat" -ge $((PINGS + TCP_SIZE / 65536))
+	check "the kernel forwarded much less than vnat carried" \
+		kfwd_share_ok "$k0" $((snat + dnat))
+}
 
-	# Guest to guest on the bridge: never translated, never routed.
-	[ "$mode" = vnat ] && { must "counters" counters_snap "$HOST" C0; }
+# bridged_traffic MODE A B PORTBASE: guest to guest on the bridge, never
+# translated, never routed; with vnat loaded, bridged by it.
+bridged_traffic()
+{
+	local mode=$1 a=$2 b=$3 pb=$4 na br
+
+	na=$(ns "$a")
+	[ "$mode" = vnat ] && must "counters" counters_snap "$HOST" C0
 	check "$PINGS pings $a -> $b" ping_all "$na" "${ADDR[$b]}" "$PINGS"
 	check "TCP $a -> $b: $b sees ${ADDR[$a]}" \
 		expect_peer "${ADDR[$a]}" peer_ask_tcp "$na" "${ADDR[$b]}" 7001
 	check "4 MiB $a -> $b intact (sha256)" \
-		tcp_transfer "$na" "$nb" "${ADDR[$b]}" $((pb + 3)) "$file"
-	if [ "$mode" = vnat ]; then
-		must "counters" counters_snap "$HOST" C1
-		br=$(cdelta C0 C1 fwd_bridged)
-		echo "# $kind: fwd_bridged +$(cdelta C0 C1 fwd_bridged!)" \
-			"fwd_bridged_tc +$(cdelta C0 C1 fwd_bridged_tc)$([ -n "${C1[fwd_bridged_tc]:-}" ] ||
-				echo ' (no such counter)') pass_fdb_miss +$(cdelta C0 C1 pass_fdb_miss)"
-		check_cmp "vnat bridged $a <-> $b (fwd_bridged + fwd_bridged_tc = $br)" \
-			"$br" -ge $((PINGS + TCP_SIZE / 65536))
-	fi
+		tcp_transfer "$na" "$(ns "$b")" "${ADDR[$b]}" $((pb + 3)) "$TCP_FILE"
+	[ "$mode" = vnat ] || return 0
 
+	must "counters" counters_snap "$HOST" C1
+	br=$(cdelta C0 C1 fwd_bridged)
+	echo "# $a -> $b: fwd_bridged +$(cdelta C0 C1 fwd_bridged!)" \
+		"fwd_bridged_tc +$(cdelta C0 C1 fwd_bridged_tc) pass_fdb_miss +$(cdelta C0 C1 pass_fdb_miss)"
+	check_cmp "vnat bridged $a <-> $b (fwd_bridged + fwd_bridged_tc = $br)" \
+		"$br" -ge $((PINGS + TCP_SIZE / 65536))
+}
+
+# relay_checks MODE A B: what the tap guests' relays moved meanwhile (since
+# relay_snap): the virtio offloads were really in play.
+relay_checks()
+{
+	local mode=$1 a=$2 b=$3
+
+	check_cmp "$a sent GSO frames (relay guest_to_host gso)" \
+		"$(relay_delta "$a" guest_to_host gso "$R_G2H_GSO")" -gt 0
+	check_cmp "$a sent partial checksums (relay guest_to_host needs_csum)" \
+		"$(relay_delta "$a" guest_to_host needs_csum "$R_G2H_CSUM")" -gt 0
+	# Frames towards a guest are the path's choice: from the uplink the
+	# kernel keeps the outside's GSO (a fast path may not).
+	if [ "$mode" = kernel ]; then
+		check_cmp "$a received GSO frames from the uplink (relay host_to_guest gso)" \
+			"$(relay_delta "$a" host_to_guest gso "$R_H2G_GSO")" -gt 0
+	else
+		echo "# $a: relay host_to_guest gso +$(relay_delta "$a" host_to_guest gso "$R_H2G_GSO")"
+	fi
+	# Tap to tap stays whole: no software segmentation on the way.
+	check_cmp "$b received $a's GSO frames whole (relay host_to_guest gso)" \
+		"$(relay_delta "$b" host_to_guest gso "$R_B_GSO")" -gt 0
+	check "$a's and $b's relays: no bad vnet header, no frame refused" \
+		relays_clean "$a" "$b"
+}
+
+# kind_traffic KIND MODE PORTBASE: the whole traffic set of KIND's guests;
+# MODE kernel (no vnat: libvirt's MASQUERADE) or vnat (loaded).
+kind_traffic()
+{
+	local kind=$1 mode=$2 pb=$3 a b
+
+	a=${KIND_A[$kind]} b=${KIND_B[$kind]}
+	test_group "endpoints: $mode: ${KIND_DESC[$kind]}"
+	CSUM0=$(csum_errors_all "$a" "$b" outside)
+	[ "$kind" = tap ] && must "relay counts" relay_snap "$a" "$b"
+	nat_traffic "$mode" "$a" "$pb"
+	bridged_traffic "$mode" "$a" "$b" "$pb"
 	check "no TCP or UDP checksum errors in $a, $b, outside" \
 		csum_errors_none_since "$a" "$b" outside
-	if [ "$kind" = tap ]; then
-		# What the relay moved: the offloads were really in play.
-		check_cmp "$a sent GSO frames (relay guest_to_host gso)" \
-			"$(relay_delta "$a" guest_to_host gso "$g2h_gso")" -gt 0
-		check_cmp "$a sent partial checksums (relay guest_to_host needs_csum)" \
-			"$(relay_delta "$a" guest_to_host needs_csum "$g2h_csum")" -gt 0
-		# Frames towards a guest are the path's choice: from the uplink
-		# the kernel keeps the outside's GSO (a fast path may not).
-		if [ "$mode" = kernel ]; then
-			check_cmp "$a received GSO frames from the uplink (relay host_to_guest gso)" \
-				"$(relay_delta "$a" host_to_guest gso "$h2g_gso")" -gt 0
-		else
-			echo "# $a: relay host_to_guest gso +$(relay_delta "$a" host_to_guest gso "$h2g_gso")"
-		fi
-		# Tap to tap stays whole: no software segmentation on the way.
-		check_cmp "$b received $a's GSO frames whole (relay host_to_guest gso)" \
-			"$(relay_delta "$b" host_to_guest gso "$b_gso")" -gt 0
-		check "$a's and $b's relays: no bad vnet header, no frame refused" \
-			relays_clean "$a" "$b"
-	fi
+	[ "$kind" = tap ] && relay_checks "$mode" "$a" "$b"
 	return 0
 }
 
