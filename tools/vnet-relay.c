@@ -35,6 +35,8 @@
 /* Frames moved per direction before the other direction gets its turn. */
 #define RELAY_BURST 64
 #define RELAY_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
+/* Refused writes reported on stderr per direction; all are counted. */
+#define RELAY_REPORT_ERRORS 10
 
 struct relay_opts {
 	const char *host_ns;
@@ -78,13 +80,14 @@ static int parse_opts(int argc, char **argv, struct relay_opts *o)
 		{ "guest-ns", required_argument, NULL, 'g' },
 		{ "guest-tap", required_argument, NULL, 'G' },
 		{ "stats", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, '?' },
+		{ "help", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	opterr = 0; /* one line of our own per error instead of getopt's */
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			o->host_ns = optarg;
@@ -101,8 +104,16 @@ static int parse_opts(int argc, char **argv, struct relay_opts *o)
 		case 's':
 			o->stats_file = optarg;
 			break;
+		case 'u':
+			usage(stdout);
+			exit(0);
+		case ':':
+			fprintf(stderr, "vnet-relay: %s needs a value (see --help)\n",
+				argv[optind - 1]);
+			return -1;
 		default:
-			usage(stderr);
+			fprintf(stderr, "vnet-relay: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
 			return -1;
 		}
 	}
@@ -245,6 +256,22 @@ static int stats_dump(const char *file, const struct relay_dir *dirs, int n)
 }
 
 /*
+ * A tap whose link is down refuses frames with EIO: the guest's NIC is not
+ * up yet, and a virtio guest drops them the same way. Anything else is an
+ * error of the frame, reported (the first few) and counted as one.
+ */
+static void relay_write_failed(struct relay_dir *d, ssize_t len)
+{
+	if (errno == EIO) {
+		d->stats.dropped_down++;
+		return;
+	}
+	if (d->stats.write_errors++ < RELAY_REPORT_ERRORS)
+		fprintf(stderr, "vnet-relay: write (%s) of %zd bytes: %s\n", d->name, len,
+			strerror(errno));
+}
+
+/*
  * Moves up to RELAY_BURST frames from d->from to d->to. 0 when the source
  * ran dry, -1 on a read error (the tap is gone).
  */
@@ -266,7 +293,7 @@ static int relay_burst(struct relay_dir *d, unsigned char *buf)
 		vnet_stats_count(&d->stats, &f, rc);
 		/* A tap delivers a whole frame or refuses it: never a short write. */
 		if (write(d->to, buf, n) != n)
-			d->stats.write_errors++;
+			relay_write_failed(d, n);
 	}
 	return 0;
 }

@@ -72,7 +72,7 @@ int vnet_stats_format(char *buf, size_t len, const char *name, const struct vnet
 	return snprintf(buf, len,
 			"%s frames=%" PRIu64 " bytes=%" PRIu64 " gso=%" PRIu64
 			" needs_csum=%" PRIu64 " bad=%" PRIu64 " write_errors=%" PRIu64
-			" max_frame=%" PRIu64 "\n",
+			" dropped_down=%" PRIu64 " max_frame=%" PRIu64 "\n",
 			name, s->frames, s->bytes, s->gso, s->needs_csum, s->bad, s->write_errors,
-			s->max_frame);
+			s->dropped_down, s->max_frame);
 }

@@ -35,6 +35,7 @@ struct vnet_dir_stats {
 	uint64_t needs_csum;
 	uint64_t bad; /* a header the kernel should never have written */
 	uint64_t write_errors; /* the other tap refused the frame */
+	uint64_t dropped_down; /* ... because its link was down (EIO) */
 	uint64_t max_frame;
 };
 
@@ -52,7 +53,7 @@ void vnet_stats_count(struct vnet_dir_stats *s, const struct vnet_frame *f, int 
 
 /*
  * One line "NAME frames=N bytes=N gso=N needs_csum=N bad=N write_errors=N
- * max_frame=N\n" into BUF; returns what snprintf returns.
+ * dropped_down=N max_frame=N\n" into BUF; returns what snprintf returns.
  */
 int vnet_stats_format(char *buf, size_t len, const char *name, const struct vnet_dir_stats *s);
 

@@ -181,13 +181,14 @@ static void test_stats_format(void **state)
 				    .needs_csum = 7,
 				    .bad = 0,
 				    .write_errors = 1,
+				    .dropped_down = 2,
 				    .max_frame = 65226 };
 	char line[256];
 
 	(void)state;
 	vnet_stats_format(line, sizeof(line), "guest_to_host", &s);
 	assert_string_equal(line, "guest_to_host frames=10 bytes=12345 gso=3 needs_csum=7 bad=0 "
-				  "write_errors=1 max_frame=65226\n");
+				  "write_errors=1 dropped_down=2 max_frame=65226\n");
 }
 
 int main(void)
