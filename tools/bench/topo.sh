@@ -216,21 +216,16 @@ topo_libvirt() # veth | tap
 {
 	local g h o
 
-	ns_create vbg vbh vbo
-	g=$NS_vbg h=$NS_vbh o=$NS_vbo
+	ns_create vbh vbo
+	h=$NS_vbh o=$NS_vbo
 	vnat_unload_at_exit "$h"
 	must "bridge virbr0" ip -n "$h" link add virbr0 type bridge stp_state 0 forward_delay 0
 	must "virbr0 address" ip -n "$h" addr add "$IN_GW/24" dev virbr0
 	must "virbr0 up" ip -n "$h" link set virbr0 up
-	if [ "$1" = tap ]; then
-		must "tap guest" tap_guest "$g" "$h" vnet0
-	else
-		must "veth g1/eth0 -- vnet0" veth_pair "$g" eth0 "$h" vnet0
-	fi
-	must "vnet0 into virbr0" ip -n "$h" link set vnet0 master virbr0
+	# lib.sh's guests: a veth, or taps joined by vnet-relay (a virtio guest)
+	must "$1 guest on virbr0" "$1_guest_add" vbg "$h" virbr0 vnet0 "$IN_HOST/24" "$IN_GW"
+	g=$NS_vbg
 	must "veth host/eth0 -- out/eth0" veth_pair "$h" eth0 "$o" eth0
-	must "guest address" ip -n "$g" addr add "$IN_HOST/24" dev eth0
-	must "guest default route" ip -n "$g" route add default via "$IN_GW"
 	must "host uplink address" ip -n "$h" addr add "$OUT_ADDR/24" dev eth0
 	must "host default route" ip -n "$h" route add default via "$SINK_ADDR"
 	must "host ip_forward" in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
@@ -277,10 +272,10 @@ topo_direct() # veth | tap
 	say ns_do "$o"
 }
 
-# A tap guest: the tap vnet0 in the host, its frames written and read with
-# vnet headers (partial checksums, GSO) by vnet-relay, which carries them to
-# and from the tap eth0 of the guest namespace, as qemu/vhost-net would for
-# a virtio guest. The relay is ours (bg_in_ns), stopped at cleanup.
+# The floor's tap guest: vnet-relay writes the guest's frames, with their
+# vnet headers, straight into a tap of the outside host (lib.sh's
+# tap_guest_add makes the host's tap a bridge port, which the floor has
+# none of). The relay is ours (bg_in_ns), stopped at cleanup.
 tap_guest() # GUEST_NS HOST_NS HOST_TAP
 {
 	local log
