@@ -151,3 +151,20 @@ $(BENCH_BIN): $(BENCH_OBJS)
 	$(Q)$(CC) $(CFLAGS) -pthread -o $@ $^ -lbpf -lelf -lz
 
 -include $(wildcard $(BENCH_BUILD)/*.d)
+
+# --- vnet-relay ---
+# tools/vnet-relay.c: a network namespace as a virtio guest on a tap (vnet
+# headers, partial checksums, GSO), for selftests/net/lib.sh tap_guest_add.
+RELAY_BIN := $(BUILD)/tools/vnet-relay
+RELAY_OBJS := $(BUILD)/tools/vnet-relay.o $(BUILD)/tools/vnet_hdr.o
+
+all: $(RELAY_BIN)
+
+$(RELAY_BIN): $(RELAY_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/selftests/unit/test_vnet_hdr.o: CFLAGS += -Itools
+$(BUILD)/selftests/test_vnet_hdr: $(BUILD)/tools/vnet_hdr.o
+
+-include $(wildcard $(BUILD)/tools/*.d)

@@ -23,6 +23,25 @@
 #   nsenter_ns NS CMD...    nsenter --net=/run/netns/NS CMD...  (root mount ns)
 #   prepare_xdp_peer NS IF  GRO on, tx csum off: only for --hook xdp tests (hook.sh)
 #
+# Guests on a bridge, endpoints exactly as the kernel and a hypervisor make
+# them (nothing tuned). Each makes namespace NAME (ns_create), its eth0
+# with ADDR/LEN, default route via GW (none if GW is empty), ip_forward=0,
+# and PORT, a port of BRIDGE in HOST_NS, up.
+#   veth_guest_add NAME HOST_NS BRIDGE PORT ADDR/LEN GW
+#                           eth0 is a veth whose peer is PORT (tx checksum
+#                           offload and TSO on, GRO off)
+#   tap_guest_add NAME HOST_NS BRIDGE PORT ADDR/LEN GW
+#                           PORT and eth0 are taps joined by vnet-relay
+#                           ($VNET_RELAY), a virtio guest as qemu/vhost make
+#                           it: vnet headers, partial checksums, GSO. The
+#                           relay is a bg_in_ns PID (stopped at cleanup).
+#   tap_guest_stats NAME    the relay's counts now: "seq N", then
+#                           "guest_to_host frames=N bytes=N gso=N
+#                           needs_csum=N bad=N write_errors=N dropped_down=N
+#                           max_frame=N" and the same for host_to_guest
+#   tap_guest_stat NAME DIR FIELD  one count of those (DIR guest_to_host or
+#                           host_to_guest), e.g. tap_guest_stat g1 guest_to_host gso
+#
 # Cleanup (trap EXIT, also on INT/TERM): defer-ed hooks in reverse order,
 # then the PIDs started by bg_in_ns, then the namespaces made by ns_create,
 # then the scratch directory. Nothing else.
@@ -69,6 +88,7 @@ VNAT_LIB_LOADED=1
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
 VNAT=${VNAT:-$REPO_ROOT/build/vnat}
+VNET_RELAY=${VNET_RELAY:-$REPO_ROOT/build/tools/vnet-relay}
 V=${V:-0}
 
 readonly KSFT_PASS=0 KSFT_FAIL=1 KSFT_SKIP=4
@@ -401,6 +421,107 @@ prepare_xdp_peer()
 	in_ns "$n" ethtool -K "$dev" tx off || return 1
 	in_ns "$n" ethtool -k "$dev" | grep -q '^generic-receive-offload: on' || return 1
 	in_ns "$n" ethtool -k "$dev" | grep -q '^tx-checksumming: off'
+}
+
+# ---------------------------------------------------------------- guests
+
+# The guest's side of a *_guest_add: ADDR/LEN on eth0, default via GW.
+lib_guest_addr()
+{
+	local n=$1 addr=$2 gw=$3
+
+	in_ns "$n" sysctl -qw net.ipv4.ip_forward=0 || return 1
+	ip -n "$n" addr add "$addr" dev eth0 || return 1
+	ip -n "$n" link set eth0 up || return 1
+	[ -z "$gw" ] || ip -n "$n" route add default via "$gw"
+}
+
+lib_bridge_port()
+{
+	local hn=$1 br=$2 port=$3
+
+	ip -n "$hn" link set "$port" master "$br" && ip -n "$hn" link set "$port" up
+}
+
+veth_guest_add()
+{
+	local name=$1 hn=$2 br=$3 port=$4 addr=$5 gw=$6 n
+
+	ns_create "$name"
+	n=$(ns "$name")
+	veth_pair "$n" eth0 "$hn" "$port" || return 1
+	lib_bridge_port "$hn" "$br" "$port" && lib_guest_addr "$n" "$addr" "$gw"
+}
+
+require_vnet_relay()
+{
+	[ -x "$VNET_RELAY" ] || skip_all "no vnet-relay at $VNET_RELAY (run make)"
+	[ -e /dev/net/tun ] || skip_all "no /dev/net/tun"
+}
+
+# The relay said "ready" (both taps made, offloads set), or it has exited.
+lib_relay_settled()
+{
+	grep -q '^ready ' "$1" || lib_pid_gone "$2"
+}
+
+tap_guest_add()
+{
+	local name=$1 hn=$2 br=$3 port=$4 addr=$5 gw=$6 n pid log
+
+	ns_create "$name"
+	n=$(ns "$name")
+	printf -v "TAPGUEST_STATS_$name" '%s' "$LIB_TMPDIR/relay.$name.stats"
+	# The relay enters each namespace itself (setns): where it runs from
+	# does not matter, so it runs from the host's.
+	bg_in_ns "TAPGUEST_PID_$name" "$hn" "$VNET_RELAY" --host-ns "$hn" --host-tap "$port" \
+		--guest-ns "$n" --guest-tap eth0 --stats "$LIB_TMPDIR/relay.$name.stats"
+	pid=TAPGUEST_PID_$name log=TAPGUEST_PID_${name}_LOG
+	slowwait 5 lib_relay_settled "${!log}" "${!pid}"
+	grep -q '^ready ' "${!log}" || {
+		echo "vnet-relay for $name did not start:"
+		cat "${!log}"
+		return 1
+	}
+	# The guest's NIC first: what the bridge floods to a port whose guest
+	# side is still down is refused (counted as dropped_down).
+	lib_guest_addr "$n" "$addr" "$gw" && lib_bridge_port "$hn" "$br" "$port"
+}
+
+lib_relay_seq()
+{
+	awk '$1 == "seq" { print $2; found = 1 } END { if (!found) print 0 }' "$1" 2>/dev/null ||
+		echo 0
+}
+
+lib_relay_seq_after()
+{
+	[ "$(lib_relay_seq "$1")" -gt "$2" ]
+}
+
+# SIGUSR1 makes the relay rewrite its stats file: wait for the new one.
+tap_guest_stats()
+{
+	local pid=TAPGUEST_PID_$1 file=TAPGUEST_STATS_$1 seq
+
+	[ -n "${!pid:-}" ] || {
+		echo "lib.sh: no tap guest '$1'" >&2
+		return 1
+	}
+	seq=$(lib_relay_seq "${!file}")
+	kill -USR1 "${!pid}" || return 1
+	slowwait 5 lib_relay_seq_after "${!file}" "$seq" || return 1
+	cat "${!file}"
+}
+
+tap_guest_stat()
+{
+	local name=$1 dir=$2 field=$3
+
+	tap_guest_stats "$name" | awk -v d="$dir" -v f="$field" '
+		$1 == d { for (i = 2; i <= NF; i++) if (index($i, f "=") == 1) {
+			print substr($i, length(f) + 2); found = 1 } }
+		END { if (!found) exit 1 }'
 }
 
 # ---------------------------------------------------------------- processes

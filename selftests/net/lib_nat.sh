@@ -680,7 +680,7 @@ conn_is()
 
 counters_snap()
 {
-	local n=$1 js k v
+	local n=$1 js k v b
 
 	declare -gA "$2"
 	local -n arr=$2
