@@ -43,17 +43,27 @@ static const char load_usage[] =
 	"      --tcp-timeout S            established, default 7440 (RFC 5382)\n"
 	"      --tcp-transitory-timeout S handshake, FIN, RST: default 240\n"
 	"      --icmp-timeout S           echo, default 60\n"
+	"  -v, --verbose       show libbpf/libxdp messages (the verifier's log)\n"
 	"  -h, --help          this text\n";
 
 static const char unload_usage[] =
-	"Usage: vnat unload [--iface IFACE | --all]\n"
+	"Usage: vnat unload [--iface IFACE | --all | --stale]\n"
 	"\n"
 	"Detach vnat from IFACE, or from every interface it manages (the default),\n"
 	"and remove its pins once no interface is left.\n"
 	"\n"
 	"  -i, --iface IFACE   interface to release\n"
 	"  -a, --all           every managed interface\n"
+	"      --stale         remove the pins of network namespaces that no\n"
+	"                      longer exist (in every namespace, not only this one)\n"
+	"  -v, --verbose       show libbpf/libxdp messages\n"
 	"  -h, --help          this text\n";
+
+/* -v after a command as before it: libbpf's and libxdp's messages. */
+#define VERBOSE_LONGOPT                           \
+	{                                         \
+		"verbose", no_argument, NULL, 'v' \
+	}
 
 /* getopt keeps global state; each parse starts afresh (glibc: optind = 0). */
 static void getopt_reset(void)
@@ -242,41 +252,42 @@ static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 	return 0;
 }
 
+enum load_opt {
+	OPT_HOOK = 253, /* not NAT options: below OPT_OUT */
+	OPT_REDIRECTS = 254,
+	OPT_MASQ = 255,
+	OPT_OUT = 256,
+	OPT_FROM,
+	OPT_PORTS,
+	OPT_FILTER,
+	OPT_MAXFLOWS,
+	OPT_UDP,
+	OPT_TCP,
+	OPT_TCPT,
+	OPT_ICMP
+};
+static const struct option load_longopts[] = {
+	{ "iface", required_argument, NULL, 'i' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "hook", required_argument, NULL, OPT_HOOK },
+	{ "snat", required_argument, NULL, 's' },
+	{ "redirects", required_argument, NULL, OPT_REDIRECTS },
+	{ "masquerade", no_argument, NULL, OPT_MASQ },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "ports", required_argument, NULL, OPT_PORTS },
+	{ "filtering", required_argument, NULL, OPT_FILTER },
+	{ "max-flows", required_argument, NULL, OPT_MAXFLOWS },
+	{ "udp-timeout", required_argument, NULL, OPT_UDP },
+	{ "tcp-timeout", required_argument, NULL, OPT_TCP },
+	{ "tcp-transitory-timeout", required_argument, NULL, OPT_TCPT },
+	{ "icmp-timeout", required_argument, NULL, OPT_ICMP },
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 {
-	enum {
-		OPT_HOOK = 253, /* not NAT options: below OPT_OUT */
-		OPT_REDIRECTS = 254,
-		OPT_MASQ = 255,
-		OPT_OUT = 256,
-		OPT_FROM,
-		OPT_PORTS,
-		OPT_FILTER,
-		OPT_MAXFLOWS,
-		OPT_UDP,
-		OPT_TCP,
-		OPT_TCPT,
-		OPT_ICMP
-	};
-	static const struct option longopts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "hook", required_argument, NULL, OPT_HOOK },
-		{ "snat", required_argument, NULL, 's' },
-		{ "redirects", required_argument, NULL, OPT_REDIRECTS },
-		{ "masquerade", no_argument, NULL, OPT_MASQ },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "ports", required_argument, NULL, OPT_PORTS },
-		{ "filtering", required_argument, NULL, OPT_FILTER },
-		{ "max-flows", required_argument, NULL, OPT_MAXFLOWS },
-		{ "udp-timeout", required_argument, NULL, OPT_UDP },
-		{ "tcp-timeout", required_argument, NULL, OPT_TCP },
-		{ "tcp-transitory-timeout", required_argument, NULL, OPT_TCPT },
-		{ "icmp-timeout", required_argument, NULL, OPT_ICMP },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char secs[] = "not a timeout in seconds (1-86400)";
 	int c, err = 0;
 
@@ -289,7 +300,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 	o->timeout_tcp_trans = VNAT_TIMEOUT_TCP_TRANS;
 	o->timeout_icmp = VNAT_TIMEOUT_ICMP;
 	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:i:m:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:i:m:s:vh", load_longopts, NULL)) != -1) {
 		if (c >= OPT_OUT)
 			o->nat_opts = true;
 		switch (c) {
@@ -355,6 +366,9 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		case 's':
 			err = vnat_args__parse_ipv4("load: --snat", optarg, &o->snat_addr);
 			break;
+		case 'v':
+			o->verbose = true;
+			break;
 		case 'h':
 			fputs(load_usage, stdout);
 			return 1;
@@ -387,19 +401,21 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 	return 0;
 }
 
+enum { OPT_STALE = 256, OPT_ONCE };
+
+static const struct option unload_longopts[] = {
+	{ "iface", required_argument, NULL, 'i' }, { "all", no_argument, NULL, 'a' },
+	{ "stale", no_argument, NULL, OPT_STALE }, VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+};
+
 int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:i:ah", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:i:avh", unload_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (!*optarg || strlen(optarg) >= VNAT_IFNAMSIZ) {
@@ -411,6 +427,12 @@ int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 			break;
 		case 'a':
 			o->all = true;
+			break;
+		case OPT_STALE:
+			o->stale = true;
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'h':
 			fputs(unload_usage, stdout);
@@ -425,30 +447,39 @@ int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 		vnat_err("unload: give either --iface or --all, not both");
 		return -EINVAL;
 	}
-	if (!o->iface[0])
+	if (o->stale && (o->all || o->iface[0])) {
+		vnat_err("unload: --stale removes other namespaces' pins; give it alone");
+		return -EINVAL;
+	}
+	if (!o->iface[0] && !o->stale)
 		o->all = true;
 	return 0;
 }
 
+static const struct option show_longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, 'p' },
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *usage,
 			  struct vnat_show_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
 	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:jph", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:jpvh", show_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->pretty = true;
 			/* fall through */
 		case 'j':
 			o->json = true;
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -458,4 +489,72 @@ int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *us
 		}
 	}
 	return stray_args(cmd, argc, argv);
+}
+
+static const char daemon_usage[] =
+	"Usage: vnat daemon [--once]\n"
+	"\n"
+	"Keep vnat's maps in sync with the host: ports of managed bridges, their\n"
+	"FDB entries and STP state, and this host's addresses; re-attach a managed\n"
+	"bridge deleted and created again. One daemon per network namespace. Runs\n"
+	"in the foreground until SIGTERM/SIGINT, or until vnat is unloaded;\n"
+	"SIGHUP applies the configuration file again (vnat apply).\n"
+	"\n"
+	"      --once      synchronise once and exit\n"
+	"  -v, --verbose   report every synchronisation\n"
+	"  -h, --help      this text\n";
+
+static const struct option daemon_longopts[] = {
+	{ "once", no_argument, NULL, OPT_ONCE },
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int vnat_args__parse_daemon(int argc, char **argv, struct vnat_daemon_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "+:vh", daemon_longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ONCE:
+			o->once = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(daemon_usage, stdout);
+			return 1;
+		default:
+			return bad_option(c, "daemon", argc, argv);
+		}
+	}
+	return stray_args("daemon", argc, argv);
+}
+
+/* The tables the parsers run on, for the completion script. */
+const struct option *vnat_args__longopts(const char *cmd)
+{
+	static const struct {
+		const char *cmd;
+		const struct option *opts;
+	} tables[] = {
+		{ "load", load_longopts },     { "unload", unload_longopts },
+		{ "status", show_longopts },   { "conns", show_longopts },
+		{ "daemon", daemon_longopts },
+	};
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (!strcmp(tables[i].cmd, cmd))
+			return tables[i].opts;
+	return NULL;
+}
+
+/* Commands whose operand is a file (completed as one). */
+bool vnat_args__takes_file(const char *cmd)
+{
+	return !strcmp(cmd, "apply");
 }

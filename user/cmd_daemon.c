@@ -21,22 +21,13 @@
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
+#include "args.h"
 #include "cmds.h"
 #include "datapath.h"
 #include "instance.h"
 #include "log.h"
 #include "sync.h"
 #include "topo.h"
-
-static const char daemon_usage[] =
-	"Usage: vnat daemon [--once]\n"
-	"\n"
-	"Keep vnat's maps in sync with the host: ports of managed bridges, their\n"
-	"FDB entries and STP state, and this host's addresses. Runs in the\n"
-	"foreground until SIGTERM/SIGINT, or until vnat is unloaded.\n"
-	"\n"
-	"  --once      synchronise once and exit\n"
-	"  -h, --help  this text\n";
 
 static volatile sig_atomic_t stop;
 
@@ -131,33 +122,6 @@ static bool still_loaded(const struct vnat_netns *ns)
 	return !stat(path, &st);
 }
 
-static int parse_daemon(int argc, char **argv, bool *once)
-{
-	static const struct option longopts[] = {
-		{ "once", no_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	*once = false;
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		if (c == 'o') {
-			*once = true;
-		} else if (c == 'h') {
-			fputs(daemon_usage, stdout);
-			return 1;
-		} else {
-			vnat_err("daemon: unknown option '%s' (see 'vnat daemon --help')",
-				 argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	return 0;
-}
-
 int cmd_daemon(int argc, char **argv)
 {
 	static struct vnat_topo topo;
@@ -165,12 +129,15 @@ int cmd_daemon(int argc, char **argv)
 	struct vnat_netns ns;
 	struct vnat_maps m;
 	struct nl_sock *sk;
-	bool once, changed = true; /* the first sync: whatever happened meanwhile */
+	struct vnat_daemon_opts o;
+	bool changed = true; /* the first sync: whatever happened meanwhile */
 	int err;
 
-	err = parse_daemon(argc, argv, &once);
+	err = vnat_args__parse_daemon(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : err;
+	if (o.verbose)
+		vnat_log_init(vnat_opts.json, (vnat_opts.verbose = true));
 	err = vnat_instance__find(&ns, &m);
 	if (err == -ENOENT)
 		vnat_err("daemon: vnat is not loaded in this network namespace (run 'vnat load' "
@@ -192,11 +159,11 @@ int cmd_daemon(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
-	if (!once)
+	if (!o.once)
 		vnat_info("vnat: daemon: following %s", ns.pin_dir);
 	while (!stop) {
 		err = resync(&l, &topo, changed);
-		if (err || once)
+		if (err || o.once)
 			break;
 		changed = wait_for_change(sk, &l.maps);
 		if (!still_loaded(&ns)) {

@@ -13,6 +13,8 @@
 #include "datapath.h"
 #include "instance.h"
 #include "log.h"
+#include "netns.h"
+#include "stale.h"
 
 static int iface_count(const struct vnat_maps *m)
 {
@@ -158,6 +160,23 @@ static int unload_all(const struct vnat_maps *m)
 	return unload_pass(m, true) ?: err;
 }
 
+/* --stale: every namespace's leftovers, not only this one's. */
+static int unload_stale(void)
+{
+	int n = vnat_bpffs__prepare();
+
+	if (!n)
+		n = vnat_stale__remove();
+	if (n == -E2BIG)
+		vnat_err("unload: --stale: too many network namespaces to tell which are gone; "
+			 "nothing removed");
+	else if (n < 0)
+		vnat_err("unload: --stale: %s", strerror(-n));
+	else if (!n)
+		vnat_info("vnat: no stale pins");
+	return n < 0 ? n : 0;
+}
+
 int cmd_unload(int argc, char **argv)
 {
 	struct vnat_unload_opts o;
@@ -169,6 +188,10 @@ int cmd_unload(int argc, char **argv)
 	err = vnat_args__parse_unload(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : err;
+	if (o.verbose)
+		vnat_log_init(vnat_opts.json, (vnat_opts.verbose = true));
+	if (o.stale)
+		return unload_stale();
 	err = vnat_instance__find(&ns, &m);
 	if (err == -ENOENT) {
 		if (o.all) {

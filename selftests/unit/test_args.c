@@ -517,6 +517,53 @@ static void test_none(void **state)
 	assert_string_equal(out_text, "Usage: vnat status\n");
 }
 
+/* -v after a show command, as before it (it was refused while -j was taken). */
+static void test_show_verbose(void **state)
+{
+	(void)state;
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "-v"), 0);
+	assert_silent();
+	assert_true(show.verbose);
+	assert_false(show.json);
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "-jv"), 0);
+	assert_true(show.verbose && show.json);
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "--verbose"), 0);
+	assert_true(show.verbose);
+}
+
+static void test_unload_stale(void **state)
+{
+	struct vnat_unload_opts o;
+
+	(void)state;
+	assert_int_equal(UNLOAD(&o, "unload", "--stale"), 0);
+	assert_silent();
+	assert_true(o.stale);
+	assert_false(o.all);
+	assert_int_equal(UNLOAD(&o, "unload", "--stale", "--all"), -EINVAL);
+	assert_error_line("vnat: unload: ", "--stale", "alone");
+	assert_int_equal(UNLOAD(&o, "unload", "--iface", "br1", "--stale"), -EINVAL);
+	assert_error_line("vnat: unload: ", "--stale", "alone");
+}
+
+#define DAEMON(o, ...) CAPTURED(vnat_args__parse_daemon(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
+
+static void test_daemon(void **state)
+{
+	struct vnat_daemon_opts o;
+
+	(void)state;
+	assert_int_equal(DAEMON(&o, "daemon"), 0);
+	assert_false(o.once);
+	assert_int_equal(DAEMON(&o, "daemon", "--once", "-v"), 0);
+	assert_silent();
+	assert_true(o.once && o.verbose);
+	assert_int_equal(DAEMON(&o, "daemon", "--bogus"), -EINVAL);
+	assert_error_line("vnat: daemon: ", "unknown option '--bogus'");
+	assert_int_equal(DAEMON(&o, "daemon", "now"), -EINVAL);
+	assert_error_line("vnat: daemon: ", "unexpected argument 'now'");
+}
+
 /* --- vnat_iface__resolve, in a private network namespace ------------------ */
 
 static bool have_tun;
@@ -618,6 +665,9 @@ int main(void)
 		cmocka_unit_test(test_unknown_letter_of_other_command),
 		cmocka_unit_test(test_unknown_letter_in_cluster),
 		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_show_verbose),
+		cmocka_unit_test(test_unload_stale),
+		cmocka_unit_test(test_daemon),
 	};
 	const struct CMUnitTest iface_tests[] = {
 		cmocka_unit_test(test_iface_ok),
