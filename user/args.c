@@ -8,6 +8,7 @@
 #include <string.h>
 #include "args.h"
 #include "log.h"
+#include "vnat_build.h"
 
 static const char load_usage[] =
 	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--hook xdp|tc|auto]\n"
@@ -401,7 +402,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 	return 0;
 }
 
-enum { OPT_STALE = 256, OPT_ONCE };
+enum { OPT_STALE = 256, OPT_ONCE, OPT_CONFIG };
 
 static const struct option unload_longopts[] = {
 	{ "iface", required_argument, NULL, 'i' }, { "all", no_argument, NULL, 'a' },
@@ -492,7 +493,7 @@ int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *us
 }
 
 static const char daemon_usage[] =
-	"Usage: vnat daemon [--once]\n"
+	"Usage: vnat daemon [--once] [--config FILE]\n"
 	"\n"
 	"Keep vnat's maps in sync with the host: ports of managed bridges, their\n"
 	"FDB entries and STP state, and this host's addresses; re-attach a managed\n"
@@ -500,12 +501,14 @@ static const char daemon_usage[] =
 	"in the foreground until SIGTERM/SIGINT, or until vnat is unloaded;\n"
 	"SIGHUP applies the configuration file again (vnat apply).\n"
 	"\n"
-	"      --once      synchronise once and exit\n"
-	"  -v, --verbose   report every synchronisation\n"
-	"  -h, --help      this text\n";
+	"      --once          synchronise once and exit\n"
+	"      --config FILE   what SIGHUP applies (default " VNAT_CONF_PATH ")\n"
+	"  -v, --verbose       report every synchronisation\n"
+	"  -h, --help          this text\n";
 
 static const struct option daemon_longopts[] = {
 	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	VERBOSE_LONGOPT,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -516,11 +519,15 @@ int vnat_args__parse_daemon(int argc, char **argv, struct vnat_daemon_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->config = VNAT_CONF_PATH;
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+:vh", daemon_longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ONCE:
 			o->once = true;
+			break;
+		case OPT_CONFIG:
+			o->config = optarg;
 			break;
 		case 'v':
 			o->verbose = true;

@@ -43,6 +43,7 @@ struct vnat_unload_opts {
 
 struct vnat_daemon_opts {
 	bool once;
+	const char *config; /* --config: what SIGHUP applies */
 	bool verbose;
 };
 

@@ -126,6 +126,65 @@ static int refresh_macs(const struct vnat_maps *m, const struct vnat_topo *t)
 	return changes;
 }
 
+/* Role bits that survive a re-creation; the hook's result is recomputed. */
+#define REATTACH_KEEP \
+	(VNAT_IFACE_INSIDE | VNAT_IFACE_OUTSIDE | VNAT_IFACE_HOOK_TC | VNAT_IFACE_HOOK_AUTO)
+
+static int reattach_one(struct vnat_loader *l, __u32 old, const struct vnat_iface *val,
+			const struct vnat_link *link)
+{
+	struct vnat_role role = { .flags = val->flags & REATTACH_KEEP };
+	struct vnat_iface_info ifi = { .ifindex = link->ifindex };
+	struct vnat_config cfg;
+	int err;
+
+	if (vnat_link__is_bridge(link))
+		role.flags |= VNAT_IFACE_BRIDGE;
+	role.flags |= vnat_link__hook_flags(link, val->flags);
+	snprintf(ifi.name, sizeof(ifi.name), "%s", link->name);
+	memcpy(ifi.mac, link->mac, sizeof(ifi.mac));
+	/* The old device took its hooks with it: only the entries remain. */
+	vnat_datapath__detach(&l->maps, old, val);
+	err = vnat_loader__attach(l, &ifi, val->xdp_mode, &role);
+	if (err)
+		return err;
+	/* --out named the old ifindex: translate on the new one. */
+	if (!vnat_maps__read_config(&l->maps, &cfg) && cfg.out_ifindex == old) {
+		cfg.out_ifindex = link->ifindex;
+		err = vnat_maps__write_config(&l->maps, &cfg);
+	}
+	vnat_info("vnat: %s: created again (ifindex %u, was %u), attached", link->name,
+		  link->ifindex, old);
+	return err;
+}
+
+int vnat_sync__reattach(struct vnat_loader *l, const struct vnat_topo *t)
+{
+	__u32 keys[VNAT_MAX_IFACES], key, next;
+	const struct vnat_maps *m = &l->maps;
+	struct vnat_iface val;
+	int changes = 0, n = 0;
+
+	/* Keys first: re-attaching deletes and adds entries. */
+	for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err && n < VNAT_MAX_IFACES;
+	     err = bpf_map_get_next_key(m->ifaces, &key, &next))
+		keys[n++] = key = next;
+	for (int i = 0; i < n; i++) {
+		const struct vnat_link *link;
+
+		if (bpf_map_lookup_elem(m->ifaces, &keys[i], &val) ||
+		    (val.flags & VNAT_IFACE_AUTO) || vnat_topo__link(t, keys[i]))
+			continue;
+		link = vnat_topo__link_by_name(t, val.name);
+		if (!link || managed(m, link->ifindex, &(struct vnat_iface){ 0 }))
+			continue;
+		/* One that cannot be attached must not stop the others. */
+		if (!reattach_one(l, keys[i], &val, link))
+			changes++;
+	}
+	return changes;
+}
+
 int vnat_sync__ports(struct vnat_loader *l, const struct vnat_topo *t)
 {
 	const struct vnat_maps *m = &l->maps;

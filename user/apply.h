@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+#ifndef VNAT_APPLY_H
+#define VNAT_APPLY_H
+
+/*
+ * Bring this network namespace's vnat in line with a configuration file
+ * (vnat apply, and the daemon on SIGHUP). 0, or -errno with the reason said.
+ */
+int vnat_apply__file(const char *path);
+
+#endif
