@@ -165,8 +165,9 @@ static int unload_stale(void)
 {
 	int n = vnat_bpffs__prepare();
 
-	if (!n)
-		n = vnat_stale__remove();
+	if (n)
+		return n; /* said */
+	n = vnat_stale__remove();
 	if (n == -E2BIG)
 		vnat_err("unload: --stale: too many network namespaces to tell which are gone; "
 			 "nothing removed");

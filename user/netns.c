@@ -27,6 +27,7 @@
 #include "vnat.h"
 #include "log.h"
 #include "netns.h"
+#include "privs.h"
 
 #define BPFFS_MOUNT "/sys/fs/bpf"
 
@@ -182,6 +183,10 @@ int vnat_bpffs__prepare(void)
 {
 	struct vnat_netns ns;
 
+	if (!vnat_privs__enough()) {
+		vnat_err(VNAT_PRIVS_MSG);
+		return -EPERM;
+	}
 	if (is_bpffs(BPFFS_MOUNT))
 		return 0;
 	/* Hidden by `ip netns exec`: use the outer namespace's (see above). */

@@ -134,8 +134,12 @@ fast_pathed()
 
 bridge_recreated()
 {
-	ip -n "$HOST" link del br0 &&
-		ip -n "$HOST" link add br0 type bridge stp_state 0 &&
+	ip -n "$HOST" link del br0 && bridge_created
+}
+
+bridge_created()
+{
+	ip -n "$HOST" link add br0 type bridge stp_state 0 &&
 		ip -n "$HOST" link set vnet0 master br0 &&
 		ip -n "$HOST" addr add 192.0.2.1/24 dev br0 &&
 		ip -n "$HOST" link set br0 up
@@ -151,6 +155,28 @@ sigterm_prompt()
 	t1=${EPOCHREALTIME//[!0-9]/}
 	echo "exited $(((t1 - t0) / 1000)) ms after SIGTERM"
 	[ $((t1 - t0)) -lt 1500000 ]
+}
+
+# health_is NS RC PATTERN: status exits RC and its first line matches PATTERN.
+health_is()
+{
+	local rc=0 out
+
+	out=$(vnat_in "$1" status) || rc=$?
+	echo "$out" | head -1
+	echo "exit $rc"
+	[ "$rc" = "$2" ] && head -1 <<<"$out" | grep -Eq -- "$3"
+}
+
+# Without capabilities (uid 0 with an empty bounding set): exactly one line.
+unprivileged_says()
+{
+	local out rc=0
+
+	out=$(ip netns exec "$HOST" setpriv --bounding-set=-all --inh-caps=-all "$VNAT" "$@" 2>&1) ||
+		rc=$?
+	echo "$out (exit $rc)"
+	[ "$rc" = 1 ] && [ "$out" = "vnat: needs root (CAP_BPF, CAP_NET_ADMIN)" ]
 }
 
 # ---------------------------------------------------------------- topology
@@ -183,6 +209,13 @@ defer vnat_in "$HOST" unload --all
 check "started by an ip netns exec that exited, it finds the pins" start_orphan_daemon
 check "its parent is gone" parent_exited
 check "traffic fast-pathed" fast_pathed
+
+test_group health
+check "status: healthy, the daemon's pid, exit 0" \
+	health_is "$HOST" 0 "^health: ok: 3 interfaces attached, daemon running \\(pid $DAEMON\\)"
+check "status -j: health" json_eq "$(vnat_status_json "$HOST")" \
+	"[d['health'][k] for k in ('ok', 'daemon_pid', 'detached', 'warnings')]" \
+	"[true, $DAEMON, [], []]"
 
 test_group stale-at-start
 check "the daemon removed the deleted namespace's pins at start" test ! -e "$GONE1"
@@ -222,6 +255,30 @@ check "says so" grep -q "no stale pins" "$RUN_OUT"
 
 test_group sigterm
 check "SIGTERM ends the daemon promptly" sigterm_prompt
-check "the datapath stays loaded" vnat_in "$HOST" status
+check "the datapath stays loaded, healthy, the daemon missing said" \
+	health_is "$HOST" 0 "^health: ok: 3 interfaces attached, warning: daemon not running"
+
+test_group health
+check "br0 deleted with no daemon" ip -n "$HOST" link del br0
+check "status: unhealthy, br0 named, exit 1" health_is "$HOST" 1 "^health: UNHEALTHY: br0 detached"
+RC=0
+JS=$(vnat_status_json "$HOST") || RC=$?
+check_cmp "status -j exits 1 when unhealthy" "$RC" -eq 1
+check "status -j names br0 as detached" json_eq "$JS" "[d['health']['ok'], d['health']['detached']]" \
+	'[false, ["br0"]]'
+check "br0 created again, vnet0 in it" bridge_created
+bg_in_ns DAEMON2 "$HOST" "$VNAT" daemon
+check "a daemon started now re-attaches br0: healthy again" \
+	slowwait 10 health_is "$HOST" 0 "^health: ok: 3 interfaces attached, daemon running"
+check "traffic fast-pathed again" slowwait 10 fast_pathed
+check "SIGTERM stops it" kill -TERM "$DAEMON2"
+check "with exit 0" bg_wait_timeout 3 "$DAEMON2"
+
+test_group privileges
+for cmd in status conns "unload --all" "unload --stale" "load --iface up0" daemon; do
+	# shellcheck disable=SC2086
+	check "$cmd without capabilities: 'needs root' in one line" unprivileged_says $cmd
+done
+check "and changed nothing" health_is "$HOST" 0 "^health: ok: 3 interfaces attached"
 
 exit_summary
