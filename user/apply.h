@@ -2,10 +2,13 @@
 #ifndef VNAT_APPLY_H
 #define VNAT_APPLY_H
 
+struct vnat_conf;
+
 /*
- * Bring this network namespace's vnat in line with a configuration file
- * (vnat apply, and the daemon on SIGHUP). 0, or -errno with the reason said.
+ * Bring this network namespace's vnat in line with a configuration (vnat
+ * apply, and the daemon on SIGHUP). 0, or -errno with the reason said.
  */
 int vnat_apply__file(const char *path);
+int vnat_apply__conf(const struct vnat_conf *c);
 
 #endif

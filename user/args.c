@@ -60,6 +60,14 @@ static const char unload_usage[] =
 	"  -v, --verbose       show libbpf/libxdp messages\n"
 	"  -h, --help          this text\n";
 
+/* $VNAT_CONF, else the compiled-in path: a unit or a test may point elsewhere. */
+static const char *default_config(void)
+{
+	const char *env = getenv("VNAT_CONF");
+
+	return env && *env ? env : VNAT_CONF_PATH;
+}
+
 /* -v after a command as before it: libbpf's and libxdp's messages. */
 #define VERBOSE_LONGOPT                           \
 	{                                         \
@@ -502,7 +510,8 @@ static const char daemon_usage[] =
 	"SIGHUP applies the configuration file again (vnat apply).\n"
 	"\n"
 	"      --once          synchronise once and exit\n"
-	"      --config FILE   what SIGHUP applies (default " VNAT_CONF_PATH ")\n"
+	"      --config FILE   what SIGHUP applies (default $VNAT_CONF, else\n"
+	"                      " VNAT_CONF_PATH ")\n"
 	"  -v, --verbose       report every synchronisation\n"
 	"  -h, --help          this text\n";
 
@@ -519,7 +528,7 @@ int vnat_args__parse_daemon(int argc, char **argv, struct vnat_daemon_opts *o)
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->config = VNAT_CONF_PATH;
+	o->config = default_config();
 	getopt_reset();
 	while ((c = getopt_long(argc, argv, "+:vh", daemon_longopts, NULL)) != -1) {
 		switch (c) {
@@ -542,6 +551,56 @@ int vnat_args__parse_daemon(int argc, char **argv, struct vnat_daemon_opts *o)
 	return stray_args("daemon", argc, argv);
 }
 
+/* Commands whose operand is a file (completed as one). */
+bool vnat_args__takes_file(const char *cmd)
+{
+	return !strcmp(cmd, "apply");
+}
+
+static const char apply_usage[] =
+	"Usage: vnat apply [FILE]\n"
+	"\n"
+	"Make this network namespace's vnat what the configuration file says\n"
+	"(default $VNAT_CONF, else " VNAT_CONF_PATH "): load the networks not\n"
+	"loaded yet, unload the interfaces an earlier apply loaded that the file\n"
+	"no longer names, and change live the NAT options that can (ports,\n"
+	"filtering, timeouts, redirects); what cannot change live is refused,\n"
+	"and then nothing changes. The same file applied twice changes nothing\n"
+	"the second time.\n"
+	"\n"
+	"  -v, --verbose   show libbpf/libxdp messages\n"
+	"  -h, --help      this text\n";
+
+static const struct option apply_longopts[] = {
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int vnat_args__parse_apply(int argc, char **argv, struct vnat_apply_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->file = default_config();
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "+:vh", apply_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(apply_usage, stdout);
+			return 1;
+		default:
+			return bad_option(c, "apply", argc, argv);
+		}
+	}
+	if (optind < argc)
+		o->file = argv[optind++];
+	return stray_args("apply", argc, argv);
+}
+
 /* The tables the parsers run on, for the completion script. */
 const struct option *vnat_args__longopts(const char *cmd)
 {
@@ -551,17 +610,11 @@ const struct option *vnat_args__longopts(const char *cmd)
 	} tables[] = {
 		{ "load", load_longopts },     { "unload", unload_longopts },
 		{ "status", show_longopts },   { "conns", show_longopts },
-		{ "daemon", daemon_longopts },
+		{ "daemon", daemon_longopts }, { "apply", apply_longopts },
 	};
 
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		if (!strcmp(tables[i].cmd, cmd))
 			return tables[i].opts;
 	return NULL;
-}
-
-/* Commands whose operand is a file (completed as one). */
-bool vnat_args__takes_file(const char *cmd)
-{
-	return !strcmp(cmd, "apply");
 }

@@ -60,6 +60,13 @@ struct vnat_show_opts {
 int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *usage,
 			  struct vnat_show_opts *o);
 int vnat_args__parse_daemon(int argc, char **argv, struct vnat_daemon_opts *o);
+
+struct vnat_apply_opts {
+	const char *file;
+	bool verbose;
+};
+
+int vnat_args__parse_apply(int argc, char **argv, struct vnat_apply_opts *o);
 /* The long options of a command's parser (NULL-terminated), NULL if none. */
 struct option;
 const struct option *vnat_args__longopts(const char *cmd);

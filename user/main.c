@@ -26,6 +26,7 @@ static const struct cmd cmds[] = {
 	{ "status", cmd_status, "interfaces, programs, configuration, counters" },
 	{ "conns", cmd_conns, "the connections vnat translates" },
 	{ "daemon", cmd_daemon, "keep vnat in sync with bridges, FDB and addresses" },
+	{ "apply", cmd_apply, "load and change vnat as the configuration file says" },
 	{ "completion", cmd_completion, "print the bash completion script" },
 };
 
