@@ -221,12 +221,9 @@ static void test_gc_interval(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_example),
-		cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_template),
-		cmocka_unit_test(test_syntax_errors),
-		cmocka_unit_test(test_value_errors),
-		cmocka_unit_test(test_across_sections),
+		cmocka_unit_test(test_example),	     cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_template),     cmocka_unit_test(test_syntax_errors),
+		cmocka_unit_test(test_value_errors), cmocka_unit_test(test_across_sections),
 		cmocka_unit_test(test_gc_interval),
 	};
 
