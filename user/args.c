@@ -601,6 +601,63 @@ int vnat_args__parse_apply(int argc, char **argv, struct vnat_apply_opts *o)
 	return stray_args("apply", argc, argv);
 }
 
+static const char libvirt_usage[] =
+	"Usage: vnat libvirt-hook [--config FILE] NETWORK OPERATION [SUB-OPERATION [EXTRA]]\n"
+	"\n"
+	"What /etc/libvirt/hooks/network runs, with the network's XML on stdin:\n"
+	"on 'started' vnat loads the network's bridge as its forward mode says\n"
+	"(nat: masqueraded with its port range; route, open: routed; isolated: left\n"
+	"to the kernel unless the configuration includes it), on 'stopped' it\n"
+	"unloads it, on 'updated' whichever now applies; other operations do\n"
+	"nothing. A [network NAME] section of the configuration may skip the\n"
+	"network (libvirt = skip), include it (libvirt = include) and add load\n"
+	"options.\n"
+	"\n"
+	"      --config FILE   the configuration (default $VNAT_CONF, else\n"
+	"                      " VNAT_CONF_PATH "; none: every network included)\n"
+	"  -v, --verbose       show libbpf/libxdp messages\n"
+	"  -h, --help          this text\n";
+
+static const struct option libvirt_longopts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int vnat_args__parse_libvirt(int argc, char **argv, struct vnat_libvirt_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->config = default_config();
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "+:vh", libvirt_longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(libvirt_usage, stdout);
+			return 1;
+		default:
+			return bad_option(c, "libvirt-hook", argc, argv);
+		}
+	}
+	/* libvirt passes four: NETWORK OPERATION SUB-OPERATION EXTRA. */
+	if (argc - optind < 2 || argc - optind > 4) {
+		vnat_err("libvirt-hook: give NETWORK OPERATION [SUB-OPERATION [EXTRA]] as libvirtd "
+			 "does (see 'vnat libvirt-hook --help')");
+		return -EINVAL;
+	}
+	o->network = argv[optind];
+	o->op = argv[optind + 1];
+	return 0;
+}
+
 /* The tables the parsers run on, for the completion script. */
 const struct option *vnat_args__longopts(const char *cmd)
 {
@@ -608,9 +665,13 @@ const struct option *vnat_args__longopts(const char *cmd)
 		const char *cmd;
 		const struct option *opts;
 	} tables[] = {
-		{ "load", load_longopts },     { "unload", unload_longopts },
-		{ "status", show_longopts },   { "conns", show_longopts },
-		{ "daemon", daemon_longopts }, { "apply", apply_longopts },
+		{ "load", load_longopts },
+		{ "unload", unload_longopts },
+		{ "status", show_longopts },
+		{ "conns", show_longopts },
+		{ "daemon", daemon_longopts },
+		{ "apply", apply_longopts },
+		{ "libvirt-hook", libvirt_longopts },
 	};
 
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)

@@ -67,6 +67,15 @@ struct vnat_apply_opts {
 };
 
 int vnat_args__parse_apply(int argc, char **argv, struct vnat_apply_opts *o);
+
+struct vnat_libvirt_opts {
+	const char *config;
+	const char *network; /* as libvirtd names it */
+	const char *op; /* started, stopped, updated, ... */
+	bool verbose;
+};
+
+int vnat_args__parse_libvirt(int argc, char **argv, struct vnat_libvirt_opts *o);
 /* The long options of a command's parser (NULL-terminated), NULL if none. */
 struct option;
 const struct option *vnat_args__longopts(const char *cmd);

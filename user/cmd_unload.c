@@ -44,6 +44,27 @@ static int unload_one(const struct vnat_maps *m, __u32 ifindex)
 	return err;
 }
 
+/*
+ * IFACE's entry: by its ifindex, or, when that device is gone (a bridge
+ * libvirt deleted) or was created again, by the name it was loaded with.
+ */
+static __u32 managed_ifindex(const struct vnat_maps *m, const char *name)
+{
+	__u32 key = if_nametoindex(name), next;
+	struct vnat_iface val;
+
+	if (key && !bpf_map_lookup_elem(m->ifaces, &key, &val))
+		return key;
+	for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e;
+	     e = bpf_map_get_next_key(m->ifaces, &key, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(m->ifaces, &key, &val) && !(val.flags & VNAT_IFACE_AUTO) &&
+		    !strcmp(val.name, name))
+			return key;
+	}
+	return 0;
+}
+
 /* How long the uplink keeps translating after a hand-over (see unload_all). */
 #define VNAT_HANDOFF_GRACE_MS 1000
 
@@ -210,7 +231,7 @@ int cmd_unload(int argc, char **argv)
 	if (o.all) {
 		err = unload_all(&m);
 	} else {
-		ifindex = if_nametoindex(o.iface);
+		ifindex = managed_ifindex(&m, o.iface);
 		err = ifindex ? unload_one(&m, ifindex) : -ENODEV;
 		if (!err)
 			err = unload_bridge_ports(&m, ifindex);

@@ -21,5 +21,6 @@ int cmd_status(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
+int cmd_libvirt_hook(int argc, char **argv);
 
 #endif

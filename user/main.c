@@ -27,6 +27,7 @@ static const struct cmd cmds[] = {
 	{ "conns", cmd_conns, "the connections vnat translates" },
 	{ "daemon", cmd_daemon, "keep vnat in sync with bridges, FDB and addresses" },
 	{ "apply", cmd_apply, "load and change vnat as the configuration file says" },
+	{ "libvirt-hook", cmd_libvirt_hook, "what /etc/libvirt/hooks/network runs" },
 	{ "completion", cmd_completion, "print the bash completion script" },
 };
 

@@ -162,6 +162,9 @@ check "completion: load's options" offers --masquerade vnat load --mas
 check "completion: unload --stale" offers --stale vnat unload --st
 check "completion: -j and -v after status" offers --verbose vnat status --verb
 check "completion: an interface after --iface" offers lo vnat load --iface l
+check "completion: apply" offers apply vnat ap
+check "completion: apply's FILE" offers "$DEST/etc/vnat/vnat.conf.example" vnat apply "$DEST/etc/vnat/vnat.conf"
+check "completion: libvirt-hook --config" offers --config vnat libvirt-hook --con
 check "--version: vnat's, libbpf's and libxdp's" version_ok
 check "help load = load --help" help_is_command_help load
 check "help daemon = daemon --help" help_is_command_help daemon
