@@ -383,6 +383,16 @@ int vnat_apply__conf(const struct vnat_conf *c)
 	return err;
 }
 
+void vnat_apply__forget(const struct vnat_netns *ns)
+{
+	char path[128];
+
+	state_path(ns, path, sizeof(path));
+	unlink(path);
+	/* The directory stays while another namespace's apply uses it. */
+	rmdir(VNAT_RUN_DIR);
+}
+
 int vnat_apply__file(const char *path)
 {
 	static struct vnat_conf c;

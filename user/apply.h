@@ -3,6 +3,7 @@
 #define VNAT_APPLY_H
 
 struct vnat_conf;
+struct vnat_netns;
 
 /*
  * Bring this network namespace's vnat in line with a configuration (vnat
@@ -10,5 +11,7 @@ struct vnat_conf;
  */
 int vnat_apply__file(const char *path);
 int vnat_apply__conf(const struct vnat_conf *c);
+/* What apply remembers of a namespace whose vnat is gone (unloaded). */
+void vnat_apply__forget(const struct vnat_netns *ns);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "apply.h"
 #include "args.h"
 #include "cmds.h"
 #include "ctnl.h"
@@ -241,6 +242,7 @@ int cmd_unload(int argc, char **argv)
 	if (!iface_count(&m)) {
 		int e = vnat_maps__unpin(ns.pin_dir);
 
+		vnat_apply__forget(&ns);
 		if (e && !err) {
 			vnat_err("unload: remove pins in %s: %s", ns.pin_dir, strerror(-e));
 			err = e;
