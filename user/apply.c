@@ -383,6 +383,27 @@ int vnat_apply__conf(const struct vnat_conf *c)
 	return err;
 }
 
+int vnat_apply__ports(uint16_t lo, uint16_t hi)
+{
+	struct vnat_config cfg;
+	struct vnat_netns ns;
+	struct vnat_maps m;
+	int err = vnat_instance__find(&ns, &m);
+
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	err = vnat_maps__read_config(&m, &cfg);
+	if (!err && cfg_has_nat(&cfg) && (cfg.port_min != lo || cfg.port_max != hi)) {
+		cfg.port_min = lo;
+		cfg.port_max = hi;
+		err = vnat_maps__write_config(&m, &cfg);
+		if (!err)
+			vnat_info("vnat: NAT ports changed live to %u-%u", lo, hi);
+	}
+	vnat_maps__close(&m);
+	return err;
+}
+
 void vnat_apply__forget(const struct vnat_netns *ns)
 {
 	char path[128];

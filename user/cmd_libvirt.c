@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "apply.h"
 #include "args.h"
 #include "cmds.h"
 #include "config.h"
@@ -175,6 +176,20 @@ static void load_args(const struct vnat_conf *c, const struct vnat_libvirt_net *
 	}
 }
 
+/* updated: a nat network's new port range applies live (unless the file sets one). */
+static int update_ports(const struct vnat_conf *c, const struct vnat_libvirt_net *n)
+{
+	if (strcmp(n->mode, "nat") || !n->port_start || !n->port_end ||
+	    has_opt(vnat_config__net(c, n->name), "--ports"))
+		return 0;
+	if (n->port_start > n->port_end) {
+		vnat_err("libvirt-hook: %s: <port start='%u' end='%u'>: not a range", n->name,
+			 n->port_start, n->port_end);
+		return -EINVAL;
+	}
+	return vnat_apply__ports(n->port_start, n->port_end);
+}
+
 static int load_network(const struct vnat_conf *c, const struct vnat_libvirt_net *n)
 {
 	struct argv_buf b = { .argc = 0 };
@@ -182,7 +197,7 @@ static int load_network(const struct vnat_conf *c, const struct vnat_libvirt_net
 
 	if (managed_by_name(n->bridge)) {
 		vnat_info("vnat: libvirt-hook: %s: %s already managed", n->name, n->bridge);
-		return 0;
+		return update_ports(c, n);
 	}
 	load_args(c, n, &b);
 	b.argv[b.argc] = NULL;

@@ -187,6 +187,11 @@ check "the configuration's hook" json_eq "$(status_js)" \
 check "guests translated, ports 2000-2999" outside_port_in 2000 2999
 check "updated: already managed, nothing added" hook "$DEFAULT_XML" default updated begin
 check "one virbr0 row" json_eq "$(status_js)" "len([i for i in d['interfaces'] if i['name'] == 'virbr0'])" 1
+UPDATED_XML=${DEFAULT_XML//"start='2000' end='2999'"/"start='3000' end='3999'"}
+check "updated with a new port range (net-update)" hook "$UPDATED_XML" default updated begin
+check "the range changed live" json_eq "$(status_js)" "[d['config']['port_min'], d['config']['port_max']]" "[3000, 3999]"
+check "new connections take ports in 3000-3999" outside_port_in 3000 3999
+check "updated back" hook "$DEFAULT_XML" default updated begin
 
 test_group routed
 must "virbr1 (net-start)" bridge_up virbr1 192.0.2.1/24
