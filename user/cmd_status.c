@@ -23,7 +23,12 @@ static const char status_usage[] =
 	"\n"
 	"Show a health line (exit 1 when a managed interface lost its hooks),\n"
 	"the managed interfaces, their program ids and attach mode, the\n"
-	"configuration and the per-reason counters (-v: those at zero too).\n";
+	"configuration and the per-reason counters.\n"
+	"\n"
+	"  -j, --json      JSON output\n"
+	"  -p, --pretty    indented JSON\n"
+	"  -v, --verbose   the counters at zero too\n"
+	"  -h, --help      this text\n";
 
 /*
  * Counter names come from the BTF of the pinned stats map (the members of

@@ -141,6 +141,38 @@ help_is_command_help()
 	[ "$a" = "$b" ] && grep -q "^Usage: vnat $1" <<<"$a"
 }
 
+# The long options a command's parser takes: its table, through the
+# completion written from it.
+table_opts()
+{
+	complete_words vnat "$1" --
+}
+
+has_opt()
+{
+	grep -qE -- "$1([^a-z-]|\$)" <<<"$2"
+}
+
+# Every option of the table in the command's usage and in the man page's
+# synopsis (-v and -h, which every command takes, are described once).
+documented()
+{
+	local c=$1 o usage syn opts rc=0
+
+	opts=$(table_opts "$c") || return 1
+	[ -n "$opts" ] || return 1
+	usage=$("$SBIN/vnat" help "$c") || return 1
+	syn=$(MANWIDTH=1000 man -l "$DEST$PREFIX/share/man/man8/vnat.8" 2>/dev/null |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | grep -E "^ +vnat $c( |\$)")
+	echo "synopsis: $syn"
+	for o in $opts; do
+		has_opt "$o" "$usage" || { echo "usage of $c lacks $o"; rc=1; }
+		case $o in --help | --verbose) continue ;; esac
+		has_opt "$o" "$syn" || { echo "man synopsis of $c lacks $o"; rc=1; }
+	done
+	return "$rc"
+}
+
 foreign_hook_kept()
 {
 	mkdir -p "$DEST/etc/libvirt/hooks"
@@ -165,6 +197,9 @@ check "completion: an interface after --iface" offers lo vnat load --iface l
 check "completion: apply" offers apply vnat ap
 check "completion: apply's FILE" offers "$DEST/etc/vnat/vnat.conf.example" vnat apply "$DEST/etc/vnat/vnat.conf"
 check "completion: libvirt-hook --config" offers --config vnat libvirt-hook --con
+for cmd in load unload status conns daemon apply libvirt-hook; do
+	check "$cmd: every option of its table in its usage and the man synopsis" documented "$cmd"
+done
 check "--version: vnat's, libbpf's and libxdp's" version_ok
 check "help load = load --help" help_is_command_help load
 check "help daemon = daemon --help" help_is_command_help daemon
