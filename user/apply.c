@@ -21,6 +21,7 @@
 #include "config.h"
 #include "datapath.h"
 #include "instance.h"
+#include "iter.h"
 #include "log.h"
 
 #define VNAT_RUN_DIR "/run/vnat"
@@ -282,22 +283,25 @@ static int change_live(struct apply_state *st, bool keep_redirects)
 	return 0;
 }
 
+static int remember_uplink(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct apply_state *st = ctx;
+
+	(void)ifindex;
+	if (val->flags & VNAT_IFACE_OUTSIDE)
+		set_add(&st->applied, val->name);
+	return 0;
+}
+
 /* The uplinks vnat manages: a NAT load's, remembered with its network. */
 static void add_uplinks(struct apply_state *st)
 {
-	struct vnat_iface val;
 	struct vnat_netns ns;
 	struct vnat_maps m;
-	__u32 key, next;
 
 	if (vnat_instance__find(&ns, &m))
 		return;
-	for (int e = bpf_map_get_next_key(m.ifaces, NULL, &next); !e;
-	     e = bpf_map_get_next_key(m.ifaces, &key, &next)) {
-		key = next;
-		if (!bpf_map_lookup_elem(m.ifaces, &key, &val) && (val.flags & VNAT_IFACE_OUTSIDE))
-			set_add(&st->applied, val.name);
-	}
+	vnat_ifaces__each(&m, remember_uplink, st);
 	vnat_maps__close(&m);
 }
 

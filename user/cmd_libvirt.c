@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <bpf/bpf.h>
 #include "apply.h"
 #include "args.h"
 #include "cmds.h"
@@ -23,6 +22,7 @@
 #include "daemon_lock.h"
 #include "datapath.h"
 #include "instance.h"
+#include "iter.h"
 #include "libvirt_xml.h"
 #include "log.h"
 
@@ -85,25 +85,33 @@ static bool wanted(const struct vnat_conf *c, const struct vnat_libvirt_net *n, 
 	return true;
 }
 
+struct by_name {
+	const char *name;
+	__u32 found;
+};
+
+static int match_name(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct by_name *b = ctx;
+
+	if ((val->flags & VNAT_IFACE_AUTO) || strcmp(val->name, b->name))
+		return 0;
+	b->found = ifindex;
+	return 1;
+}
+
 /* The managed entry named NAME (its device may be gone): its ifindex, or 0. */
 static __u32 managed_by_name(const char *name)
 {
-	struct vnat_iface val;
+	struct by_name b = { .name = name };
 	struct vnat_netns ns;
 	struct vnat_maps m;
-	__u32 key, next, found = 0;
 
 	if (vnat_instance__find(&ns, &m))
 		return 0;
-	for (int e = bpf_map_get_next_key(m.ifaces, NULL, &next); !e && !found;
-	     e = bpf_map_get_next_key(m.ifaces, &key, &next)) {
-		key = next;
-		if (!bpf_map_lookup_elem(m.ifaces, &key, &val) && !(val.flags & VNAT_IFACE_AUTO) &&
-		    !strcmp(val.name, name))
-			found = key;
-	}
+	vnat_ifaces__each(&m, match_name, &b);
 	vnat_maps__close(&m);
-	return found;
+	return b.found;
 }
 
 static bool has_opt(const struct vnat_conf_net *sec, const char *opt)
@@ -210,27 +218,25 @@ static int load_network(const struct vnat_conf *c, const struct vnat_libvirt_net
 	return err;
 }
 
+static int not_uplink(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	(void)ifindex;
+	++*(int *)ctx;
+	return !(val->flags & VNAT_IFACE_OUTSIDE);
+}
+
 /* Only uplinks left (every inside network stopped): those go too. */
 static bool only_uplinks_left(void)
 {
-	struct vnat_iface val;
 	struct vnat_netns ns;
 	struct vnat_maps m;
-	__u32 key, next;
-	bool only = true, any = false;
+	int seen = 0, other;
 
 	if (vnat_instance__find(&ns, &m))
 		return false;
-	for (int e = bpf_map_get_next_key(m.ifaces, NULL, &next); !e;
-	     e = bpf_map_get_next_key(m.ifaces, &key, &next)) {
-		key = next;
-		if (bpf_map_lookup_elem(m.ifaces, &key, &val))
-			continue;
-		any = true;
-		only &= !!(val.flags & VNAT_IFACE_OUTSIDE);
-	}
+	other = vnat_ifaces__each(&m, not_uplink, &seen);
 	vnat_maps__close(&m);
-	return any && only;
+	return seen && !other;
 }
 
 static int unload_network(const struct vnat_libvirt_net *n)

@@ -3,9 +3,9 @@
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
-#include <bpf/bpf.h>
 #include "daemon_lock.h"
 #include "health.h"
+#include "iter.h"
 #include "json.h"
 
 /* Every hook vnat put there still there? A bridge and tc-only have no XDP. */
@@ -22,27 +22,26 @@ static bool hooks_present(__u32 ifindex, const struct vnat_iface *val)
 	return a.tc_ingress_id && a.tc_egress_id;
 }
 
+static int check_one(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct vnat_health *h = ctx;
+
+	h->n_ifaces++;
+	if (hooks_present(ifindex, val))
+		return 0;
+	if (h->n_detached < VNAT_HEALTH_MAX_DETACHED)
+		snprintf(h->detached[h->n_detached], VNAT_IFNAMSIZ, "%s", val->name);
+	h->n_detached++;
+	return 0;
+}
+
 void vnat_health__check(const struct vnat_maps *m, struct vnat_health *h)
 {
-	struct vnat_iface val;
-	__u32 key, next;
-
 	memset(h, 0, sizeof(*h));
 	h->daemon = vnat_daemon_lock__holder();
 	if (h->daemon < 0)
 		h->daemon = 0;
-	for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err;
-	     err = bpf_map_get_next_key(m->ifaces, &key, &next)) {
-		key = next;
-		if (bpf_map_lookup_elem(m->ifaces, &key, &val))
-			continue;
-		h->n_ifaces++;
-		if (hooks_present(key, &val))
-			continue;
-		if (h->n_detached < VNAT_HEALTH_MAX_DETACHED)
-			snprintf(h->detached[h->n_detached], VNAT_IFNAMSIZ, "%s", val.name);
-		h->n_detached++;
-	}
+	vnat_ifaces__each(m, check_one, h);
 }
 
 bool vnat_health__ok(const struct vnat_health *h)
