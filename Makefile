@@ -27,7 +27,7 @@ LDLIBS := -lxdp -lbpf -lelf -lz -lnl-route-3 -lnl-3
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
-LIB_SRCS := user/addrs.c user/args.c user/config.c user/ctnl.c user/datapath.c user/iface.c user/instance.c user/json.c user/libvirt_xml.c \
+LIB_SRCS := user/addrs.c user/args.c user/config.c user/ctnl.c user/hooks.c user/loader.c user/maps.c user/iface.c user/instance.c user/json.c user/libvirt_xml.c \
 	user/daemon_lock.c user/health.c user/iter.c user/log.c user/netns.c user/privs.c user/stale.c user/sync.c user/topo.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c \
 	user/completion.c user/version.c user/apply.c user/cmd_apply.c user/cmd_libvirt.c
