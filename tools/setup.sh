@@ -11,6 +11,7 @@ PKGS=(
 	iproute2 iptables nftables conntrack tcpdump iperf3 ethtool netsniff-ng
 	iputils-ping iputils-tracepath traceroute netcat-openbsd socat python3 procps pv
 	qemu-system-x86 busybox-static cpio
+	libvirt-daemon libvirt-clients dnsmasq-base
 )
 
 if [ "$(id -u)" != 0 ]; then
