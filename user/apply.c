@@ -153,12 +153,8 @@ static int check_nat_fixed(const struct apply_state *st)
 	const struct vnat_config *cfg = &st->cfg;
 	const struct vnat_load_opts *o = st->nat;
 
-	if (!st->loaded)
-		return 0;
-	if (!o && cfg_has_nat(cfg))
-		return refuse("NAT", "vnat translates here: turning it off would reset every "
-				     "translated connection");
-	if (!o)
+	/* No NAT in the file: its NAT networks are unloaded as any other. */
+	if (!st->loaded || !o)
 		return 0;
 	if (!cfg_has_nat(cfg))
 		return refuse("NAT", "vnat runs here without NAT");
@@ -208,33 +204,73 @@ static int run_cmd(int (*fn)(int, char **), char **argv, int argc)
 	return fn(argc, argv);
 }
 
-/* Interfaces an earlier apply loaded that the file no longer names. */
+static int unload_iface(struct apply_state *st, const char *name)
+{
+	char *argv[4] = { "unload", "--iface", (char *)name };
+
+	if (run_cmd(cmd_unload, argv, 3))
+		return -EIO;
+	st->changes++;
+	return 0;
+}
+
+static int count_inside(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	(void)ifindex;
+	*(int *)ctx += !!(val->flags & VNAT_IFACE_INSIDE);
+	return 0;
+}
+
+/* Inside interfaces still managed: an uplink serves them (whoever loaded them). */
+static bool inside_left(void)
+{
+	struct vnat_netns ns;
+	struct vnat_maps m;
+	int n = 0;
+
+	if (vnat_instance__find(&ns, &m))
+		return false;
+	vnat_ifaces__each(&m, count_inside, &n);
+	vnat_maps__close(&m);
+	return n > 0;
+}
+
+/*
+ * Interfaces an earlier apply loaded that the file no longer names; the
+ * uplinks last, and only when no inside interface is left for them (the
+ * file's, or a libvirt network's the hook loaded).
+ */
 static int unload_gone(struct apply_state *st, const struct name_set *wanted)
 {
-	struct name_set keep = { .n = 0 };
+	struct name_set keep = { .n = 0 }, uplinks = { .n = 0 };
 	int err = 0;
 
 	for (int i = 0; i < st->applied.n; i++) {
 		const char *name = st->applied.name[i];
 		uint32_t flags = 0;
-		char *argv[4] = { "unload", "--iface", (char *)name };
 
-		if (set_has(wanted, name) || !managed(name, &flags)) {
-			if (set_has(wanted, name))
-				set_add(&keep, name);
-			continue;
-		}
-		/* The uplink goes with NAT only; it serves every NAT network. */
-		if ((flags & VNAT_IFACE_OUTSIDE) && st->nat) {
+		if (set_has(wanted, name)) {
 			set_add(&keep, name);
 			continue;
 		}
-		if (run_cmd(cmd_unload, argv, 3)) {
+		if (!managed(name, &flags))
+			continue;
+		if (flags & VNAT_IFACE_OUTSIDE) {
+			set_add(&uplinks, name);
+		} else if (unload_iface(st, name)) {
 			set_add(&keep, name);
 			err = -EIO;
-			continue;
 		}
-		st->changes++;
+	}
+	for (int i = 0; i < uplinks.n; i++) {
+		const char *name = uplinks.name[i];
+
+		if (st->nat || inside_left()) {
+			set_add(&keep, name);
+		} else if (managed(name, NULL) && unload_iface(st, name)) {
+			set_add(&keep, name);
+			err = -EIO;
+		}
 	}
 	st->applied = keep;
 	return err;

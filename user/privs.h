@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-/* The capabilities vnat's commands need: CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN. */
+/* The capabilities vnat's commands need: CAP_NET_ADMIN and CAP_BPF (or CAP_SYS_ADMIN). */
 bool vnat_privs__enough(void);
 
 #define VNAT_PRIVS_MSG "needs root (CAP_BPF, CAP_NET_ADMIN)"

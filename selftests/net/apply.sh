@@ -228,10 +228,19 @@ check "apply without it" apply
 check "br1 unloaded, the uplink kept for the first" managed_is "br0 man0 up0 vnet0"
 check "traffic still translated" outside_port_in 30000 30099
 must "unload man0" vnat_in "$HOST" unload --iface man0
+printf '[network lab]\niface = br1\nhook = tc\n' >"$CONF"
+check "apply without any NAT network" apply
+check "the NAT network and its uplink unloaded, the routed one loaded" managed_is "br1"
+write_conf 30000-30099 3600 "[network lab]" "iface = br1" "hook = tc"
+check_fail "NAT again beside a routed network that stayed" apply
+check "refused in one line: one NAT configuration, fixed at the first load" only_line "$RUN_ERR" \
+	"NAT cannot change live (vnat runs here without NAT)"
+check "nothing changed" managed_is "br1"
 
 test_group unit
 must "the unit, for this build" unit_for_build
 must "unload everything first" vnat_in "$HOST" unload --all
+write_conf 30000-30099 3600
 PRE=$(unit_line ExecStartPre)
 START=$(unit_line ExecStart)
 RELOAD=$(unit_line ExecReload)
