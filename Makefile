@@ -146,6 +146,8 @@ man: $(BUILD)/vnat.8
 
 $(BUILD)/vnat.8: docs/vnat.8.md Makefile $(BUILD_H)
 	$(call msg,MD2MAN,$@)
+	@command -v $(MD2MAN) >/dev/null || { echo "make: $(MD2MAN) not found: the man page needs" \
+		"it (apt-get install go-md2man, or tools/setup.sh)" >&2; exit 1; }
 	$(Q)sed 's/@VERSION@/$(VNAT_VERSION)/' $< | $(MD2MAN) >$@
 
 $(BUILD)/vnat.bash: $(BUILD)/vnat

@@ -564,6 +564,46 @@ static void test_daemon(void **state)
 	assert_error_line("vnat: daemon: ", "unexpected argument 'now'");
 }
 
+#define APPLY(o, ...) CAPTURED(vnat_args__parse_apply(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
+#define LIBVIRT(o, ...) \
+	CAPTURED(vnat_args__parse_libvirt(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
+
+static void test_apply(void **state)
+{
+	struct vnat_apply_opts o;
+
+	(void)state;
+	assert_int_equal(APPLY(&o, "apply", "/tmp/x.conf"), 0);
+	assert_silent();
+	assert_string_equal(o.file, "/tmp/x.conf");
+	setenv("VNAT_CONF", "/tmp/env.conf", 1);
+	assert_int_equal(APPLY(&o, "apply"), 0);
+	assert_string_equal(o.file, "/tmp/env.conf");
+	unsetenv("VNAT_CONF");
+	assert_int_equal(APPLY(&o, "apply", "a.conf", "b.conf"), -EINVAL);
+	assert_error_line("vnat: apply: ", "unexpected argument 'b.conf'");
+	assert_int_equal(APPLY(&o, "apply", "--dry-run"), -EINVAL);
+	assert_error_line("vnat: apply: ", "unknown option '--dry-run'");
+}
+
+/* As libvirtd calls the hook: NETWORK OPERATION SUB-OPERATION EXTRA. */
+static void test_libvirt_hook(void **state)
+{
+	struct vnat_libvirt_opts o;
+
+	(void)state;
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "default", "started", "begin", "-"), 0);
+	assert_silent();
+	assert_string_equal(o.network, "default");
+	assert_string_equal(o.op, "started");
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "--config", "/x", "n", "stopped"), 0);
+	assert_string_equal(o.config, "/x");
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "default"), -EINVAL);
+	assert_error_line("vnat: libvirt-hook: ", "NETWORK OPERATION");
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "a", "b", "c", "d", "e"), -EINVAL);
+	assert_error_line("vnat: libvirt-hook: ", "NETWORK OPERATION");
+}
+
 /* --- vnat_iface__resolve, in a private network namespace ------------------ */
 
 static bool have_tun;
@@ -668,6 +708,8 @@ int main(void)
 		cmocka_unit_test(test_show_verbose),
 		cmocka_unit_test(test_unload_stale),
 		cmocka_unit_test(test_daemon),
+		cmocka_unit_test(test_apply),
+		cmocka_unit_test(test_libvirt_hook),
 	};
 	const struct CMUnitTest iface_tests[] = {
 		cmocka_unit_test(test_iface_ok),
