@@ -266,6 +266,7 @@ check "and the daemon runs on" alive "$MAINPID"
 check "stop: SIGTERM" kill -TERM "$MAINPID"
 check "the daemon exits 0" bg_wait_timeout 3 "$MAINPID"
 check "the datapath stays (a restart keeps guests' connections)" managed_is "br0 up0 vnet0"
+# shellcheck disable=SC2086
 check_fail "ExecStartPre with a broken file fails the start" in_ns "$HOST" $PRE
 unset VNAT_CONF
 

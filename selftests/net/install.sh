@@ -39,7 +39,12 @@ all_installed()
 	local f rc=0
 
 	for f in "${FILES[@]}"; do
-		[ -e "$DEST$f" ] && echo "present: $f" || { echo "missing: $f"; rc=1; }
+		if [ -e "$DEST$f" ]; then
+			echo "present: $f"
+		else
+			echo "missing: $f"
+			rc=1
+		fi
 	done
 	return "$rc"
 }
@@ -107,7 +112,7 @@ offers()
 
 	shift
 	got=$(complete_words "$@") || return 1
-	echo "offered: $(echo $got)"
+	echo "offered: $(tr '\n' ' ' <<<"$got")"
 	grep -qx -- "$want" <<<"$got"
 }
 
@@ -117,7 +122,7 @@ offers_only()
 
 	shift
 	got=$(complete_words "$@") || return 1
-	echo "offered: $(echo $got)"
+	echo "offered: $(tr '\n' ' ' <<<"$got")"
 	[ "$got" = "$want" ]
 }
 
