@@ -11,7 +11,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "version.h"
-#include "vnat_build.h"
+#include "vnat_version.h"
 
 struct lib_version {
 	const char *stem; /* "libbpf.so." */
