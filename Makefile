@@ -27,8 +27,12 @@ LDLIBS := -lxdp -lbpf -lelf -lz -lnl-route-3 -lnl-3
 BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
-LIB_SRCS := user/addrs.c user/args.c user/config.c user/ctnl.c user/hooks.c user/loader.c user/maps.c user/iface.c user/instance.c user/json.c user/libvirt_xml.c \
-	user/daemon_lock.c user/health.c user/iter.c user/log.c user/netns.c user/privs.c user/stale.c user/sync.c user/topo.c
+LIB_SRCS := user/addrs.c user/args.c user/config.c user/ctnl.c user/hooks.c user/loader.c user/maps.c \
+	user/iface.c user/instance.c user/json.c user/libvirt_xml.c user/peer.c \
+	user/daemon_lock.c user/health.c user/iter.c user/log.c user/netns.c user/privs.c user/stale.c \
+	user/sync.c user/topo.c
+# per-interface drop counters and do-nothing configuration checks (status, load)
+LIB_SRCS += user/ifstats.c user/warnings.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c \
 	user/completion.c user/version.c user/apply.c user/cmd_apply.c user/cmd_libvirt.c
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
@@ -219,3 +223,20 @@ $(BENCH_BIN): $(BENCH_OBJS)
 	$(Q)$(CC) $(CFLAGS) -pthread -o $@ $^ -lbpf -lelf -lz
 
 -include $(wildcard $(BENCH_BUILD)/*.d)
+
+# --- vnet-relay ---
+# tools/vnet-relay.c: a network namespace as a virtio guest on a tap (vnet
+# headers, partial checksums, GSO), for selftests/net/lib.sh tap_guest_add.
+RELAY_BIN := $(BUILD)/tools/vnet-relay
+RELAY_OBJS := $(BUILD)/tools/vnet-relay.o $(BUILD)/tools/vnet_hdr.o
+
+all: $(RELAY_BIN)
+
+$(RELAY_BIN): $(RELAY_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/selftests/unit/test_vnet_hdr.o: CFLAGS += -Itools
+$(BUILD)/selftests/test_vnet_hdr: $(BUILD)/tools/vnet_hdr.o
+
+-include $(wildcard $(BUILD)/tools/*.d)

@@ -168,13 +168,13 @@ static int check_nat_fixed(const struct apply_state *st)
 	return 0;
 }
 
-/* The role bits a section asks for, and the --hook when it names one. */
+/* The role a section asks for, and its --hook (auto when it names none). */
 static bool role_differs(const struct vnat_load_opts *o, uint32_t flags)
 {
-	const uint32_t hook = VNAT_IFACE_HOOK_TC | VNAT_IFACE_HOOK_AUTO;
+	const uint32_t hook = VNAT_IFACE_HOOK_TC | VNAT_IFACE_HOOK_AUTO | VNAT_IFACE_HOOK_XDP;
 	bool inside = o->snat_addr || o->masquerade;
 
-	return inside != !!(flags & VNAT_IFACE_INSIDE) || (o->hook && (flags & hook) != o->hook);
+	return inside != !!(flags & VNAT_IFACE_INSIDE) || (flags & hook) != (o->hook & hook);
 }
 
 /* An interface already managed keeps its role and hook: or it is refused. */

@@ -24,7 +24,7 @@ bool vnat_maps__sized_by_user(size_t i);
 __u64 *vnat_maps__map_gen(int fd);
 
 int vnat_hooks__attach_xdp(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-			   enum vnat_xdp_mode mode, bool fallback);
+			   enum vnat_xdp_mode mode, bool fallback, bool *native);
 int vnat_hooks__attach_tc(struct vnat_loader *l, const struct vnat_iface_info *ifi,
 			  struct vnat_iface *val);
 

@@ -7,6 +7,7 @@
 #include "health.h"
 #include "iter.h"
 #include "json.h"
+#include "warnings.h"
 
 /* Every hook vnat put there still there? A bridge and tc-only have no XDP. */
 static bool hooks_present(__u32 ifindex, const struct vnat_iface *val)
@@ -37,7 +38,13 @@ static int check_one(__u32 ifindex, struct vnat_iface *val, void *ctx)
 
 void vnat_health__check(const struct vnat_maps *m, struct vnat_health *h)
 {
+	static struct vnat_warning warnings[VNAT_MAX_WARNINGS];
+
 	memset(h, 0, sizeof(*h));
+	h->n_warnings = vnat_warnings__live(m, NULL, 0, warnings, VNAT_MAX_WARNINGS);
+	if (h->n_warnings < 0)
+		h->n_warnings = 0;
+	h->warnings = warnings;
 	h->daemon = vnat_daemon_lock__holder();
 	if (h->daemon < 0)
 		h->daemon = 0;
@@ -64,23 +71,27 @@ static void detached_list(const struct vnat_health *h, char *buf, size_t len)
 
 void vnat_health__text(const struct vnat_health *h)
 {
-	char list[VNAT_HEALTH_MAX_DETACHED * (VNAT_IFNAMSIZ + 2) + 32], daemon[64];
+	char list[VNAT_HEALTH_MAX_DETACHED * (VNAT_IFNAMSIZ + 2) + 32], daemon[64], more[32] = "";
 
 	if (h->daemon)
 		snprintf(daemon, sizeof(daemon), "daemon running (pid %d)", (int)h->daemon);
 	else
 		snprintf(daemon, sizeof(daemon), "warning: daemon not running");
+	if (h->n_warnings)
+		snprintf(more, sizeof(more), ", %d warning%s (below)", h->n_warnings,
+			 h->n_warnings == 1 ? "" : "s");
 	if (vnat_health__ok(h)) {
-		printf("health: ok: %d interface%s attached, %s%s\n", h->n_ifaces,
+		printf("health: ok: %d interface%s attached, %s%s%s\n", h->n_ifaces,
 		       h->n_ifaces == 1 ? "" : "s", daemon,
-		       h->daemon ? "" : " (new ports, FDB and address changes are not followed)");
+		       h->daemon ? "" : " (new ports, FDB and address changes are not followed)",
+		       more);
 		return;
 	}
 	detached_list(h, list, sizeof(list));
-	printf("health: UNHEALTHY: %s detached (hooks or device gone; %s), %s\n", list,
+	printf("health: UNHEALTHY: %s detached (hooks or device gone; %s), %s%s\n", list,
 	       h->daemon ? "the daemon re-attaches a device created again" :
 			   "start 'vnat daemon', or unload and load them again",
-	       daemon);
+	       daemon, more);
 }
 
 void vnat_health__json(struct vnat_json *j, const struct vnat_health *h)
@@ -102,6 +113,8 @@ void vnat_health__json(struct vnat_json *j, const struct vnat_health *h)
 	vnat_json_arr_open(j, "warnings");
 	if (!h->daemon)
 		vnat_json_str(j, NULL, "daemon not running");
+	for (int i = 0; i < h->n_warnings && i < VNAT_MAX_WARNINGS; i++)
+		vnat_json_str(j, NULL, h->warnings[i].text);
 	vnat_json_arr_close(j);
 	vnat_json_obj_close(j);
 }

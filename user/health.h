@@ -14,13 +14,17 @@ struct vnat_json;
 /*
  * vnat status's first line, for an operator or a monitoring check:
  * unhealthy when a managed interface lost vnat's hooks (or is gone), with
- * a warning when no daemon follows the topology.
+ * warnings when no daemon follows the topology and for configurations
+ * that do nothing (warnings.c).
  */
 struct vnat_health {
 	pid_t daemon; /* the namespace's daemon, 0 if none */
 	int n_ifaces;
 	int n_detached;
 	char detached[VNAT_HEALTH_MAX_DETACHED][VNAT_IFNAMSIZ];
+	/* load's warnings (warnings.c), as they stand: loaded, doing nothing */
+	int n_warnings;
+	const struct vnat_warning *warnings;
 };
 
 void vnat_health__check(const struct vnat_maps *m, struct vnat_health *h);

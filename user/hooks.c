@@ -173,7 +173,7 @@ const char *vnat_hook__option(uint32_t flags)
 {
 	if (flags & VNAT_IFACE_HOOK_TC)
 		return "tc";
-	return flags & VNAT_IFACE_HOOK_AUTO ? "auto" : "xdp";
+	return flags & VNAT_IFACE_HOOK_XDP ? "xdp" : "auto";
 }
 
 const char *vnat_hook__reason(uint32_t flags)
@@ -182,8 +182,8 @@ const char *vnat_hook__reason(uint32_t flags)
 		return "--hook tc";
 	if (flags & VNAT_IFACE_BRIDGE)
 		return "a bridge";
-	/* auto: a veth or a tap; xdp: a tap, which never gets XDP */
-	return flags & VNAT_IFACE_HOOK_AUTO ? "--hook auto" : "tap";
+	/* auto: a veth or a tap; xdp: a bridge port --hook xdp could not serve */
+	return flags & VNAT_IFACE_HOOK_XDP ? "peer refuses XDP" : "veth/tap: partial checksums";
 }
 
 static const char *xdp_hint(int err, enum vnat_xdp_mode mode)
@@ -195,12 +195,14 @@ static const char *xdp_hint(int err, enum vnat_xdp_mode mode)
 	return "";
 }
 
+/* Attach XDP; *native: it runs in the driver (not generic, skb-mode XDP). */
 int vnat_hooks__attach_xdp(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-			   enum vnat_xdp_mode mode, bool fallback)
+			   enum vnat_xdp_mode mode, bool fallback, bool *native)
 {
 	enum xdp_attach_mode xm = mode == VNAT_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	int err = xdp_program__attach(l->xdp, ifi->ifindex, xm, 0);
 
+	*native = !err && xm == XDP_MODE_NATIVE;
 	/* Bridge ports: native where the driver allows, generic elsewhere. */
 	if (err == -EOPNOTSUPP && fallback && xm == XDP_MODE_NATIVE)
 		err = xdp_program__attach(l->xdp, ifi->ifindex, XDP_MODE_SKB, 0);

@@ -233,10 +233,15 @@ int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi
 		return err;
 	iface_value(ifi, mode, role, &val);
 	if (!(role->flags & (VNAT_IFACE_BRIDGE | VNAT_IFACE_NO_XDP))) {
-		err = vnat_hooks__attach_xdp(l, ifi, mode, role->flags & VNAT_IFACE_AUTO);
+		bool native;
+
+		err = vnat_hooks__attach_xdp(l, ifi, mode, role->flags & VNAT_IFACE_AUTO, &native);
 		if (err)
 			goto err_undo;
 		val.flags |= VNAT_IFACE_XDP;
+		/* A driver without native XDP is unlikely to take XDP frames either. */
+		if (!native)
+			val.flags &= ~VNAT_IFACE_XDP_TX;
 	}
 	err = vnat_hooks__attach_tc(l, ifi, &val);
 	if (err)

@@ -25,15 +25,15 @@ static bool managed(const struct vnat_maps *m, uint32_t ifindex, struct vnat_ifa
 	return !bpf_map_lookup_elem(m->ifaces, &ifindex, val);
 }
 
-/* A port runs where its bridge's --hook says (kept in the bridge's flags). */
-static uint32_t port_flags(const struct vnat_link *l, uint32_t bridge_flags)
+/* A port's own flags, kept current by the sync. */
+static uint32_t port_flags(const struct vnat_link *l)
 {
-	uint32_t f = VNAT_IFACE_PORT | VNAT_IFACE_AUTO | vnat_link__hook_flags(l, bridge_flags);
+	uint32_t f = VNAT_IFACE_PORT | VNAT_IFACE_AUTO;
 
 	if (l->isolated)
 		f |= VNAT_IFACE_ISOLATED;
-	if (l->hairpin)
-		f |= VNAT_IFACE_HAIRPIN;
+	if (l->reflect)
+		f |= VNAT_IFACE_REFLECT;
 	return f;
 }
 
@@ -41,11 +41,21 @@ static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 		       const struct vnat_iface *bridge)
 {
 	struct vnat_role role = {
-		.flags = port_flags(link, bridge->flags),
+		.flags = port_flags(link),
 		.master = link->master,
 		.port_state = link->port_state,
 	};
 	struct vnat_iface_info ifi = { .ifindex = link->ifindex };
+
+	/*
+	 * A port runs where its bridge's --hook says (kept in the bridge's
+	 * flags); one that --hook xdp cannot serve (a tap, a veth whose peer
+	 * sends partial checksums or drops XDP frames) runs tc, and we say so.
+	 */
+	if (vnat_link__check_hook(link, bridge->flags, "bridge port", &role.flags)) {
+		vnat_info("bridge port %s: attaching vnat's tc programs only (no XDP)", link->name);
+		role.flags |= vnat_link__hook_flags(link, VNAT_IFACE_HOOK_TC) & ~VNAT_IFACE_HOOK_TC;
+	}
 
 	snprintf(ifi.name, sizeof(ifi.name), "%s", link->name);
 	memcpy(ifi.mac, link->mac, sizeof(ifi.mac));
@@ -56,8 +66,8 @@ static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 static int update_port(const struct vnat_maps *m, const struct vnat_link *link,
 		       struct vnat_iface *val)
 {
-	uint32_t keep = val->flags & ~(VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN);
-	uint32_t flags = keep | (port_flags(link, 0) & (VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN));
+	uint32_t keep = val->flags & ~(VNAT_IFACE_ISOLATED | VNAT_IFACE_REFLECT);
+	uint32_t flags = keep | (port_flags(link) & (VNAT_IFACE_ISOLATED | VNAT_IFACE_REFLECT));
 
 	if (val->port_state == link->port_state && val->flags == flags)
 		return 0;
@@ -124,8 +134,8 @@ static int refresh_macs(const struct vnat_maps *m, const struct vnat_topo *t)
 }
 
 /* Role bits that survive a re-creation; the hook's result is recomputed. */
-#define REATTACH_KEEP \
-	(VNAT_IFACE_INSIDE | VNAT_IFACE_OUTSIDE | VNAT_IFACE_HOOK_TC | VNAT_IFACE_HOOK_AUTO)
+#define REATTACH_KEEP (VNAT_IFACE_INSIDE | VNAT_IFACE_OUTSIDE)
+#define HOOK_CHOICE (VNAT_IFACE_HOOK_TC | VNAT_IFACE_HOOK_AUTO | VNAT_IFACE_HOOK_XDP)
 
 static int reattach_one(struct vnat_loader *l, __u32 old, const struct vnat_iface *val,
 			const struct vnat_link *link)
@@ -137,7 +147,11 @@ static int reattach_one(struct vnat_loader *l, __u32 old, const struct vnat_ifac
 
 	if (vnat_link__is_bridge(link))
 		role.flags |= VNAT_IFACE_BRIDGE;
-	role.flags |= vnat_link__hook_flags(link, val->flags);
+	/* The --hook it was loaded with; one the new device refuses falls back to tc. */
+	if (vnat_link__check_hook(link, val->flags & HOOK_CHOICE, "daemon", &role.flags)) {
+		vnat_info("vnat: %s: attaching vnat's tc programs only (no XDP)", link->name);
+		role.flags |= vnat_link__hook_flags(link, VNAT_IFACE_HOOK_TC);
+	}
 	snprintf(ifi.name, sizeof(ifi.name), "%s", link->name);
 	memcpy(ifi.mac, link->mac, sizeof(ifi.mac));
 	/* The old device took its hooks with it: only the entries remain. */

@@ -271,6 +271,19 @@ bg_in_ns DAEMON2 "$HOST" "$VNAT" daemon
 check "a daemon started now re-attaches br0: healthy again" \
 	slowwait 10 health_is "$HOST" 0 "^health: ok: 3 interfaces attached, daemon running"
 check "traffic fast-pathed again" slowwait 10 fast_pathed
+
+test_group health-warnings
+must "a bridge without ports" ip -n "$HOST" link add br9 type bridge
+must "br9 up" ip -n "$HOST" link set br9 up
+check "loaded all the same" vnat_in "$HOST" load --iface br9 --hook tc
+check "status: still healthy (exit 0), the warning counted on the health line" \
+	health_is "$HOST" 0 "^health: ok: 4 interfaces attached, daemon running .*, 1 warning \\(below\\)"
+check "status -j: the warning under health" json_eq "$(vnat_status_json "$HOST")" \
+	"[w for w in d['health']['warnings'] if 'br9' in w] != []" true
+check "unload br9" vnat_in "$HOST" unload --iface br9
+check "no warning left" health_is "$HOST" 0 "^health: ok: 3 interfaces attached, daemon running \\(pid [0-9]+\\)$"
+
+test_group health
 check "SIGTERM stops it" kill -TERM "$DAEMON2"
 check "with exit 0" bg_wait_timeout 3 "$DAEMON2"
 
