@@ -16,7 +16,12 @@
 static const char conns_usage[] = "Usage: vnat conns [-j|--json] [-p|--pretty]\n"
 				  "\n"
 				  "List the flows vnat translates: protocol, inside, outside and\n"
-				  "remote endpoints, TCP state, seconds left, packets and bytes.\n";
+				  "remote endpoints, TCP state, seconds left, packets and bytes.\n"
+				  "\n"
+				  "  -j, --json      JSON output\n"
+				  "  -p, --pretty    indented JSON\n"
+				  "  -v, --verbose   show libbpf/libxdp messages\n"
+				  "  -h, --help      this text\n";
 
 static const char *proto_name(__u8 proto)
 {

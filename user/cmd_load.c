@@ -9,6 +9,7 @@
 #include "addrs.h"
 #include "args.h"
 #include "cmds.h"
+#include "config.h"
 #include "datapath.h"
 #include "iface.h"
 #include "instance.h"
@@ -162,19 +163,6 @@ static int plan_interfaces(struct vnat_load_opts *o, struct load_plan *pl)
 	return plan_one(pl, uplink, VNAT_IFACE_OUTSIDE, o->hook);
 }
 
-static uint32_t gc_interval_ms(const struct vnat_load_opts *o)
-{
-	uint32_t t = o->timeout_icmp;
-
-	if (o->timeout_tcp_trans < t)
-		t = o->timeout_tcp_trans;
-	if (o->timeout_tcp_est < t)
-		t = o->timeout_tcp_est;
-	/* A quarter of the shortest timeout, between 100 ms and 10 s. */
-	t = t * 1000 / 4;
-	return t < 100 ? 100 : t > 10000 ? 10000 : t;
-}
-
 static void config_from_opts(const struct vnat_load_opts *o, const struct vnat_netns *ns,
 			     const struct load_plan *pl, struct vnat_config *cfg)
 {
@@ -195,7 +183,8 @@ static void config_from_opts(const struct vnat_load_opts *o, const struct vnat_n
 	cfg->timeout_tcp_trans = o->timeout_tcp_trans;
 	cfg->timeout_icmp = o->timeout_icmp;
 	cfg->max_flows = o->max_flows;
-	cfg->gc_interval_ms = gc_interval_ms(o);
+	cfg->gc_interval_ms = vnat_config__gc_interval_ms(o->timeout_tcp_est, o->timeout_tcp_trans,
+							  o->timeout_icmp);
 	if (o->out[0])
 		cfg->out_ifindex = pl->ifi[pl->n - 1].ifindex;
 	if (o->masquerade)
@@ -239,6 +228,17 @@ static int plan_prefixes(const struct load_plan *pl, const struct vnat_maps *m)
 	if (err < 0)
 		vnat_err("load: fill vnat_prefixes: %s", strerror(-err));
 	return err < 0 ? err : 0;
+}
+
+/* A further NAT load (another inside network) shares the uplink attached before. */
+static bool uplink_managed(const struct vnat_maps *m, const struct vnat_iface_info *ifi,
+			   const struct vnat_role *role)
+{
+	struct vnat_iface val;
+	__u32 key = ifi->ifindex;
+
+	return (role->flags & VNAT_IFACE_OUTSIDE) && !bpf_map_lookup_elem(m->ifaces, &key, &val) &&
+	       (val.flags & VNAT_IFACE_OUTSIDE);
 }
 
 /* Undo this call: every interface it attached, bridge ports included. */
@@ -296,6 +296,8 @@ int cmd_load(int argc, char **argv)
 	err = vnat_args__parse_load(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : err;
+	if (o.verbose)
+		vnat_log_init(vnat_opts.json, (vnat_opts.verbose = true));
 	memset(&pl, 0, sizeof(pl));
 	err = plan_interfaces(&o, &pl);
 	if (err)
@@ -326,6 +328,8 @@ int cmd_load(int argc, char **argv)
 		goto out_close;
 
 	for (n = 0; n < pl.n; n++) {
+		if (uplink_managed(&l.maps, &pl.ifi[n], &pl.role[n]))
+			continue;
 		err = vnat_loader__attach(&l, &pl.ifi[n], o.mode, &pl.role[n]);
 		if (err)
 			goto err_detach;

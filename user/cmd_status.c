@@ -12,6 +12,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "datapath.h"
+#include "health.h"
 #include "iface.h"
 #include "ifstats.h"
 #include "instance.h"
@@ -20,10 +21,16 @@
 #include "warnings.h"
 
 static const char status_usage[] =
-	"Usage: vnat status [-j|--json] [-p|--pretty]\n"
+	"Usage: vnat status [-j|--json] [-p|--pretty] [-v|--verbose]\n"
 	"\n"
-	"Show the managed interfaces, their program ids and attach mode,\n"
-	"the configuration and the per-reason counters.\n";
+	"Show a health line (exit 1 when a managed interface lost its hooks),\n"
+	"the managed interfaces, their program ids and attach mode, the\n"
+	"configuration and the per-reason counters.\n"
+	"\n"
+	"  -j, --json      JSON output\n"
+	"  -p, --pretty    indented JSON\n"
+	"  -v, --verbose   the counters at zero too\n"
+	"  -h, --help      this text\n";
 
 /*
  * Counter names come from the BTF of the pinned stats map (the members of
@@ -335,13 +342,14 @@ static void snat_text(const struct vnat_config *cfg, char *buf, size_t len)
 }
 
 static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
-			const struct vnat_config *cfg)
+			const struct vnat_config *cfg, const struct vnat_health *h)
 {
 	struct vnat_json *j = vnat_json_new(stdout, vnat_opts.pretty);
 	char snat[INET_ADDRSTRLEN];
 
 	vnat_json_obj_open(j, NULL);
 	vnat_json_bool(j, "loaded", true);
+	vnat_health__json(j, h);
 	vnat_json_u64(j, "netns_cookie", ns->cookie);
 	vnat_json_str(j, "pin_dir", ns->pin_dir);
 	vnat_json_obj_open(j, "config");
@@ -382,11 +390,12 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 }
 
 static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
-			const struct vnat_config *cfg)
+			const struct vnat_config *cfg, const struct vnat_health *h)
 {
 	char snat[INET_ADDRSTRLEN], when[64];
 	time_t t = cfg->loaded_at;
 
+	vnat_health__text(h);
 	snat_text(cfg, snat, sizeof(snat));
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
 	printf("vnat: loaded since %s, pins in %s\n", when, ns->pin_dir);
@@ -415,6 +424,7 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 
 int cmd_status(int argc, char **argv)
 {
+	struct vnat_health health;
 	struct vnat_config cfg;
 	struct vnat_netns ns;
 	struct vnat_maps m;
@@ -440,12 +450,14 @@ int cmd_status(int argc, char **argv)
 	if (err)
 		return err;
 	err = vnat_maps__read_config(&m, &cfg);
+	vnat_health__check(&m, &health);
 	if (err)
 		vnat_err("status: read %s/vnat_config: %s", ns.pin_dir, strerror(-err));
 	else if (vnat_opts.json)
-		status_json(&ns, &m, &cfg);
+		status_json(&ns, &m, &cfg, &health);
 	else
-		status_text(&ns, &m, &cfg);
+		status_text(&ns, &m, &cfg, &health);
 	vnat_maps__close(&m);
-	return err;
+	/* Unhealthy exits 1 (after the full report): a monitoring check. */
+	return err ?: vnat_health__ok(&health) ? 0 : -EIO;
 }

@@ -517,6 +517,93 @@ static void test_none(void **state)
 	assert_string_equal(out_text, "Usage: vnat status\n");
 }
 
+/* -v after a show command, as before it (it was refused while -j was taken). */
+static void test_show_verbose(void **state)
+{
+	(void)state;
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "-v"), 0);
+	assert_silent();
+	assert_true(show.verbose);
+	assert_false(show.json);
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "-jv"), 0);
+	assert_true(show.verbose && show.json);
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "--verbose"), 0);
+	assert_true(show.verbose);
+}
+
+static void test_unload_stale(void **state)
+{
+	struct vnat_unload_opts o;
+
+	(void)state;
+	assert_int_equal(UNLOAD(&o, "unload", "--stale"), 0);
+	assert_silent();
+	assert_true(o.stale);
+	assert_false(o.all);
+	assert_int_equal(UNLOAD(&o, "unload", "--stale", "--all"), -EINVAL);
+	assert_error_line("vnat: unload: ", "--stale", "alone");
+	assert_int_equal(UNLOAD(&o, "unload", "--iface", "br1", "--stale"), -EINVAL);
+	assert_error_line("vnat: unload: ", "--stale", "alone");
+}
+
+#define DAEMON(o, ...) CAPTURED(vnat_args__parse_daemon(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
+
+static void test_daemon(void **state)
+{
+	struct vnat_daemon_opts o;
+
+	(void)state;
+	assert_int_equal(DAEMON(&o, "daemon"), 0);
+	assert_false(o.once);
+	assert_int_equal(DAEMON(&o, "daemon", "--once", "-v"), 0);
+	assert_silent();
+	assert_true(o.once && o.verbose);
+	assert_int_equal(DAEMON(&o, "daemon", "--bogus"), -EINVAL);
+	assert_error_line("vnat: daemon: ", "unknown option '--bogus'");
+	assert_int_equal(DAEMON(&o, "daemon", "now"), -EINVAL);
+	assert_error_line("vnat: daemon: ", "unexpected argument 'now'");
+}
+
+#define APPLY(o, ...) CAPTURED(vnat_args__parse_apply(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
+#define LIBVIRT(o, ...) \
+	CAPTURED(vnat_args__parse_libvirt(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
+
+static void test_apply(void **state)
+{
+	struct vnat_apply_opts o;
+
+	(void)state;
+	assert_int_equal(APPLY(&o, "apply", "/tmp/x.conf"), 0);
+	assert_silent();
+	assert_string_equal(o.file, "/tmp/x.conf");
+	setenv("VNAT_CONF", "/tmp/env.conf", 1);
+	assert_int_equal(APPLY(&o, "apply"), 0);
+	assert_string_equal(o.file, "/tmp/env.conf");
+	unsetenv("VNAT_CONF");
+	assert_int_equal(APPLY(&o, "apply", "a.conf", "b.conf"), -EINVAL);
+	assert_error_line("vnat: apply: ", "unexpected argument 'b.conf'");
+	assert_int_equal(APPLY(&o, "apply", "--dry-run"), -EINVAL);
+	assert_error_line("vnat: apply: ", "unknown option '--dry-run'");
+}
+
+/* As libvirtd calls the hook: NETWORK OPERATION SUB-OPERATION EXTRA. */
+static void test_libvirt_hook(void **state)
+{
+	struct vnat_libvirt_opts o;
+
+	(void)state;
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "default", "started", "begin", "-"), 0);
+	assert_silent();
+	assert_string_equal(o.network, "default");
+	assert_string_equal(o.op, "started");
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "--config", "/x", "n", "stopped"), 0);
+	assert_string_equal(o.config, "/x");
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "default"), -EINVAL);
+	assert_error_line("vnat: libvirt-hook: ", "NETWORK OPERATION");
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "a", "b", "c", "d", "e"), -EINVAL);
+	assert_error_line("vnat: libvirt-hook: ", "NETWORK OPERATION");
+}
+
 /* --- vnat_iface__resolve, in a private network namespace ------------------ */
 
 static bool have_tun;
@@ -618,6 +705,11 @@ int main(void)
 		cmocka_unit_test(test_unknown_letter_of_other_command),
 		cmocka_unit_test(test_unknown_letter_in_cluster),
 		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_show_verbose),
+		cmocka_unit_test(test_unload_stale),
+		cmocka_unit_test(test_daemon),
+		cmocka_unit_test(test_apply),
+		cmocka_unit_test(test_libvirt_hook),
 	};
 	const struct CMUnitTest iface_tests[] = {
 		cmocka_unit_test(test_iface_ok),
