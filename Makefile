@@ -29,7 +29,9 @@ BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) 
 
 LIB_SRCS := user/addrs.c user/args.c user/ctnl.c user/datapath.c user/iface.c user/instance.c user/json.c \
 	user/log.c user/netns.c user/sync.c user/topo.c
+LIB_SRCS += user/doctor.c user/doctor_parse.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c
+CLI_SRCS += user/cmd_doctor.c
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard selftests/unit/*.c))
 

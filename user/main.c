@@ -26,6 +26,7 @@ static const struct cmd cmds[] = {
 	{ "status", cmd_status, "interfaces, programs, configuration, counters" },
 	{ "conns", cmd_conns, "the connections vnat translates" },
 	{ "daemon", cmd_daemon, "keep vnat in sync with bridges, FDB and addresses" },
+	{ "doctor", cmd_doctor, "name this namespace's network faults, with the fixes" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,1079 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * vnat doctor's checks: one small function per fault of the field reports
+ * (../shared/seeds), in the order of vnat_doctor_checks[]. Each reads the
+ * snapshot vnat_doctor__gather() took and adds findings; none changes
+ * anything. Counters are read twice, a second apart, so "moving" means
+ * moving now.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "doctor.h"
+#include "log.h"
+
+/* ---------------------------------------------------------------- reading */
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	buf[0] = 0;
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return 0;
+}
+
+/* Whole output of a command (stderr discarded), or NULL. */
+static char *read_cmd(const char *cmd)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	FILE *p = popen(cmd, "re");
+
+	if (!buf || !p) {
+		free(buf);
+		if (p)
+			pclose(p);
+		return NULL;
+	}
+	while (!feof(p) && !ferror(p)) {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		len += fread(buf + len, 1, cap - len - 1, p);
+	}
+	buf[len] = 0;
+	pclose(p);
+	return buf;
+}
+
+static int sysctl_int(const char *fmt, ...)
+{
+	char path[160], buf[32];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (read_file(path, buf, sizeof(buf)) || !buf[0])
+		return -1;
+	return atoi(buf);
+}
+
+static int conf_int(const char *ifname, const char *key)
+{
+	return sysctl_int("/proc/sys/net/ipv4/conf/%s/%s", ifname, key);
+}
+
+static int link_mtu(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu = -1;
+
+	if (fd < 0)
+		return -1;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (!ioctl(fd, SIOCGIFMTU, &ifr))
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+static void read_routes(struct vnat_doctor *d)
+{
+	char line[512];
+	FILE *f = fopen("/proc/net/route", "re");
+
+	d->n_routes = 0;
+	while (f && fgets(line, sizeof(line), f) && d->n_routes < VNAT_DOCTOR_MAX_ROUTES)
+		if (!vnat_route__parse_line(line, &d->routes[d->n_routes]))
+			d->n_routes++;
+	if (f)
+		fclose(f);
+}
+
+static void read_conntrack(struct vnat_doctor *d)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/net/nf_conntrack", "re");
+
+	d->n_ct = 0;
+	while (f && fgets(line, sizeof(line), f) && d->n_ct < VNAT_DOCTOR_MAX_CT)
+		if (!vnat_ct__parse_line(line, &d->ct[d->n_ct]))
+			d->n_ct++;
+	if (f)
+		fclose(f);
+}
+
+static void read_rules(struct vnat_doctor *d)
+{
+	char *ipt = read_cmd("iptables-save -c 2>/dev/null");
+	char *nft = read_cmd("nft list ruleset 2>/dev/null");
+
+	d->n_rules = ipt ? vnat_ipt__parse(ipt, d->rules, VNAT_DOCTOR_MAX_RULES) : 0;
+	/* nftables' own NAT (not parsed for scope): counted as translating */
+	d->nft_nat = nft && (strstr(nft, " masquerade") || strstr(nft, " snat "));
+	free(ipt);
+	free(nft);
+}
+
+/* FDB entries of every sample, each (bridge, MAC, port) once. */
+static void add_fdb_samples(struct vnat_doctor *d)
+{
+	for (int i = 0; i < d->topo->n_fdb; i++) {
+		const struct vnat_fdb_entry *e = &d->topo->fdb[i];
+		bool seen = false;
+
+		if (!vnat_fdb__mirrorable(e))
+			continue;
+		for (int k = 0; k < d->n_fdb_seen && !seen; k++)
+			seen = d->fdb_seen[k].bridge == e->bridge &&
+			       d->fdb_seen[k].port == e->port &&
+			       !memcmp(d->fdb_seen[k].mac, e->mac, 6);
+		if (!seen && d->n_fdb_seen < VNAT_MAX_FDB_DUMP)
+			d->fdb_seen[d->n_fdb_seen++] = *e;
+	}
+}
+
+/* Pins of this namespace: live, stale (a dead namespace's), or none. */
+static void read_vnat(struct vnat_doctor *d)
+{
+	char path[192];
+	struct stat st;
+
+	if (vnat_netns__identify(&d->ns) || vnat_bpffs__prepare())
+		return;
+	snprintf(path, sizeof(path), "%s/vnat_config", d->ns.pin_dir);
+	if (stat(path, &st))
+		return;
+	if (vnat_maps__open_pinned(d->ns.pin_dir, &d->maps))
+		return;
+	if (vnat_maps__read_config(&d->maps, &d->cfg) || d->cfg.netns_cookie != d->ns.cookie) {
+		d->stale = true;
+		vnat_maps__close(&d->maps);
+		return;
+	}
+	d->loaded = true;
+}
+
+int vnat_doctor__gather(struct vnat_doctor *d)
+{
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+
+	d->topo = calloc(1, sizeof(*d->topo));
+	d->fdb_seen = calloc(VNAT_MAX_FDB_DUMP, sizeof(*d->fdb_seen));
+	d->ct = calloc(VNAT_DOCTOR_MAX_CT, sizeof(*d->ct));
+	if (!d->topo || !d->fdb_seen || !d->ct)
+		return -ENOMEM;
+	read_file("/proc/net/snmp", d->snmp[0], sizeof(d->snmp[0]));
+	read_vnat(d);
+	if (d->loaded)
+		vnat_maps__read_counters(&d->maps, &d->stats[0]);
+	d->n_addrs = vnat_addrs__list(d->addrs, VNAT_MAX_ADDRS);
+	if (d->n_addrs < 0)
+		return d->n_addrs;
+	read_routes(d);
+	read_rules(d);
+	read_conntrack(d);
+	read_file("/proc/net/dev", d->netdev, sizeof(d->netdev));
+	/* A duplicate MAC shows in the kernel FDB only as a flip between samples. */
+	for (int i = 0; i < VNAT_DOCTOR_FDB_SAMPLES; i++) {
+		int err = vnat_topo__dump(d->topo);
+
+		if (err)
+			return err;
+		add_fdb_samples(d);
+		nanosleep(&pause, NULL);
+	}
+	read_file("/proc/net/snmp", d->snmp[1], sizeof(d->snmp[1]));
+	if (d->loaded)
+		vnat_maps__read_counters(&d->maps, &d->stats[1]);
+	return 0;
+}
+
+void vnat_doctor__release(struct vnat_doctor *d)
+{
+	if (d->loaded)
+		vnat_maps__close(&d->maps);
+	d->loaded = false;
+	free(d->topo);
+	free(d->fdb_seen);
+	free(d->ct);
+	d->topo = NULL;
+	d->fdb_seen = NULL;
+	d->ct = NULL;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static struct vnat_finding *finding(struct vnat_doctor *d, const char *check, const char *iface)
+{
+	struct vnat_finding *f;
+
+	if (d->n == VNAT_DOCTOR_MAX_FINDINGS)
+		return NULL;
+	f = &d->f[d->n++];
+	memset(f, 0, sizeof(*f));
+	f->check = check;
+	snprintf(f->iface, sizeof(f->iface), "%s", iface ? iface : "");
+	snprintf(f->fix_on, sizeof(f->fix_on), "this host");
+	return f;
+}
+
+/* A safe fix: write val to /proc/sys/net/ipv4/<rel> (rel may name an interface). */
+static void set_sysctl(struct vnat_finding *f, int i, const char *rel, const char *val)
+{
+	snprintf(f->sysctl[i], sizeof(f->sysctl[i]), "/proc/sys/net/ipv4/%s", rel);
+	snprintf(f->sysctl_val[i], sizeof(f->sysctl_val[i]), "%s", val);
+}
+
+/*
+ * The sysctl(8) name of net.ipv4.conf.IFACE.KEY; an interface name with a
+ * dot needs the slash form, which sysctl(8) also accepts.
+ */
+static void conf_key(char *buf, size_t sz, const char *ifn, const char *key)
+{
+	snprintf(buf, sz, strchr(ifn, '.') ? "net/ipv4/conf/%s/%s" : "net.ipv4.conf.%s.%s", ifn,
+		 key);
+}
+
+static const char *ip_str(uint32_t a, char *buf)
+{
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+static void prefix_str(uint32_t a, uint8_t len, char *buf, size_t sz)
+{
+	char s[INET_ADDRSTRLEN];
+
+	if (!len)
+		snprintf(buf, sz, "default");
+	else
+		snprintf(buf, sz, "%s/%u", ip_str(a, s), len);
+}
+
+static uint64_t snmp(const struct vnat_doctor *d, int sample, const char *proto, const char *f)
+{
+	uint64_t v = 0;
+
+	vnat_snmp__get(d->snmp[sample], proto, f, &v);
+	return v;
+}
+
+/* "N (+D in 1 s)" of a /proc/net/snmp counter. */
+static void snmp_text(const struct vnat_doctor *d, const char *proto, const char *f, char *buf,
+		      size_t sz)
+{
+	uint64_t a = snmp(d, 0, proto, f), b = snmp(d, 1, proto, f);
+
+	snprintf(buf, sz, "%s %s %llu (+%llu in 1 s)", proto, f, (unsigned long long)b,
+		 (unsigned long long)(b - a));
+}
+
+static uint64_t vnat_counter(const struct vnat_doctor *d, int sample, enum vnat_stat s)
+{
+	return ((const struct vnat_counter *)&d->stats[sample])[s].packets;
+}
+
+static bool skip_iface(const struct vnat_doctor *d, const char *ifname)
+{
+	return !strcmp(ifname, "lo") || (d->opts.iface[0] && strcmp(d->opts.iface, ifname));
+}
+
+/* The route guests' traffic leaves by: to --to ADDR, else the default route. */
+static const struct vnat_route *uplink(const struct vnat_doctor *d)
+{
+	const struct vnat_route *r = vnat_route__lookup(d->routes, d->n_routes, d->opts.to);
+
+	if (!r || (!d->opts.to && r->len))
+		return NULL;
+	return r;
+}
+
+static const struct vnat_addr *addr_on(const struct vnat_doctor *d, const char *ifname)
+{
+	for (int i = 0; i < d->n_addrs; i++)
+		if (!strcmp(d->addrs[i].ifname, ifname))
+			return &d->addrs[i];
+	return NULL;
+}
+
+/* A guests' prefix: an address on an interface other than the uplink. */
+static bool inside_addr(const struct vnat_doctor *d, const struct vnat_addr *a,
+			const struct vnat_route *up)
+{
+	if (skip_iface(d, a->ifname) || (ntohl(a->addr) >> 24) == 127 || a->prefixlen >= 31)
+		return false;
+	return !up || strcmp(a->ifname, up->ifname);
+}
+
+static uint32_t net_of(const struct vnat_addr *a)
+{
+	return a->prefixlen ? a->addr & htonl(0xffffffffu << (32 - a->prefixlen)) : 0;
+}
+
+static bool vnat_manages(const struct vnat_doctor *d, const char *ifname, struct vnat_iface *out)
+{
+	unsigned int idx = if_nametoindex(ifname);
+	struct vnat_iface v;
+	__u32 key = idx;
+
+	if (!d->loaded || !idx || bpf_map_lookup_elem(d->maps.ifaces, &key, &v))
+		return false;
+	if (out)
+		*out = v;
+	return true;
+}
+
+static bool vnat_translates(const struct vnat_doctor *d, uint32_t prefix)
+{
+	struct vnat_prefix_key k = { .prefixlen = 32, .addr = prefix };
+	struct vnat_prefix_val v;
+
+	return d->loaded && (d->cfg.flags & VNAT_CFG_NAT) &&
+	       !bpf_map_lookup_elem(d->maps.prefixes, &k, &v) && v.kind == VNAT_PREFIX_INSIDE;
+}
+
+static bool kernel_nat_any(const struct vnat_doctor *d)
+{
+	for (int i = 0; i < d->n_rules; i++)
+		if (!strcmp(d->rules[i].table, "nat") &&
+		    (!strcmp(d->rules[i].target, "SNAT") ||
+		     !strcmp(d->rules[i].target, "MASQUERADE")))
+			return true;
+	return d->nft_nat;
+}
+
+static bool nat_covers(const struct vnat_doctor *d, const struct vnat_addr *a, const char *out)
+{
+	uint32_t net = net_of(a);
+
+	if (vnat_ipt__nat_covers(d->rules, d->n_rules, net, a->prefixlen, out))
+		return true;
+	/* native nftables NAT: its scope is not parsed, trust it if iptables has none */
+	return d->nft_nat && !kernel_nat_any(d) ? true : vnat_translates(d, net);
+}
+
+/* Flows from a's prefix leaving through the uplink untranslated: replied and not. */
+static void untranslated_flows(const struct vnat_doctor *d, const struct vnat_addr *a,
+			       const struct vnat_route *up, int *unreplied, int *replied,
+			       const struct vnat_ct_entry **example)
+{
+	*unreplied = *replied = 0;
+	*example = NULL;
+	for (int i = 0; i < d->n_ct; i++) {
+		const struct vnat_ct_entry *e = &d->ct[i];
+		const struct vnat_route *r;
+
+		if (!vnat_ipv4__in(e->src, a->addr, a->prefixlen) ||
+		    vnat_ipv4__in(e->dst, a->addr, a->prefixlen) || !vnat_ct__untranslated(e))
+			continue;
+		r = vnat_route__lookup(d->routes, d->n_routes, e->dst);
+		if (!r || strcmp(r->ifname, up->ifname))
+			continue;
+		if (e->unreplied) {
+			(*unreplied)++;
+			if (!*example)
+				*example = e;
+		} else {
+			(*replied)++;
+		}
+	}
+}
+
+static void flow_text(const struct vnat_ct_entry *e, char *buf, size_t sz)
+{
+	char s[INET_ADDRSTRLEN], t[INET_ADDRSTRLEN];
+	const char *p = e->proto == 6 ? "tcp" : e->proto == 17 ? "udp" : "icmp";
+
+	if (e->proto == 1)
+		snprintf(buf, sz, "%s src=%s dst=%s [UNREPLIED]", p, ip_str(e->src, s),
+			 ip_str(e->dst, t));
+	else
+		snprintf(buf, sz, "%s src=%s dst=%s dport=%u [UNREPLIED]", p, ip_str(e->src, s),
+			 ip_str(e->dst, t), e->dport);
+}
+
+/* Why this namespace should forward at all; NULL when nothing says it is a router. */
+static const char *router_role(const struct vnat_doctor *d, const struct vnat_route *up)
+{
+	if (d->opts.iface[0])
+		return "--iface given";
+	if (d->loaded)
+		return "vnat is loaded here";
+	if (kernel_nat_any(d))
+		return "the kernel's NAT rules translate guests";
+	for (int i = 0; up && i < d->n_addrs; i++) {
+		const struct vnat_link *l = vnat_topo__link_by_name(d->topo, d->addrs[i].ifname);
+
+		if (l && vnat_link__is_bridge(l) && inside_addr(d, &d->addrs[i], up))
+			return "a bridge with an address is the guests' gateway";
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+/* 1. seed 000: a next hop on the segment the packet came from, redirects on. */
+static void check_redirect_loop(struct vnat_doctor *d)
+{
+	int all = conf_int("all", "send_redirects");
+	char ctr[96], dst[32], gw[INET_ADDRSTRLEN], own[INET_ADDRSTRLEN], key[64], rel[64];
+
+	if (sysctl_int("/proc/sys/net/ipv4/ip_forward") != 1)
+		return;
+	for (int i = 0; i < d->topo->n_links; i++) {
+		const char *ifn = d->topo->links[i].name;
+		int own_sr = conf_int(ifn, "send_redirects");
+		struct vnat_iface v;
+		struct vnat_finding *f;
+
+		if (skip_iface(d, ifn) || conf_int(ifn, "forwarding") != 1 || (!all && own_sr != 1))
+			continue;
+		/* vnat forwards the hairpin in XDP and drops redirects on egress */
+		if (vnat_manages(d, ifn, &v) && !(d->cfg.flags & VNAT_CFG_KEEP_REDIRECTS))
+			continue;
+		for (int k = 0; k < d->n_routes; k++) {
+			const struct vnat_route *r = &d->routes[k];
+			const struct vnat_addr *a = NULL;
+
+			if (strcmp(r->ifname, ifn) || !r->gw)
+				continue;
+			for (int j = 0; j < d->n_addrs && !a; j++)
+				if (!strcmp(d->addrs[j].ifname, ifn) &&
+				    vnat_ipv4__in(r->gw, d->addrs[j].addr, d->addrs[j].prefixlen))
+					a = &d->addrs[j];
+			if (!a || !(f = finding(d, "redirect-loop", ifn)))
+				continue;
+			prefix_str(r->dst, r->len, dst, sizeof(dst));
+			snmp_text(d, "Icmp", "OutRedirects", ctr, sizeof(ctr));
+			snprintf(
+				f->what, sizeof(f->what),
+				"%s forwards packets back out of the interface they came in on, and "
+				"the kernel answers each with an ICMP redirect",
+				ifn);
+			snprintf(
+				f->evidence, sizeof(f->evidence),
+				"net.ipv4.conf.all.send_redirects = %d, net.ipv4.conf.%s."
+				"send_redirects = %d (in effect: the kernel ORs them); route %s via "
+				"%s dev %s: the next hop is on %s's own segment %s/%u; %s",
+				all, ifn, own_sr, dst, ip_str(r->gw, gw), ifn, ifn,
+				ip_str(net_of(a), own), a->prefixlen, ctr);
+			snprintf(
+				f->effect, sizeof(f->effect),
+				"guests on %s that use %s as gateway get \"Redirect Host(New "
+				"nexthop: %s)\" for every flow (seed 000); those that obey bypass "
+				"this router until their route cache expires, then it starts again",
+				ifn, ip_str(a->addr, own), gw);
+			conf_key(key, sizeof(key), ifn, "send_redirects");
+			snprintf(f->fix, sizeof(f->fix),
+				 "sysctl -w net.ipv4.conf.all.send_redirects=0 %s=0", key);
+			set_sysctl(f, 0, "conf/all/send_redirects", "0");
+			snprintf(rel, sizeof(rel), "conf/%s/send_redirects", ifn);
+			set_sysctl(f, 1, rel, "0");
+			break;
+		}
+	}
+}
+
+/* 2. seeds 001, 004: ip_forward off globally or on one interface. */
+static void check_forwarding(struct vnat_doctor *d)
+{
+	const char *why = router_role(d, uplink(d));
+	char err[96], fwd[96], vn[96] = "", key[64], rel[64];
+	struct vnat_finding *f;
+
+	if (!why)
+		return;
+	snmp_text(d, "Ip", "InAddrErrors", err, sizeof(err));
+	snmp_text(d, "Ip", "ForwDatagrams", fwd, sizeof(fwd));
+	if (d->loaded)
+		snprintf(vn, sizeof(vn), "; vnat pass_fwd_disabled %llu",
+			 (unsigned long long)vnat_counter(d, 1, VNAT_PASS_FWD_DISABLED));
+	if (sysctl_int("/proc/sys/net/ipv4/ip_forward") == 0) {
+		f = finding(d, "forwarding-off", "all");
+		if (!f)
+			return;
+		snprintf(f->what, sizeof(f->what), "IPv4 forwarding is off (%s)", why);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "net.ipv4.ip_forward = 0; %s (packets for other hosts refused); %s%s", err,
+			 fwd, vn);
+		snprintf(f->effect, sizeof(f->effect),
+			 "guests reach the host but nothing beyond it; replies from outside reach "
+			 "the host, never the guests (seeds 001, 004)");
+		snprintf(f->fix, sizeof(f->fix), "sysctl -w net.ipv4.ip_forward=1");
+		set_sysctl(f, 0, "ip_forward", "1");
+		return;
+	}
+	for (int i = 0; i < d->n_addrs; i++) {
+		const char *ifn = d->addrs[i].ifname;
+		bool dup = false;
+
+		for (int k = 0; k < i; k++)
+			dup |= !strcmp(d->addrs[k].ifname, ifn);
+		if (dup || skip_iface(d, ifn) || conf_int(ifn, "forwarding") != 0)
+			continue;
+		f = finding(d, "forwarding-off", ifn);
+		if (!f)
+			return;
+		snprintf(f->what, sizeof(f->what), "forwarding is off on %s (%s)", ifn, why);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "net.ipv4.ip_forward = 1 but net.ipv4.conf.%s.forwarding = 0; %s; %s%s",
+			 ifn, err, fwd, vn);
+		snprintf(f->effect, sizeof(f->effect),
+			 "packets arriving on %s for other hosts are dropped: guests behind it (or "
+			 "replies for them) go nowhere",
+			 ifn);
+		conf_key(key, sizeof(key), ifn, "forwarding");
+		snprintf(f->fix, sizeof(f->fix), "sysctl -w %s=1", key);
+		snprintf(rel, sizeof(rel), "conf/%s/forwarding", ifn);
+		set_sysctl(f, 0, rel, "1");
+	}
+}
+
+static bool seen_prefix(const struct vnat_doctor *d, int i)
+{
+	for (int k = 0; k < i; k++)
+		if (net_of(&d->addrs[k]) == net_of(&d->addrs[i]) &&
+		    d->addrs[k].prefixlen == d->addrs[i].prefixlen)
+			return true;
+	return false;
+}
+
+/* 3. seed 004: `iptables -t nat -F`: private guests leave the uplink as they are. */
+static void check_nat_missing(struct vnat_doctor *d)
+{
+	const struct vnat_route *up = uplink(d);
+	char p[32], flows[256], ex[128];
+
+	for (int i = 0; up && i < d->n_addrs; i++) {
+		const struct vnat_addr *a = &d->addrs[i];
+		const struct vnat_ct_entry *e;
+		struct vnat_finding *f;
+		int un, rep, nat_rules = 0;
+
+		if (!inside_addr(d, a, up) || seen_prefix(d, i) || !vnat_ipv4__private(a->addr) ||
+		    nat_covers(d, a, up->ifname))
+			continue;
+		untranslated_flows(d, a, up, &un, &rep, &e);
+		/* replies come back untranslated: a route back exists upstream (routed model) */
+		if (rep)
+			continue;
+		for (int k = 0; k < d->n_rules; k++)
+			nat_rules += !strcmp(d->rules[k].table, "nat");
+		f = finding(d, "nat-missing", a->ifname);
+		if (!f)
+			return;
+		prefix_str(net_of(a), a->prefixlen, p, sizeof(p));
+		if (e)
+			flow_text(e, ex, sizeof(ex));
+		snprintf(flows, sizeof(flows),
+			 "; conntrack: %d flows from %s left %s untranslated, "
+			 "none answered%s%s",
+			 un, p, up->ifname, e ? ", e.g. " : "", e ? ex : "");
+		snprintf(f->what, sizeof(f->what),
+			 "guests' private prefix %s on %s is routed out of %s with no source NAT",
+			 p, a->ifname, up->ifname);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "iptables-save: %d rules in the nat table, no SNAT/MASQUERADE in "
+			 "POSTROUTING for -s %s -o %s; nftables: %s; vnat: %s%s",
+			 nat_rules, p, up->ifname, d->nft_nat ? "has NAT" : "no NAT",
+			 !d->loaded		       ? "not loaded" :
+			 (d->cfg.flags & VNAT_CFG_NAT) ? "does not translate this prefix" :
+							 "loaded without --snat",
+			 un ? flows : "");
+		snprintf(f->effect, sizeof(f->effect),
+			 "guests' packets leave %s with their private source addresses; nobody "
+			 "upstream routes replies to %s, so guests reach nothing beyond the host "
+			 "(seed 004: iptables -t nat -F; libvirt restores its rules on "
+			 "'virsh net-destroy NET && virsh net-start NET')",
+			 up->ifname, p);
+		snprintf(f->fix, sizeof(f->fix),
+			 "iptables -t nat -A POSTROUTING -s %s ! -d %s -o %s -j MASQUERADE", p, p,
+			 up->ifname);
+	}
+}
+
+/* 4. seed 002: two guests with one MAC on one bridge. */
+static void check_dup_mac(struct vnat_doctor *d)
+{
+	for (int i = 0; i < d->n_fdb_seen; i++) {
+		const struct vnat_fdb_entry *a = &d->fdb_seen[i], *b = NULL;
+		const struct vnat_link *br, *pa, *pb;
+		char mac[18];
+		struct vnat_finding *f;
+		bool reported = false;
+
+		for (int k = 0; k < i; k++)
+			if (d->fdb_seen[k].bridge == a->bridge &&
+			    !memcmp(d->fdb_seen[k].mac, a->mac, 6))
+				reported |= true;
+		for (int k = i + 1; k < d->n_fdb_seen && !b; k++)
+			if (d->fdb_seen[k].bridge == a->bridge &&
+			    !memcmp(d->fdb_seen[k].mac, a->mac, 6) &&
+			    d->fdb_seen[k].port != a->port)
+				b = &d->fdb_seen[k];
+		br = vnat_topo__link(d->topo, a->bridge);
+		pa = vnat_topo__link(d->topo, a->port);
+		pb = b ? vnat_topo__link(d->topo, b->port) : NULL;
+		if (reported || !b || !br || !pa || !pb ||
+		    (d->opts.iface[0] && strcmp(d->opts.iface, br->name)))
+			continue;
+		f = finding(d, "duplicate-mac", br->name);
+		if (!f)
+			return;
+		vnat_mac__format(a->mac, mac, sizeof(mac));
+		snprintf(f->what, sizeof(f->what), "two ports of %s claim MAC %s: %s and %s",
+			 br->name, mac, pa->name, pb->name);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "kernel FDB of %s (bridge fdb show br %s): %s learned on %s and on %s "
+			 "within one second%s",
+			 br->name, br->name, mac, pa->name, pb->name,
+			 d->loaded ? "; vnat_macmoves and fdb_moved count the moves" : "");
+		snprintf(f->effect, sizeof(f->effect),
+			 "the bridge sends each guest's frames to whichever port spoke last: the "
+			 "two guests lose packets and cannot talk to each other (seed 002: qemu's "
+			 "default MAC 52:54:00:12:34:56 on two guests)");
+		snprintf(f->fix, sizeof(f->fix),
+			 "ip link set dev eth0 address 52:54:00:%02x:%02x:%02x",
+			 (pb->ifindex >> 8) & 0xff, pb->ifindex & 0xff, a->mac[5] ^ 0x5a);
+		snprintf(f->fix_on, sizeof(f->fix_on), "the guest behind %s", pb->name);
+	}
+}
+
+/* 5. seed 002, routed model: a routed prefix whose replies never come back. */
+static void check_no_route_back(struct vnat_doctor *d)
+{
+	const struct vnat_route *up = uplink(d);
+	char p[32], ex[128], gw[INET_ADDRSTRLEN], own[INET_ADDRSTRLEN];
+
+	for (int i = 0; up && i < d->n_addrs; i++) {
+		const struct vnat_addr *a = &d->addrs[i], *ua = addr_on(d, up->ifname);
+		const struct vnat_ct_entry *e;
+		struct vnat_finding *f;
+		int un, rep;
+
+		if (!inside_addr(d, a, up) || seen_prefix(d, i) || vnat_ipv4__private(a->addr) ||
+		    nat_covers(d, a, up->ifname) || !ua)
+			continue;
+		untranslated_flows(d, a, up, &un, &rep, &e);
+		if (!un || rep || !(f = finding(d, "no-route-back", a->ifname)))
+			continue;
+		prefix_str(net_of(a), a->prefixlen, p, sizeof(p));
+		flow_text(e, ex, sizeof(ex));
+		snprintf(f->what, sizeof(f->what),
+			 "%s is routed (not translated) out of %s, and no reply comes back", p,
+			 up->ifname);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "conntrack: %d flows from %s forwarded out of %s untranslated, none "
+			 "answered (e.g. %s); no SNAT/MASQUERADE covers %s",
+			 un, p, up->ifname, ex, p);
+		snprintf(f->effect, sizeof(f->effect),
+			 "guests' packets reach the outside, but the hosts there have no route to "
+			 "%s: every connection times out (seed 002, routed model)",
+			 p);
+		snprintf(f->fix, sizeof(f->fix), "ip route add %s via %s", p,
+			 ip_str(ua->addr, own));
+		snprintf(f->fix_on, sizeof(f->fix_on), "the upstream router %s",
+			 up->gw ? ip_str(up->gw, gw) : up->ifname);
+	}
+}
+
+/* 6. seed 003: guests' DNS to the upstream resolver times out behind the NAT. */
+static void check_dns(struct vnat_doctor *d)
+{
+	for (int i = 0; i < d->n_rules; i++) {
+		const struct vnat_ipt_rule *r = &d->rules[i];
+		struct vnat_finding *f;
+
+		if (strcmp(r->table, "filter") || strcmp(r->chain, "FORWARD") ||
+		    !vnat_ipt__refuses(r) || r->proto != 17 || r->dport != 53 ||
+		    !(f = finding(d, "dns-blocked", r->in[0] ? r->in : r->out)))
+			continue;
+		snprintf(f->what, sizeof(f->what), "a FORWARD rule refuses guests' DNS queries");
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "iptables-save -c: -A %s (%llu packets refused)", r->spec,
+			 (unsigned long long)r->packets);
+		snprintf(f->effect, sizeof(f->effect),
+			 "name lookups in the guests time out (\"114.114.114.114:53 timed out\", "
+			 "seed 003): services that resolve names fail, e.g. with 502");
+		snprintf(f->fix, sizeof(f->fix), "iptables -t filter -D %s", r->spec);
+	}
+	for (int i = 0; i < d->n_ct; i++) {
+		const struct vnat_ct_entry *e = &d->ct[i];
+		char ip[INET_ADDRSTRLEN], ex[128];
+		struct vnat_finding *f;
+		int un = 0, rep = 0;
+		bool first = true;
+
+		if (e->proto != 17 || e->dport != 53)
+			continue;
+		for (int k = 0; k < d->n_ct; k++) {
+			if (d->ct[k].proto != 17 || d->ct[k].dport != 53 || d->ct[k].dst != e->dst)
+				continue;
+			first &= k >= i;
+			d->ct[k].unreplied ? un++ : rep++;
+		}
+		if (!first || !un || rep || !(f = finding(d, "dns-timeout", "")))
+			continue;
+		flow_text(e, ex, sizeof(ex));
+		ip_str(e->dst, ip);
+		snprintf(f->what, sizeof(f->what), "the DNS server %s does not answer", ip);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "conntrack: %d UDP flows to %s port 53, none answered (e.g. %s)", un, ip,
+			 ex);
+		snprintf(f->effect, sizeof(f->effect),
+			 "name lookups time out (seed 003: a guest's service answers 502)");
+		snprintf(f->fix, sizeof(f->fix), "ip route get %s; ping -c 3 %s", ip, ip);
+		snprintf(
+			f->fix_on, sizeof(f->fix_on),
+			"this host (find where the path to %s breaks, or give guests another resolver)",
+			ip);
+	}
+}
+
+/* 7. a guests' interface with a larger MTU than the uplink's. */
+static void check_mtu(struct vnat_doctor *d)
+{
+	const struct vnat_route *up = uplink(d);
+	int up_mtu = up ? link_mtu(up->ifname) : -1;
+	char ff[96], du[96];
+
+	for (int i = 0; up_mtu > 0 && i < d->n_addrs; i++) {
+		const struct vnat_addr *a = &d->addrs[i];
+		int mtu = link_mtu(a->ifname);
+		struct vnat_finding *f;
+		bool dup = false;
+
+		for (int k = 0; k < i; k++)
+			dup |= !strcmp(d->addrs[k].ifname, a->ifname);
+		if (dup || !inside_addr(d, a, up) || mtu <= up_mtu ||
+		    !(f = finding(d, "mtu-mismatch", a->ifname)))
+			continue;
+		snmp_text(d, "Ip", "FragFails", ff, sizeof(ff));
+		snmp_text(d, "Icmp", "OutDestUnreachs", du, sizeof(du));
+		snprintf(f->what, sizeof(f->what),
+			 "guests on %s send up to %d bytes, the uplink %s carries %d", a->ifname,
+			 mtu, up->ifname, up_mtu);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "mtu of %s %d > mtu of %s %d (the route out); %s (DF packets too big); %s "
+			 "(frag-needed among them)",
+			 a->ifname, mtu, up->ifname, up_mtu, ff, du);
+		snprintf(f->effect, sizeof(f->effect),
+			 "full-size packets with DF set are dropped with ICMP frag-needed; where "
+			 "that ICMP is filtered, TCP connections hang after the handshake (PMTU "
+			 "black hole)");
+		snprintf(f->fix, sizeof(f->fix), "ip link set dev %s mtu %d", a->ifname, up_mtu);
+	}
+}
+
+/* 8. T1: bridged frames cross the host's conntrack before the routed NAT. */
+static void check_br_netfilter(struct vnat_doctor *d)
+{
+	const struct vnat_route *up = uplink(d);
+	int on = sysctl_int("/proc/sys/net/bridge/bridge-nf-call-iptables");
+	char p[32], ex[128];
+
+	for (int i = 0; up && on == 1 && i < d->n_addrs; i++) {
+		const struct vnat_addr *a = &d->addrs[i];
+		const struct vnat_link *l = vnat_topo__link_by_name(d->topo, a->ifname);
+		const struct vnat_ct_entry *e;
+		struct vnat_finding *f;
+		int un, rep, ports = 0;
+
+		if (!l || !vnat_link__is_bridge(l) || !inside_addr(d, a, up) || seen_prefix(d, i) ||
+		    !nat_covers(d, a, up->ifname))
+			continue;
+		for (int k = 0; k < d->topo->n_links; k++)
+			ports += d->topo->links[k].master == l->ifindex;
+		untranslated_flows(d, a, up, &un, &rep, &e);
+		if (ports < 2 || !un || !(f = finding(d, "br-netfilter", a->ifname)))
+			continue;
+		prefix_str(net_of(a), a->prefixlen, p, sizeof(p));
+		flow_text(e, ex, sizeof(ex));
+		snprintf(f->what, sizeof(f->what),
+			 "frames bridged between ports of %s pass the host's conntrack before the "
+			 "routed packet reaches NAT",
+			 a->ifname);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "net.bridge.bridge-nf-call-iptables = 1; %s bridges %d ports and routes "
+			 "%s with NAT; conntrack: %d flows from %s left %s untranslated and "
+			 "unanswered although a NAT rule covers them (e.g. %s)",
+			 a->ifname, ports, p, un, p, up->ifname, ex);
+		snprintf(f->effect, sizeof(f->effect),
+			 "a guest that routes through another guest on %s (T1) gets its flows "
+			 "tracked by the bridged pass: they are never translated and get no reply",
+			 a->ifname);
+		snprintf(f->fix, sizeof(f->fix),
+			 "sysctl -w net.bridge.bridge-nf-call-iptables=0 && conntrack -D -s %s", p);
+	}
+}
+
+/* A vnat daemon in this network namespace? */
+static bool daemon_running(const struct vnat_doctor *d)
+{
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	bool found = false;
+
+	while (dir && !found && (de = readdir(dir))) {
+		char path[300], cmd[512];
+		struct stat st;
+		size_t n;
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		if (stat(path, &st) || st.st_ino != d->ns.inode)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		n = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+		cmd[n] = 0;
+		/* argv[0] ends in "vnat", a later word is "daemon" */
+		if (n > 4 && !strcmp(cmd + strlen(cmd) - 4, "vnat"))
+			for (size_t o = strlen(cmd) + 1; o < n && !found; o += strlen(cmd + o) + 1)
+				found = !strcmp(cmd + o, "daemon");
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+static void vnat_iface_health(struct vnat_doctor *d)
+{
+	struct vnat_iface val;
+	__u32 key, next;
+
+	for (int err = bpf_map_get_next_key(d->maps.ifaces, NULL, &next); !err;
+	     err = bpf_map_get_next_key(d->maps.ifaces, &key, &next)) {
+		struct vnat_attachment a;
+		char name[IF_NAMESIZE];
+		struct vnat_finding *f;
+		bool xdp_ok;
+
+		key = next;
+		if (bpf_map_lookup_elem(d->maps.ifaces, &key, &val) || skip_iface(d, val.name))
+			continue;
+		vnat_datapath__query(key, &a);
+		xdp_ok = (val.flags & (VNAT_IFACE_BRIDGE | VNAT_IFACE_NO_XDP)) || a.xdp_id;
+		if (if_indextoname(key, name) && xdp_ok && a.tc_ingress_id && a.tc_egress_id)
+			continue;
+		f = finding(d, "vnat-detached", val.name);
+		if (!f)
+			return;
+		snprintf(f->what, sizeof(f->what),
+			 "vnat manages %s, but its programs are not all "
+			 "attached there",
+			 val.name);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "vnat_ifaces has ifindex %u (%s); attached now: xdp %u, tc ingress %u, tc "
+			 "egress %u%s",
+			 key, val.name, a.xdp_id, a.tc_ingress_id, a.tc_egress_id,
+			 if_indextoname(key, name) ? "" : " (the interface is gone)");
+		snprintf(f->effect, sizeof(f->effect),
+			 "traffic of %s takes the kernel path or, for translated flows, loses its "
+			 "translation",
+			 val.name);
+		snprintf(f->fix, sizeof(f->fix), "vnat unload --iface %s && vnat load --iface %s",
+			 val.name, val.name);
+	}
+}
+
+static void vnat_drop_health(struct vnat_doctor *d, enum vnat_stat s, const char *name,
+			     const char *fix)
+{
+	uint64_t a = vnat_counter(d, 0, s), b = vnat_counter(d, 1, s);
+	struct vnat_finding *f;
+
+	if (b == a || !(f = finding(d, "vnat-exhausted", "")))
+		return;
+	snprintf(f->what, sizeof(f->what), "vnat refuses new flows: %s", name);
+	snprintf(f->evidence, sizeof(f->evidence), "vnat counter %s %llu (+%llu in 1 s)", name,
+		 (unsigned long long)b, (unsigned long long)(b - a));
+	snprintf(f->effect, sizeof(f->effect), "guests' new connections fail while it moves");
+	snprintf(f->fix, sizeof(f->fix), "%s", fix);
+}
+
+/* 11. vnat's own health: pins, hooks, daemon, exhaustion. */
+static void check_vnat_health(struct vnat_doctor *d)
+{
+	struct vnat_finding *f;
+	char cmd[128];
+
+	if (d->stale && (f = finding(d, "vnat-stale-pins", ""))) {
+		snprintf(f->what, sizeof(f->what),
+			 "vnat pins of a namespace that no longer exists");
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "%s/vnat_config names another network namespace (cookie differs from "
+			 "this one's %llu)",
+			 d->ns.pin_dir, (unsigned long long)d->ns.cookie);
+		snprintf(f->effect, sizeof(f->effect),
+			 "nothing runs for this namespace; the next 'vnat load' here would reuse "
+			 "dead maps");
+		snprintf(f->fix, sizeof(f->fix), "rm -r %s", d->ns.pin_dir);
+		snprintf(f->stale_pins, sizeof(f->stale_pins), "%s", d->ns.pin_dir);
+	}
+	if (!d->loaded)
+		return;
+	vnat_iface_health(d);
+	vnat_drop_health(d, VNAT_DROP_NO_PORT, "drop_no_port",
+			 "vnat unload --all && vnat load ... --ports 1024-65535 (a wider range)");
+	snprintf(cmd, sizeof(cmd), "vnat unload --all && vnat load ... --max-flows %u",
+		 d->cfg.max_flows * 2);
+	vnat_drop_health(d, VNAT_DROP_TABLE_FULL, "drop_table_full", cmd);
+	if (!daemon_running(d) && (f = finding(d, "vnat-no-daemon", ""))) {
+		snprintf(f->what, sizeof(f->what),
+			 "vnat is loaded but no vnat daemon follows the "
+			 "topology");
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "pins in %s; no process 'vnat daemon' in this network namespace",
+			 d->ns.pin_dir);
+		snprintf(f->effect, sizeof(f->effect),
+			 "new guests' ports get no fast path, FDB and address changes are seen "
+			 "only within a second by cached next hops, --masquerade does not follow "
+			 "the uplink's address");
+		snprintf(f->fix, sizeof(f->fix), "vnat daemon &");
+	}
+}
+
+/* 9. XDP where vnat cannot serve: veths whose peer drops redirected frames, taps. */
+static void check_xdp_endpoints(struct vnat_doctor *d)
+{
+	for (int i = 0; d->loaded && i < d->topo->n_links; i++) {
+		const struct vnat_link *l = &d->topo->links[i];
+		uint64_t rxd = 0, txd = 0;
+		struct vnat_iface v;
+		struct vnat_finding *f;
+
+		if (skip_iface(d, l->name) || !vnat_manages(d, l->name, &v) ||
+		    (v.flags & (VNAT_IFACE_NO_XDP | VNAT_IFACE_BRIDGE)))
+			continue;
+		vnat_netdev__drops(d->netdev, l->name, &rxd, &txd);
+		if (!(vnat_link__is_tap(l) || (vnat_link__is_veth(l) && txd)) ||
+		    !(f = finding(d, "xdp-endpoint", l->name)))
+			continue;
+		snprintf(f->what, sizeof(f->what), "vnat runs XDP on %s %s, which XDP cannot serve",
+			 vnat_link__is_tap(l) ? "tap" : "veth", l->name);
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "%s: kind %s, vnat flags 0x%x (XDP), tx dropped %llu (/proc/net/dev)",
+			 l->name, l->kind, v.flags, (unsigned long long)txd);
+		snprintf(f->effect, sizeof(f->effect),
+			 "frames XDP redirects into it are dropped unless its peer has GRO or XDP; "
+			 "TCP/UDP from a peer with checksum offload (partial checksums) arrives "
+			 "with wrong checksums");
+		snprintf(f->fix, sizeof(f->fix),
+			 "vnat unload --iface %s && vnat load --iface %s --hook auto", l->name,
+			 l->name);
+	}
+}
+
+/* 10. rules vnat's fast path would bypass (policy is decided elsewhere). */
+static void check_bypass(struct vnat_doctor *d)
+{
+	for (int i = 0; d->loaded && i < d->n_rules; i++) {
+		const struct vnat_ipt_rule *r = &d->rules[i];
+		bool fwd_refuse = !strcmp(r->table, "filter") && !strcmp(r->chain, "FORWARD") &&
+				  vnat_ipt__refuses(r);
+		bool dnat = !strcmp(r->table, "nat") && !strcmp(r->target, "DNAT");
+		struct vnat_finding *f;
+
+		if ((!fwd_refuse && !dnat) ||
+		    !(f = finding(d, "vnat-bypass", r->in[0] ? r->in : r->out)))
+			continue;
+		snprintf(f->what, sizeof(f->what), "a %s rule that vnat's fast path does not apply",
+			 dnat ? "DNAT" : "FORWARD refusing");
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "iptables-save -c: [%llu packets] -t %s -A %s",
+			 (unsigned long long)r->packets, r->table, r->spec);
+		snprintf(f->effect, sizeof(f->effect),
+			 "flows vnat forwards in XDP/tc never reach this rule: it %s only for "
+			 "what takes the kernel path",
+			 dnat ? "translates" : "refuses");
+		snprintf(f->fix, sizeof(f->fix), "vnat unload --all");
+		snprintf(f->fix_on, sizeof(f->fix_on),
+			 "this host (or keep the rule out of vnat's "
+			 "interfaces)");
+	}
+}
+
+/* In the order of the issue's priorities; the names are the findings' "check". */
+const struct vnat_doctor_check vnat_doctor_checks[] = {
+	{ "redirect-loop", check_redirect_loop },
+	{ "forwarding-off", check_forwarding },
+	{ "nat-missing", check_nat_missing },
+	{ "duplicate-mac", check_dup_mac },
+	{ "no-route-back", check_no_route_back },
+	{ "dns", check_dns },
+	{ "mtu-mismatch", check_mtu },
+	{ "br-netfilter", check_br_netfilter },
+	{ "vnat-health", check_vnat_health },
+	{ "xdp-endpoint", check_xdp_endpoints },
+	{ "vnat-bypass", check_bypass },
+};
+
+const int vnat_doctor_n_checks = sizeof(vnat_doctor_checks) / sizeof(vnat_doctor_checks[0]);
+
+void vnat_doctor__run(struct vnat_doctor *d)
+{
+	d->n = 0;
+	for (int i = 0; i < vnat_doctor_n_checks; i++)
+		vnat_doctor_checks[i].fn(d);
+}
+
+static int write_sysctl(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "we");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (fputs(val, f) < 0)
+		err = -EIO;
+	if (fclose(f) && !err)
+		err = -errno;
+	return err;
+}
+
+int vnat_doctor__apply(struct vnat_finding *f)
+{
+	int err = -EOPNOTSUPP;
+
+	for (int i = 0; i < 2 && f->sysctl[i][0]; i++) {
+		err = write_sysctl(f->sysctl[i], f->sysctl_val[i]);
+		if (err)
+			return err;
+	}
+	if (f->stale_pins[0]) {
+		err = vnat_maps__unpin(f->stale_pins);
+		if (!err && rmdir(f->stale_pins) && errno != ENOENT)
+			err = -errno;
+	}
+	f->fixed = !err;
+	return err;
+}
