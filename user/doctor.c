@@ -375,7 +375,34 @@ static bool nat_covers(const struct vnat_doctor *d, const struct vnat_addr *a, c
 	return d->nft_nat && !kernel_nat_any(d) ? true : vnat_translates(d, net);
 }
 
-/* Flows from a's prefix leaving through the uplink untranslated: replied and not. */
+/* A flow from a's prefix that left through the uplink untranslated. */
+static bool leaves_untranslated(const struct vnat_doctor *d, const struct vnat_ct_entry *e,
+				const struct vnat_addr *a, const struct vnat_route *up)
+{
+	const struct vnat_route *r;
+
+	if (!vnat_ipv4__in(e->src, a->addr, a->prefixlen) ||
+	    vnat_ipv4__in(e->dst, a->addr, a->prefixlen) || !vnat_ct__untranslated(e))
+		return false;
+	r = vnat_route__lookup(d->routes, d->n_routes, e->dst);
+	return r && !strcmp(r->ifname, up->ifname);
+}
+
+static bool dst_answered(const struct vnat_doctor *d, uint32_t dst, const struct vnat_addr *a,
+			 const struct vnat_route *up)
+{
+	for (int i = 0; i < d->n_ct; i++)
+		if (d->ct[i].dst == dst && !d->ct[i].unreplied &&
+		    leaves_untranslated(d, &d->ct[i], a, up))
+			return true;
+	return false;
+}
+
+/*
+ * Untranslated flows from a's prefix out of the uplink: those answered,
+ * and those unanswered to destinations that answered no such flow (an
+ * older answered flow to the same host outlives a route that went away).
+ */
 static void untranslated_flows(const struct vnat_doctor *d, const struct vnat_addr *a,
 			       const struct vnat_route *up, int *unreplied, int *replied,
 			       const struct vnat_ct_entry **example)
@@ -384,20 +411,15 @@ static void untranslated_flows(const struct vnat_doctor *d, const struct vnat_ad
 	*example = NULL;
 	for (int i = 0; i < d->n_ct; i++) {
 		const struct vnat_ct_entry *e = &d->ct[i];
-		const struct vnat_route *r;
 
-		if (!vnat_ipv4__in(e->src, a->addr, a->prefixlen) ||
-		    vnat_ipv4__in(e->dst, a->addr, a->prefixlen) || !vnat_ct__untranslated(e))
+		if (!leaves_untranslated(d, e, a, up))
 			continue;
-		r = vnat_route__lookup(d->routes, d->n_routes, e->dst);
-		if (!r || strcmp(r->ifname, up->ifname))
-			continue;
-		if (e->unreplied) {
+		if (!e->unreplied) {
+			(*replied)++;
+		} else if (!dst_answered(d, e->dst, a, up)) {
 			(*unreplied)++;
 			if (!*example)
 				*example = e;
-		} else {
-			(*replied)++;
 		}
 	}
 }
@@ -435,6 +457,16 @@ static const char *router_role(const struct vnat_doctor *d, const struct vnat_ro
 
 /* ---------------------------------------------------------------- checks */
 
+/* Only one interface (lo aside) holds an IPv4 address. */
+static bool one_armed(const struct vnat_doctor *d)
+{
+	for (int i = 0; i < d->n_addrs; i++)
+		if (strcmp(d->addrs[i].ifname, "lo") &&
+		    strcmp(d->addrs[i].ifname, d->addrs[0].ifname))
+			return false;
+	return d->n_addrs > 0;
+}
+
 /* 1. seed 000: a next hop on the segment the packet came from, redirects on. */
 static void check_redirect_loop(struct vnat_doctor *d)
 {
@@ -442,6 +474,13 @@ static void check_redirect_loop(struct vnat_doctor *d)
 	char ctr[96], dst[32], gw[INET_ADDRSTRLEN], own[INET_ADDRSTRLEN], key[64], rel[64];
 
 	if (sysctl_int("/proc/sys/net/ipv4/ip_forward") != 1)
+		return;
+	/*
+	 * Every router has a next hop on some segment; it loops only when
+	 * packets for it arrive on that same segment: a one-armed router
+	 * (seed 000's router1), or redirects the kernel did send.
+	 */
+	if (!one_armed(d) && !snmp(d, 1, "Icmp", "OutRedirects"))
 		return;
 	for (int i = 0; i < d->topo->n_links; i++) {
 		const char *ifn = d->topo->links[i].name;
@@ -678,7 +717,7 @@ static void check_no_route_back(struct vnat_doctor *d)
 		    nat_covers(d, a, up->ifname) || !ua)
 			continue;
 		untranslated_flows(d, a, up, &un, &rep, &e);
-		if (!un || rep || !(f = finding(d, "no-route-back", a->ifname)))
+		if (!un || !(f = finding(d, "no-route-back", a->ifname)))
 			continue;
 		prefix_str(net_of(a), a->prefixlen, p, sizeof(p));
 		flow_text(e, ex, sizeof(ex));
