@@ -45,6 +45,31 @@ static void report_json(const struct vnat_doctor *d, int open)
 	vnat_json_free(j);
 }
 
+/* prefix, then text folded at spaces to 80 columns, continued at column indent. */
+static void print_wrapped(const char *prefix, int indent, const char *text)
+{
+	const int width = 80;
+	int col = printf("%s", prefix), start = col;
+	const char *p = text;
+
+	while (*p) {
+		size_t w = strcspn(p, " ");
+
+		if (col > start && col + 1 + (int)w > width) {
+			printf("\n%*s", indent, "");
+			col = start = indent;
+		} else if (col > start) {
+			putchar(' ');
+			col++;
+		}
+		col += printf("%.*s", (int)w, p);
+		p += w;
+		while (*p == ' ')
+			p++;
+	}
+	putchar('\n');
+}
+
 static void report_text(const struct vnat_doctor *d, int open)
 {
 	if (!d->n) {
@@ -56,16 +81,21 @@ static void report_text(const struct vnat_doctor *d, int open)
 	       d->loaded ? "loaded" : "not loaded");
 	for (int i = 0; i < d->n; i++) {
 		const struct vnat_finding *f = &d->f[i];
+		char head[320], num[16], on[192];
 
-		printf("\n[%d] %s%s%s: %s\n", i + 1, f->check, f->iface[0] ? " on " : "", f->iface,
-		       f->what);
-		printf("    evidence: %s\n", f->evidence);
-		printf("    effect:   %s\n", f->effect);
+		snprintf(head, sizeof(head), "%s%s%s: %s", f->check, f->iface[0] ? " on " : "",
+			 f->iface, f->what);
+		snprintf(num, sizeof(num), "\n[%d] ", i + 1);
+		snprintf(on, sizeof(on), "%s%s", f->fix_on,
+			 f->fixed	 ? " (done by --fix)" :
+			 has_safe_fix(f) ? " (safe: vnat doctor --fix applies it)" :
+					   "");
+		print_wrapped(num, 4, head);
+		print_wrapped("    evidence: ", 14, f->evidence);
+		print_wrapped("    effect:   ", 14, f->effect);
+		/* the command on one line, to copy as it is */
 		printf("    fix:      %s\n", f->fix);
-		printf("    run on:   %s%s\n", f->fix_on,
-		       f->fixed	       ? " (done by --fix)" :
-		       has_safe_fix(f) ? " (safe: vnat doctor --fix applies it)" :
-					 "");
+		print_wrapped("    run on:   ", 14, on);
 	}
 }
 
