@@ -196,7 +196,7 @@ int vnat_doctor__gather(struct vnat_doctor *d)
 	read_routes(d);
 	read_rules(d);
 	read_conntrack(d);
-	read_file("/proc/net/dev", d->netdev, sizeof(d->netdev));
+	read_file("/proc/net/dev", d->netdev[0], sizeof(d->netdev[0]));
 	/* A duplicate MAC shows in the kernel FDB only as a flip between samples. */
 	for (int i = 0; i < VNAT_DOCTOR_FDB_SAMPLES; i++) {
 		int err = vnat_topo__dump(d->topo);
@@ -207,6 +207,7 @@ int vnat_doctor__gather(struct vnat_doctor *d)
 		nanosleep(&pause, NULL);
 	}
 	read_file("/proc/net/snmp", d->snmp[1], sizeof(d->snmp[1]));
+	read_file("/proc/net/dev", d->netdev[1], sizeof(d->netdev[1]));
 	if (d->loaded)
 		vnat_maps__read_counters(&d->maps, &d->stats[1]);
 	return 0;
@@ -437,13 +438,28 @@ static void flow_text(const struct vnat_ct_entry *e, char *buf, size_t sz)
 			 ip_str(e->dst, t), e->dport);
 }
 
+/* vnat manages an addressed interface that is no bridge port: it routes there. */
+static bool vnat_routes(const struct vnat_doctor *d)
+{
+	for (int i = 0; d->loaded && i < d->n_addrs; i++) {
+		struct vnat_iface v;
+
+		if (strcmp(d->addrs[i].ifname, "lo") && vnat_manages(d, d->addrs[i].ifname, &v) &&
+		    !(v.flags & VNAT_IFACE_PORT))
+			return true;
+	}
+	return false;
+}
+
 /* Why this namespace should forward at all; NULL when nothing says it is a router. */
 static const char *router_role(const struct vnat_doctor *d, const struct vnat_route *up)
 {
 	if (d->opts.iface[0])
 		return "--iface given";
-	if (d->loaded)
-		return "vnat is loaded here";
+	if (d->loaded && (d->cfg.flags & VNAT_CFG_NAT))
+		return "vnat translates here";
+	if (vnat_routes(d))
+		return "vnat routes here";
 	if (kernel_nat_any(d))
 		return "the kernel's NAT rules translate guests";
 	for (int i = 0; up && i < d->n_addrs; i++) {
@@ -654,51 +670,90 @@ static void check_nat_missing(struct vnat_doctor *d)
 	}
 }
 
+static bool dup_reported(const struct vnat_doctor *d, const char *bridge, const char *mac)
+{
+	for (int i = 0; i < d->n; i++)
+		if (!strcmp(d->f[i].check, "duplicate-mac") && !strcmp(d->f[i].iface, bridge) &&
+		    strstr(d->f[i].what, mac))
+			return true;
+	return false;
+}
+
+static void dup_mac_finding(struct vnat_doctor *d, uint32_t bridge, const uint8_t *m,
+			    uint32_t port_a, uint32_t port_b, const char *seen)
+{
+	const struct vnat_link *br = vnat_topo__link(d->topo, bridge);
+	const struct vnat_link *pa = vnat_topo__link(d->topo, port_a);
+	const struct vnat_link *pb = vnat_topo__link(d->topo, port_b);
+	struct vnat_finding *f;
+	char mac[18], vn[64] = "";
+
+	if (!br || !pa || !pb || (d->opts.iface[0] && strcmp(d->opts.iface, br->name)))
+		return;
+	vnat_mac__format(m, mac, sizeof(mac));
+	if (dup_reported(d, br->name, mac) || !(f = finding(d, "duplicate-mac", br->name)))
+		return;
+	snprintf(f->what, sizeof(f->what), "two ports of %s claim MAC %s: %s and %s", br->name, mac,
+		 pa->name, pb->name);
+	if (d->loaded)
+		snprintf(vn, sizeof(vn), "; vnat fdb_moved +%llu in 1 s",
+			 (unsigned long long)(vnat_counter(d, 1, VNAT_FDB_MOVED) -
+					      vnat_counter(d, 0, VNAT_FDB_MOVED)));
+	snprintf(f->evidence, sizeof(f->evidence), "%s: %s learned on %s and on %s%s", seen, mac,
+		 pa->name, pb->name, vn);
+	snprintf(f->effect, sizeof(f->effect),
+		 "the bridge sends each guest's frames to whichever port spoke last: the two "
+		 "guests lose packets and cannot talk to each other (seed 002: qemu's default "
+		 "MAC 52:54:00:12:34:56 on two guests)");
+	snprintf(f->fix, sizeof(f->fix), "ip link set dev eth0 address 52:54:00:%02x:%02x:%02x",
+		 (pb->ifindex >> 8) & 0xff, pb->ifindex & 0xff, m[5] ^ 0x5a);
+	snprintf(f->fix_on, sizeof(f->fix_on), "the guest behind %s", pb->name);
+}
+
+/* The datapath's record of MACs moving as only a duplicate does (as vnat status shows). */
+static void vnat_macmoves(struct vnat_doctor *d)
+{
+	struct vnat_fdb_key key, next;
+	struct vnat_macmove mv;
+	struct timespec ts;
+	__u64 now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	for (int err = bpf_map_get_next_key(d->maps.macmoves, NULL, &next); !err;
+	     err = bpf_map_get_next_key(d->maps.macmoves, &key, &next)) {
+		char seen[96];
+
+		key = next;
+		if (bpf_map_lookup_elem(d->maps.macmoves, &key, &mv) || mv.moves < VNAT_DUP_MOVES ||
+		    now - mv.last_move_ns >= VNAT_DUP_HOLD_NS)
+			continue;
+		snprintf(seen, sizeof(seen), "vnat_macmoves (%u moves in 10 s)", mv.moves);
+		dup_mac_finding(d, key.bridge, key.mac, mv.prev_port, mv.port, seen);
+	}
+}
+
 /* 4. seed 002: two guests with one MAC on one bridge. */
 static void check_dup_mac(struct vnat_doctor *d)
 {
 	for (int i = 0; i < d->n_fdb_seen; i++) {
-		const struct vnat_fdb_entry *a = &d->fdb_seen[i], *b = NULL;
-		const struct vnat_link *br, *pa, *pb;
-		char mac[18];
-		struct vnat_finding *f;
-		bool reported = false;
+		const struct vnat_fdb_entry *a = &d->fdb_seen[i];
+		const struct vnat_link *br = vnat_topo__link(d->topo, a->bridge);
+		char seen[64];
 
-		for (int k = 0; k < i; k++)
-			if (d->fdb_seen[k].bridge == a->bridge &&
-			    !memcmp(d->fdb_seen[k].mac, a->mac, 6))
-				reported |= true;
-		for (int k = i + 1; k < d->n_fdb_seen && !b; k++)
+		snprintf(seen, sizeof(seen), "kernel FDB of %s sampled over 1 s",
+			 br ? br->name : "?");
+		for (int k = i + 1; k < d->n_fdb_seen; k++)
 			if (d->fdb_seen[k].bridge == a->bridge &&
 			    !memcmp(d->fdb_seen[k].mac, a->mac, 6) &&
-			    d->fdb_seen[k].port != a->port)
-				b = &d->fdb_seen[k];
-		br = vnat_topo__link(d->topo, a->bridge);
-		pa = vnat_topo__link(d->topo, a->port);
-		pb = b ? vnat_topo__link(d->topo, b->port) : NULL;
-		if (reported || !b || !br || !pa || !pb ||
-		    (d->opts.iface[0] && strcmp(d->opts.iface, br->name)))
-			continue;
-		f = finding(d, "duplicate-mac", br->name);
-		if (!f)
-			return;
-		vnat_mac__format(a->mac, mac, sizeof(mac));
-		snprintf(f->what, sizeof(f->what), "two ports of %s claim MAC %s: %s and %s",
-			 br->name, mac, pa->name, pb->name);
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "kernel FDB of %s (bridge fdb show br %s): %s learned on %s and on %s "
-			 "within one second%s",
-			 br->name, br->name, mac, pa->name, pb->name,
-			 d->loaded ? "; vnat_macmoves and fdb_moved count the moves" : "");
-		snprintf(f->effect, sizeof(f->effect),
-			 "the bridge sends each guest's frames to whichever port spoke last: the "
-			 "two guests lose packets and cannot talk to each other (seed 002: qemu's "
-			 "default MAC 52:54:00:12:34:56 on two guests)");
-		snprintf(f->fix, sizeof(f->fix),
-			 "ip link set dev eth0 address 52:54:00:%02x:%02x:%02x",
-			 (pb->ifindex >> 8) & 0xff, pb->ifindex & 0xff, a->mac[5] ^ 0x5a);
-		snprintf(f->fix_on, sizeof(f->fix_on), "the guest behind %s", pb->name);
+			    d->fdb_seen[k].port != a->port) {
+				dup_mac_finding(d, a->bridge, a->mac, a->port, d->fdb_seen[k].port,
+						seen);
+				break;
+			}
 	}
+	if (d->loaded)
+		vnat_macmoves(d);
 }
 
 /* 5. seed 002, routed model: a routed prefix whose replies never come back. */
@@ -739,6 +794,54 @@ static void check_no_route_back(struct vnat_doctor *d)
 	}
 }
 
+/* Seconds since the flow's last packet: its timeout's base less what is left. */
+static long ct_age(const struct vnat_ct_entry *e)
+{
+	int base = e->assured ?
+			   sysctl_int("/proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream") :
+			   sysctl_int("/proc/sys/net/netfilter/nf_conntrack_udp_timeout");
+
+	return (base > 0 ? base : 30) - (long)e->timeout;
+}
+
+/*
+ * For the first UDP/53 flow (entry i) to its server: how many flows to that
+ * server went unanswered since the newest answered one, if the newest flow
+ * of all is unanswered; else 0. An answer a minute ago does not make the
+ * server answer now, so freshness decides, not the mere presence of one.
+ */
+static int dns_unanswered_since_reply(const struct vnat_doctor *d, int i)
+{
+	const struct vnat_ct_entry *e = &d->ct[i];
+	long newest_any = -1, newest_reply = -1;
+	bool newest_unreplied = false;
+	int un = 0;
+
+	if (e->proto != 17 || e->dport != 53)
+		return 0;
+	for (int k = 0; k < d->n_ct; k++) {
+		const struct vnat_ct_entry *c = &d->ct[k];
+		long age = ct_age(c);
+
+		if (c->proto != 17 || c->dport != 53 || c->dst != e->dst)
+			continue;
+		if (k < i)
+			return 0; /* counted with the first */
+		if (newest_any < 0 || age < newest_any) {
+			newest_any = age;
+			newest_unreplied = c->unreplied;
+		}
+		if (!c->unreplied && (newest_reply < 0 || age < newest_reply))
+			newest_reply = age;
+	}
+	if (!newest_unreplied)
+		return 0;
+	for (int k = i; k < d->n_ct; k++)
+		un += d->ct[k].proto == 17 && d->ct[k].dport == 53 && d->ct[k].dst == e->dst &&
+		      d->ct[k].unreplied && (newest_reply < 0 || ct_age(&d->ct[k]) < newest_reply);
+	return un;
+}
+
 /* 6. seed 003: guests' DNS to the upstream resolver times out behind the NAT. */
 static void check_dns(struct vnat_doctor *d)
 {
@@ -763,25 +866,17 @@ static void check_dns(struct vnat_doctor *d)
 		const struct vnat_ct_entry *e = &d->ct[i];
 		char ip[INET_ADDRSTRLEN], ex[128];
 		struct vnat_finding *f;
-		int un = 0, rep = 0;
-		bool first = true;
+		int un = dns_unanswered_since_reply(d, i);
 
-		if (e->proto != 17 || e->dport != 53)
-			continue;
-		for (int k = 0; k < d->n_ct; k++) {
-			if (d->ct[k].proto != 17 || d->ct[k].dport != 53 || d->ct[k].dst != e->dst)
-				continue;
-			first &= k >= i;
-			d->ct[k].unreplied ? un++ : rep++;
-		}
-		if (!first || !un || rep || !(f = finding(d, "dns-timeout", "")))
+		if (un <= 0 || !(f = finding(d, "dns-timeout", "")))
 			continue;
 		flow_text(e, ex, sizeof(ex));
 		ip_str(e->dst, ip);
 		snprintf(f->what, sizeof(f->what), "the DNS server %s does not answer", ip);
 		snprintf(f->evidence, sizeof(f->evidence),
-			 "conntrack: %d UDP flows to %s port 53, none answered (e.g. %s)", un, ip,
-			 ex);
+			 "conntrack: %d UDP flows to %s port 53, none answered (e.g. %s); the "
+			 "newest flow to it is unanswered",
+			 un, ip, ex);
 		snprintf(f->effect, sizeof(f->effect),
 			 "name lookups time out (seed 003: a guest's service answers 502)");
 		snprintf(f->fix, sizeof(f->fix), "ip route get %s; ping -c 3 %s", ip, ip);
@@ -1001,34 +1096,68 @@ static void check_vnat_health(struct vnat_doctor *d)
 	}
 }
 
-/* 9. XDP where vnat cannot serve: veths whose peer drops redirected frames, taps. */
+/* How to load vnat again as it is, but with --hook auto (what it was given, its NAT). */
+static void reload_auto(const struct vnat_doctor *d, char *buf, size_t sz)
+{
+	struct vnat_iface v;
+	__u32 key, next;
+	size_t n;
+
+	n = snprintf(buf, sz, "vnat unload --all && vnat load");
+	for (int err = bpf_map_get_next_key(d->maps.ifaces, NULL, &next); !err && n < sz;
+	     err = bpf_map_get_next_key(d->maps.ifaces, &key, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(d->maps.ifaces, &key, &v) &&
+		    !(v.flags & (VNAT_IFACE_AUTO | VNAT_IFACE_OUTSIDE | VNAT_IFACE_PORT)))
+			n += snprintf(buf + n, sz - n, " --iface %s", v.name);
+	}
+	if (n < sz)
+		n += snprintf(buf + n, sz - n, " --hook auto");
+	if (n < sz && (d->cfg.flags & VNAT_CFG_MASQUERADE)) {
+		n += snprintf(buf + n, sz - n, " --masquerade");
+	} else if (n < sz && (d->cfg.flags & VNAT_CFG_NAT)) {
+		char a[INET_ADDRSTRLEN];
+
+		n += snprintf(buf + n, sz - n, " --snat %s", ip_str(d->cfg.snat_addr, a));
+	}
+}
+
+/*
+ * 9. XDP where vnat cannot serve: a tap (partial checksums), or a veth
+ * whose frames XDP redirects are lost (its peer has neither GRO nor XDP:
+ * the drop shows on the veth the frame came in by, or on the target).
+ */
 static void check_xdp_endpoints(struct vnat_doctor *d)
 {
 	for (int i = 0; d->loaded && i < d->topo->n_links; i++) {
 		const struct vnat_link *l = &d->topo->links[i];
-		uint64_t rxd = 0, txd = 0;
+		uint64_t rx[2] = { 0 }, tx[2] = { 0 };
 		struct vnat_iface v;
 		struct vnat_finding *f;
 
 		if (skip_iface(d, l->name) || !vnat_manages(d, l->name, &v) ||
 		    (v.flags & (VNAT_IFACE_NO_XDP | VNAT_IFACE_BRIDGE)))
 			continue;
-		vnat_netdev__drops(d->netdev, l->name, &rxd, &txd);
-		if (!(vnat_link__is_tap(l) || (vnat_link__is_veth(l) && txd)) ||
+		vnat_netdev__drops(d->netdev[0], l->name, &rx[0], &tx[0]);
+		vnat_netdev__drops(d->netdev[1], l->name, &rx[1], &tx[1]);
+		if (!(vnat_link__is_tap(l) ||
+		      (vnat_link__is_veth(l) && (rx[1] > rx[0] || tx[1] > tx[0]))) ||
 		    !(f = finding(d, "xdp-endpoint", l->name)))
 			continue;
 		snprintf(f->what, sizeof(f->what), "vnat runs XDP on %s %s, which XDP cannot serve",
 			 vnat_link__is_tap(l) ? "tap" : "veth", l->name);
-		snprintf(f->evidence, sizeof(f->evidence),
-			 "%s: kind %s, vnat flags 0x%x (XDP), tx dropped %llu (/proc/net/dev)",
-			 l->name, l->kind, v.flags, (unsigned long long)txd);
+		snprintf(
+			f->evidence, sizeof(f->evidence),
+			"%s: kind %s, vnat's XDP attached (vnat_ifaces flags 0x%x); /proc/net/dev: "
+			"rx dropped %llu (+%llu in 1 s), tx dropped %llu (+%llu in 1 s)",
+			l->name, l->kind, v.flags, (unsigned long long)rx[1],
+			(unsigned long long)(rx[1] - rx[0]), (unsigned long long)tx[1],
+			(unsigned long long)(tx[1] - tx[0]));
 		snprintf(f->effect, sizeof(f->effect),
-			 "frames XDP redirects into it are dropped unless its peer has GRO or XDP; "
-			 "TCP/UDP from a peer with checksum offload (partial checksums) arrives "
-			 "with wrong checksums");
-		snprintf(f->fix, sizeof(f->fix),
-			 "vnat unload --iface %s && vnat load --iface %s --hook auto", l->name,
-			 l->name);
+			 "frames XDP redirects into a veth whose peer has neither GRO nor XDP are "
+			 "dropped; TCP/UDP from a peer with checksum offload (partial checksums) "
+			 "arrive with wrong checksums: guests behind it lose traffic");
+		reload_auto(d, f->fix, sizeof(f->fix));
 	}
 }
 

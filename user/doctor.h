@@ -48,7 +48,9 @@ struct vnat_ct_entry {
 	uint32_t src, dst; /* original direction, network order */
 	uint16_t sport, dport; /* host order; ICMP: 0 */
 	uint32_t rsrc, rdst; /* reply direction */
+	uint32_t timeout; /* seconds left */
 	bool unreplied;
+	bool assured;
 };
 
 int vnat_ct__parse_line(const char *line, struct vnat_ct_entry *e);
@@ -122,7 +124,7 @@ struct vnat_doctor {
 	struct vnat_ct_entry *ct;
 	int n_ct;
 	char snmp[2][8192]; /* /proc/net/snmp at the start and one second later */
-	char netdev[16384];
+	char netdev[2][16384]; /* /proc/net/dev, the same second apart */
 	/* vnat in this namespace */
 	struct vnat_netns ns;
 	bool loaded;

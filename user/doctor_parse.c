@@ -220,6 +220,8 @@ static void ct_word(struct vnat_ct_entry *e, const char *w, int *seen_src)
 
 	if (!strcmp(w, "[UNREPLIED]")) {
 		e->unreplied = true;
+	} else if (!strcmp(w, "[ASSURED]")) {
+		e->assured = true;
 	} else if (!strncmp(w, "src=", 4) && inet_pton(AF_INET, w + 4, &a) == 1) {
 		if ((*seen_src)++ == 0)
 			e->src = a.s_addr;
@@ -240,7 +242,7 @@ static void ct_word(struct vnat_ct_entry *e, const char *w, int *seen_src)
 int vnat_ct__parse_line(const char *line, struct vnat_ct_entry *e)
 {
 	char buf[1024], *save = NULL, *w;
-	int seen_src = 0, i = 0, proto = -1;
+	int seen_src = 0, i = 0, proto = -1, numbers = 0;
 
 	memset(e, 0, sizeof(*e));
 	snprintf(buf, sizeof(buf), "%s", line);
@@ -252,6 +254,12 @@ int vnat_ct__parse_line(const char *line, struct vnat_ct_entry *e)
 			proto = ct_proto(w);
 			if (proto >= 0)
 				e->proto = proto;
+			continue;
+		}
+		/* after the name: the protocol number, then the seconds left */
+		if (proto >= 0 && numbers < 2 && w[0] >= '0' && w[0] <= '9') {
+			if (numbers++ == 1)
+				e->timeout = strtoul(w, NULL, 10);
 			continue;
 		}
 		ct_word(e, w, &seen_src);

@@ -18,7 +18,10 @@
 #   dns        T4 (seed 003): a FORWARD rule drops the guests' DNS
 #   mtu        T2: the uplink's MTU drops below the bridge's
 #   brnf       T1 with the NAT role on br1's host: bridge-nf-call-iptables=1
+#   resolver   T4 (seed 003): the upstream resolver stops answering
 #   health     vnat loaded in router1: its daemon stops
+#   stale      vnat's pins left to a recycled namespace inode; --fix
+#   xdp        vnat's XDP on guests' veths without GRO (default --hook)
 #   bypass     vnat loaded on T2's virbr0: libvirt's REJECT rules
 #
 # Usage: doctor.sh [GROUP...]   (V=1 for all command output)
@@ -92,10 +95,18 @@ apply_fix()
 
 	fix=$(finding_get fix)
 	echo "fix in $1: $fix"
-	in_ns "$1" sh -c "$fix"
+	# "vnat ..." is the build's binary
+	in_ns "$1" env PATH="$(dirname "$VNAT"):$PATH" sh -c "$fix"
 }
 
 # ---------------------------------------------------------------- topology
+
+# bg_stop PID: stop a process bg_in_ns started (whatever it exits with).
+bg_stop()
+{
+	bg_wait_timeout 1 "$1"
+	lib_pid_gone "$1"
+}
 
 bridge_add()
 {
@@ -495,7 +506,7 @@ test_health()
 	must "vnat in router1" vnat_in "$r1" load --iface eth0
 	bg_in_ns d "$r1" "$VNAT" daemon
 	check "healthy: vnat and its daemon, doctor finds nothing" slowwait 5 doctor_clean "$r1"
-	must "fault: the daemon stops" bg_wait_timeout 1 "$d"
+	must "fault: the daemon stops" bg_stop "$d"
 	check "doctor names vnat-no-daemon" doctor_finds "$r1" vnat-no-daemon ""
 	check "fix: start the daemon" finding_has fix "vnat daemon &"
 	bg_in_ns d "$r1" "$VNAT" daemon
@@ -524,7 +535,104 @@ test_bypass()
 	check "g1 reaches up" ping_all "$T2G" 10.0.0.1 3
 }
 
-GROUPS_ALL="redirect fwd natflush dupmac routeback dns mtu brnf health bypass"
+# ---------------------------------------------------------------- 9. XDP endpoints
+
+test_xdp()
+{
+	local h a b d p
+
+	test_group xdp
+	ns_create t9h t9a t9b
+	h=$(ns t9h) a=$(ns t9a) b=$(ns t9b)
+	must "br0" bridge_add "$h" br0
+	must "guest a" guest_on "$h" br0 vf1 "$a" 192.168.0.1/24
+	must "guest b" guest_on "$h" br0 vf2 "$b" 192.168.0.2/24
+	defer vnat_in "$h" unload --all
+	# healthy: veth-attached guests on the tc hook (their veths keep GRO off)
+	must "vnat on br0, --hook auto" vnat_in "$h" load --iface br0 --hook auto
+	bg_in_ns d "$h" "$VNAT" daemon
+	must "a reaches b" ping_all "$a" 192.168.0.2 3
+	pinger p "$a" 192.168.0.2
+	check "healthy: doctor finds nothing" slowwait 5 doctor_clean "$h"
+	bg_wait_timeout 5 "$p"
+	must "fault: vnat loaded with XDP on the guests' veths" sh -c \
+		"ip netns exec $h $VNAT unload --all && ip netns exec $h $VNAT load --iface br0"
+	check "a no longer reaches b" ping_none "$a" 192.168.0.2 2
+	pinger p "$a" 192.168.0.2
+	check "doctor names xdp-endpoint on vf1" doctor_finds "$h" xdp-endpoint vf1
+	check "evidence: the veth's drops growing" finding_matches evidence \
+		"rx dropped [1-9][0-9]* \(\+[1-9][0-9]* in 1 s\)"
+	check "fix: load again with --hook auto" finding_has fix \
+		"vnat unload --all && vnat load --iface br0 --hook auto"
+	bg_wait_timeout 5 "$p"
+	check "the printed fix applies" apply_fix "$h"
+	bg_stop "$d"
+	bg_in_ns d "$h" "$VNAT" daemon
+	check "a reaches b" ping_all "$a" 192.168.0.2 3
+	pinger p "$a" 192.168.0.2
+	check "after the fix doctor finds nothing" slowwait 5 doctor_clean "$h"
+	bg_wait_timeout 5 "$p"
+}
+
+# ---------------------------------------------------------------- 6b. resolver down
+
+test_resolver()
+{
+	local h g up srv
+
+	test_group resolver
+	ns_create t6h t6g t6up
+	h=$(ns t6h) g=$(ns t6g) up=$(ns t6up)
+	must "br0" bridge_add "$h" br0
+	must "br0 address" ip -n "$h" addr add 192.168.100.1/24 dev br0
+	must "guest" guest_on "$h" br0 tap0 "$g" 192.168.100.2/24 192.168.100.1
+	must "uplink" veth_pair "$h" enp4s0 "$up" eth0
+	must "uplink address" ip -n "$h" addr add 198.51.100.2/24 dev enp4s0
+	must "default route" ip -n "$h" route add default via 198.51.100.1
+	must "upstream" ip -n "$up" addr add 198.51.100.1/24 dev eth0
+	must "resolver address" ip -n "$up" addr add 198.51.100.53/24 dev eth0
+	must "host forwards" in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
+	must "host br_netfilter off" in_ns "$h" sysctl -qw net.bridge.bridge-nf-call-iptables=0
+	must "MASQUERADE (seed 003)" in_ns "$h" iptables -t nat -A POSTROUTING -o enp4s0 \
+		-j MASQUERADE
+	dns_server srv "$up"
+	must "the guest resolves" slowwait 5 dns_ask "$g"
+	check "healthy: doctor finds nothing" doctor_clean "$h"
+	must "fault (seed 003): the resolver stops answering" bg_stop "$srv"
+	check "the guest's DNS times out" dns_fails "$g"
+	check "doctor names dns-timeout" doctor_finds "$h" dns-timeout ""
+	check "evidence: the unanswered flow to the resolver" finding_matches evidence \
+		"[1-9][0-9]* UDP flows to 198.51.100.53 port 53, none answered \(e.g. udp src=192.168.100.2 dst=198.51.100.53 dport=53 \[UNREPLIED\]\)"
+	check "fix: trace the path to the resolver" finding_has fix "ip route get 198.51.100.53"
+	dns_server srv "$up"
+	check "the resolver back: the guest resolves" slowwait 5 dns_ask "$g"
+	check "then doctor finds nothing" doctor_clean "$h"
+}
+
+# ---------------------------------------------------------------- 11b. stale pins
+
+test_stale()
+{
+	local a b ino_a ino_b
+
+	test_group stale
+	ns_create t11a t11b
+	a=$(ns t11a) b=$(ns t11b)
+	must "a link in a" ip -n "$a" link add v0 type veth peer name v1
+	must "v0 up" ip -n "$a" link set v0 up
+	must "vnat in a" vnat_in "$a" load --iface v0
+	ino_a=$(ns_inode "$a") ino_b=$(ns_inode "$b")
+	# b inherits a's pins, as a namespace whose inode was recycled does
+	must "a's pins become b's" mv "/sys/fs/bpf/vnat/netns-$ino_a" "/sys/fs/bpf/vnat/netns-$ino_b"
+	defer rm -rf "/sys/fs/bpf/vnat/netns-$ino_b"
+	check "doctor in b names vnat-stale-pins" doctor_finds "$b" vnat-stale-pins ""
+	check "fix: remove them" finding_has fix "rm -r /sys/fs/bpf/vnat/netns-$ino_b"
+	check "--fix removes them, says so, exits 0" doctor_fix_ok "$b" vnat-stale-pins
+	check "the pins are gone" test ! -e "/sys/fs/bpf/vnat/netns-$ino_b"
+	check "doctor in b finds nothing" doctor_clean "$b"
+}
+
+GROUPS_ALL="redirect fwd natflush dupmac routeback dns resolver mtu brnf health stale xdp bypass"
 for grp in ${*:-$GROUPS_ALL}; do
 	"test_$grp"
 done

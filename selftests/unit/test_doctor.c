@@ -181,8 +181,27 @@ static void test_ct_translated(void **state)
 	assert_int_equal(e.sport, 40000);
 	assert_int_equal(e.dport, 53);
 	assert_int_equal(e.rdst, ip("10.0.0.15"));
+	assert_int_equal(e.timeout, 25);
 	assert_false(e.unreplied);
+	assert_false(e.assured);
 	assert_false(vnat_ct__untranslated(&e));
+}
+
+static void test_ct_assured(void **state)
+{
+	/* a stream: the timeout follows the protocol number, [ASSURED] after the reply */
+	static const char line[] =
+		"ipv4     2 udp      17 117 src=192.168.100.2 dst=198.51.100.53 sport=5353 "
+		"dport=53 src=198.51.100.53 dst=198.51.100.2 sport=53 dport=5353 [ASSURED] "
+		"mark=0 zone=0 use=2\n";
+	struct vnat_ct_entry e;
+
+	(void)state;
+	assert_int_equal(vnat_ct__parse_line(line, &e), 0);
+	assert_int_equal(e.timeout, 117);
+	assert_true(e.assured);
+	assert_false(e.unreplied);
+	assert_int_equal(e.rsrc, ip("198.51.100.53"));
 }
 
 static void test_ct_conntrack_tool(void **state)
@@ -196,6 +215,7 @@ static void test_ct_conntrack_tool(void **state)
 	(void)state;
 	assert_int_equal(vnat_ct__parse_line(line, &e), 0);
 	assert_int_equal(e.proto, 6);
+	assert_int_equal(e.timeout, 118);
 	assert_int_equal(e.dport, 80);
 	assert_true(e.unreplied);
 	assert_true(vnat_ct__untranslated(&e));
@@ -431,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_route_lookup),
 		cmocka_unit_test(test_ct_proc_unreplied),
 		cmocka_unit_test(test_ct_translated),
+		cmocka_unit_test(test_ct_assured),
 		cmocka_unit_test(test_ct_conntrack_tool),
 		cmocka_unit_test(test_ct_rejects),
 		cmocka_unit_test(test_ipt_parse_libvirt),
