@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
 #include "doctor.h"
 #include "log.h"
 
@@ -138,22 +144,72 @@ static void read_rules(struct vnat_doctor *d)
 	free(nft);
 }
 
-/* FDB entries of every sample, each (bridge, MAC, port) once. */
-static void add_fdb_samples(struct vnat_doctor *d)
+/* Each (bridge, MAC, port) the FDB held, once. */
+static void add_fdb_entry(struct vnat_doctor *d, const struct vnat_fdb_entry *e)
 {
-	for (int i = 0; i < d->topo->n_fdb; i++) {
-		const struct vnat_fdb_entry *e = &d->topo->fdb[i];
-		bool seen = false;
+	if (!vnat_fdb__mirrorable(e))
+		return;
+	for (int k = 0; k < d->n_fdb_seen; k++)
+		if (d->fdb_seen[k].bridge == e->bridge && d->fdb_seen[k].port == e->port &&
+		    !memcmp(d->fdb_seen[k].mac, e->mac, 6))
+			return;
+	if (d->n_fdb_seen < VNAT_MAX_FDB_DUMP)
+		d->fdb_seen[d->n_fdb_seen++] = *e;
+}
 
-		if (!vnat_fdb__mirrorable(e))
-			continue;
-		for (int k = 0; k < d->n_fdb_seen && !seen; k++)
-			seen = d->fdb_seen[k].bridge == e->bridge &&
-			       d->fdb_seen[k].port == e->port &&
-			       !memcmp(d->fdb_seen[k].mac, e->mac, 6);
-		if (!seen && d->n_fdb_seen < VNAT_MAX_FDB_DUMP)
-			d->fdb_seen[d->n_fdb_seen++] = *e;
+static int on_fdb_event(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nh = nlmsg_hdr(msg);
+	struct nlattr *tb[NDA_MAX + 1];
+	struct vnat_fdb_entry e = { 0 };
+	struct ndmsg *nd = nlmsg_data(nh);
+
+	if (nh->nlmsg_type != RTM_NEWNEIGH || nd->ndm_family != AF_BRIDGE ||
+	    nlmsg_parse(nh, sizeof(*nd), tb, NDA_MAX, NULL) < 0 || !tb[NDA_LLADDR] ||
+	    nla_len(tb[NDA_LLADDR]) != 6 || !tb[NDA_MASTER])
+		return NL_OK;
+	e.port = nd->ndm_ifindex;
+	e.bridge = nla_get_u32(tb[NDA_MASTER]);
+	e.state = nd->ndm_state;
+	e.flags = nd->ndm_flags;
+	e.vlan = tb[NDA_VLAN] ? nla_get_u16(tb[NDA_VLAN]) : 0;
+	memcpy(e.mac, nla_data(tb[NDA_LLADDR]), 6);
+	add_fdb_entry(arg, &e);
+	return NL_OK;
+}
+
+/*
+ * The kernel notifies every FDB change, a MAC moving to another port too:
+ * a duplicate MAC shows as one MAC on two ports within the second. Also
+ * the pause between the two counter samples.
+ */
+static void watch_fdb(struct vnat_doctor *d, int ms)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	struct timespec t0, t;
+	int left = ms;
+
+	if (!sk || nl_connect(sk, NETLINK_ROUTE) || nl_socket_add_membership(sk, RTNLGRP_NEIGH)) {
+		struct timespec pause = { ms / 1000, (ms % 1000) * 1000000L };
+
+		nanosleep(&pause, NULL);
+		nl_socket_free(sk);
+		return;
 	}
+	nl_socket_disable_seq_check(sk);
+	nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_fdb_event, d);
+	nl_socket_set_nonblocking(sk);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (left > 0) {
+		struct pollfd pfd = { .fd = nl_socket_get_fd(sk), .events = POLLIN };
+
+		if (poll(&pfd, 1, left) > 0)
+			nl_recvmsgs_default(sk);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = ms -
+		       (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+	}
+	nl_socket_free(sk);
 }
 
 /* Pins of this namespace: live, stale (a dead namespace's), or none. */
@@ -179,7 +235,7 @@ static void read_vnat(struct vnat_doctor *d)
 
 int vnat_doctor__gather(struct vnat_doctor *d)
 {
-	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	int err;
 
 	d->topo = calloc(1, sizeof(*d->topo));
 	d->fdb_seen = calloc(VNAT_MAX_FDB_DUMP, sizeof(*d->fdb_seen));
@@ -197,15 +253,12 @@ int vnat_doctor__gather(struct vnat_doctor *d)
 	read_rules(d);
 	read_conntrack(d);
 	read_file("/proc/net/dev", d->netdev[0], sizeof(d->netdev[0]));
-	/* A duplicate MAC shows in the kernel FDB only as a flip between samples. */
-	for (int i = 0; i < VNAT_DOCTOR_FDB_SAMPLES; i++) {
-		int err = vnat_topo__dump(d->topo);
-
-		if (err)
-			return err;
-		add_fdb_samples(d);
-		nanosleep(&pause, NULL);
-	}
+	err = vnat_topo__dump(d->topo);
+	if (err)
+		return err;
+	for (int i = 0; i < d->topo->n_fdb; i++)
+		add_fdb_entry(d, &d->topo->fdb[i]);
+	watch_fdb(d, 1000);
 	read_file("/proc/net/snmp", d->snmp[1], sizeof(d->snmp[1]));
 	read_file("/proc/net/dev", d->netdev[1], sizeof(d->netdev[1]));
 	if (d->loaded)
@@ -376,48 +429,80 @@ static bool nat_covers(const struct vnat_doctor *d, const struct vnat_addr *a, c
 	return d->nft_nat && !kernel_nat_any(d) ? true : vnat_translates(d, net);
 }
 
-/* A flow from a's prefix that left through the uplink untranslated. */
-static bool leaves_untranslated(const struct vnat_doctor *d, const struct vnat_ct_entry *e,
-				const struct vnat_addr *a, const struct vnat_route *up)
+/* Seconds since the flow's last packet: its timeout's base less what is left. */
+static long ct_age(const struct vnat_ct_entry *e)
+{
+	const char *key = "nf_conntrack_icmp_timeout";
+	char path[96];
+	int base;
+
+	if (e->proto == 17)
+		key = e->assured ? "nf_conntrack_udp_timeout_stream" : "nf_conntrack_udp_timeout";
+	else if (e->proto == 6)
+		key = e->unreplied ? "nf_conntrack_tcp_timeout_syn_sent" :
+				     "nf_conntrack_tcp_timeout_established";
+	snprintf(path, sizeof(path), "/proc/sys/net/netfilter/%s", key);
+	base = sysctl_int("%s", path);
+	return (base > 0 ? base : 30) - (long)e->timeout;
+}
+
+/* A flow from a's prefix that left through the uplink (untranslated only, or any). */
+static bool leaves_uplink(const struct vnat_doctor *d, const struct vnat_ct_entry *e,
+			  const struct vnat_addr *a, const struct vnat_route *up, bool untranslated)
 {
 	const struct vnat_route *r;
 
 	if (!vnat_ipv4__in(e->src, a->addr, a->prefixlen) ||
-	    vnat_ipv4__in(e->dst, a->addr, a->prefixlen) || !vnat_ct__untranslated(e))
+	    vnat_ipv4__in(e->dst, a->addr, a->prefixlen) ||
+	    (untranslated && !vnat_ct__untranslated(e)))
 		return false;
 	r = vnat_route__lookup(d->routes, d->n_routes, e->dst);
 	return r && !strcmp(r->ifname, up->ifname);
 }
 
-static bool dst_answered(const struct vnat_doctor *d, uint32_t dst, const struct vnat_addr *a,
-			 const struct vnat_route *up)
+/*
+ * The newest such flow to dst is unanswered. Freshness decides: an answer
+ * a minute ago (before a route went away) does not make dst answer now.
+ */
+static bool dst_silent(const struct vnat_doctor *d, uint32_t dst, const struct vnat_addr *a,
+		       const struct vnat_route *up, bool untranslated)
 {
-	for (int i = 0; i < d->n_ct; i++)
-		if (d->ct[i].dst == dst && !d->ct[i].unreplied &&
-		    leaves_untranslated(d, &d->ct[i], a, up))
-			return true;
-	return false;
+	long newest = -1;
+	bool silent = false;
+
+	for (int i = 0; i < d->n_ct; i++) {
+		const struct vnat_ct_entry *c = &d->ct[i];
+		long age = ct_age(c);
+
+		if (c->dst != dst || !leaves_uplink(d, c, a, up, untranslated))
+			continue;
+		if (newest < 0 || age < newest) {
+			newest = age;
+			silent = c->unreplied;
+		}
+	}
+	return silent;
 }
 
 /*
- * Untranslated flows from a's prefix out of the uplink: those answered,
- * and those unanswered to destinations that answered no such flow (an
- * older answered flow to the same host outlives a route that went away).
+ * Flows from a's prefix out of the uplink (untranslated only, or any):
+ * those answered, and those unanswered to destinations whose newest flow
+ * is unanswered.
  */
-static void untranslated_flows(const struct vnat_doctor *d, const struct vnat_addr *a,
-			       const struct vnat_route *up, int *unreplied, int *replied,
-			       const struct vnat_ct_entry **example)
+static void uplink_flows(const struct vnat_doctor *d, const struct vnat_addr *a,
+			 const struct vnat_route *up, bool untranslated, int *unreplied,
+			 int *replied, const struct vnat_ct_entry **example)
 {
 	*unreplied = *replied = 0;
 	*example = NULL;
 	for (int i = 0; i < d->n_ct; i++) {
 		const struct vnat_ct_entry *e = &d->ct[i];
 
-		if (!leaves_untranslated(d, e, a, up))
+		if (!leaves_uplink(d, e, a, up, untranslated))
 			continue;
 		if (!e->unreplied) {
 			(*replied)++;
-		} else if (!dst_answered(d, e->dst, a, up)) {
+		} else if (dst_silent(d, e->dst, a, up, untranslated)) {
 			(*unreplied)++;
 			if (!*example)
 				*example = e;
@@ -631,7 +716,7 @@ static void check_nat_missing(struct vnat_doctor *d)
 		if (!inside_addr(d, a, up) || seen_prefix(d, i) || !vnat_ipv4__private(a->addr) ||
 		    nat_covers(d, a, up->ifname))
 			continue;
-		untranslated_flows(d, a, up, &un, &rep, &e);
+		uplink_flows(d, a, up, true, &un, &rep, &e);
 		/* replies come back untranslated: a route back exists upstream (routed model) */
 		if (rep)
 			continue;
@@ -741,7 +826,7 @@ static void check_dup_mac(struct vnat_doctor *d)
 		const struct vnat_link *br = vnat_topo__link(d->topo, a->bridge);
 		char seen[64];
 
-		snprintf(seen, sizeof(seen), "kernel FDB of %s sampled over 1 s",
+		snprintf(seen, sizeof(seen), "kernel FDB of %s (its notifications over 1 s)",
 			 br ? br->name : "?");
 		for (int k = i + 1; k < d->n_fdb_seen; k++)
 			if (d->fdb_seen[k].bridge == a->bridge &&
@@ -771,7 +856,7 @@ static void check_no_route_back(struct vnat_doctor *d)
 		if (!inside_addr(d, a, up) || seen_prefix(d, i) || vnat_ipv4__private(a->addr) ||
 		    nat_covers(d, a, up->ifname) || !ua)
 			continue;
-		untranslated_flows(d, a, up, &un, &rep, &e);
+		uplink_flows(d, a, up, true, &un, &rep, &e);
 		if (!un || !(f = finding(d, "no-route-back", a->ifname)))
 			continue;
 		prefix_str(net_of(a), a->prefixlen, p, sizeof(p));
@@ -792,16 +877,6 @@ static void check_no_route_back(struct vnat_doctor *d)
 		snprintf(f->fix_on, sizeof(f->fix_on), "the upstream router %s",
 			 up->gw ? ip_str(up->gw, gw) : up->ifname);
 	}
-}
-
-/* Seconds since the flow's last packet: its timeout's base less what is left. */
-static long ct_age(const struct vnat_ct_entry *e)
-{
-	int base = e->assured ?
-			   sysctl_int("/proc/sys/net/netfilter/nf_conntrack_udp_timeout_stream") :
-			   sysctl_int("/proc/sys/net/netfilter/nf_conntrack_udp_timeout");
-
-	return (base > 0 ? base : 30) - (long)e->timeout;
 }
 
 /*
@@ -941,7 +1016,7 @@ static void check_br_netfilter(struct vnat_doctor *d)
 			continue;
 		for (int k = 0; k < d->topo->n_links; k++)
 			ports += d->topo->links[k].master == l->ifindex;
-		untranslated_flows(d, a, up, &un, &rep, &e);
+		uplink_flows(d, a, up, false, &un, &rep, &e);
 		if (ports < 2 || !un || !(f = finding(d, "br-netfilter", a->ifname)))
 			continue;
 		prefix_str(net_of(a), a->prefixlen, p, sizeof(p));
@@ -952,12 +1027,13 @@ static void check_br_netfilter(struct vnat_doctor *d)
 			 a->ifname);
 		snprintf(f->evidence, sizeof(f->evidence),
 			 "net.bridge.bridge-nf-call-iptables = 1; %s bridges %d ports and routes "
-			 "%s with NAT; conntrack: %d flows from %s left %s untranslated and "
-			 "unanswered although a NAT rule covers them (e.g. %s)",
+			 "%s with NAT; conntrack: %d flows from %s out of %s unanswered, the "
+			 "newest to their destinations among them (e.g. %s)",
 			 a->ifname, ports, p, un, p, up->ifname, ex);
 		snprintf(f->effect, sizeof(f->effect),
-			 "a guest that routes through another guest on %s (T1) gets its flows "
-			 "tracked by the bridged pass: they are never translated and get no reply",
+			 "a guest that routes through another guest on %s (T1) has its flows "
+			 "tracked by the bridged pass first: the routed packet is not translated "
+			 "as the NAT rule says, and no reply reaches the guest",
 			 a->ifname);
 		snprintf(f->fix, sizeof(f->fix),
 			 "sysctl -w net.bridge.bridge-nf-call-iptables=0 && conntrack -D -s %s", p);

@@ -92,7 +92,6 @@ bool vnat_ipv4__in(uint32_t addr, uint32_t prefix, uint8_t len);
 #define VNAT_DOCTOR_MAX_RULES 512
 #define VNAT_DOCTOR_MAX_CT 8192
 #define VNAT_DOCTOR_MAX_FINDINGS 64
-#define VNAT_DOCTOR_FDB_SAMPLES 5
 
 struct vnat_finding {
 	const char *check; /* stable name, e.g. "redirect-loop" */
@@ -112,7 +111,7 @@ struct vnat_finding {
 struct vnat_doctor {
 	struct vnat_doctor_opts opts;
 	struct vnat_topo *topo;
-	struct vnat_fdb_entry *fdb_seen; /* FDB entries over the samples */
+	struct vnat_fdb_entry *fdb_seen; /* FDB entries: the dump, then every change for 1 s */
 	int n_fdb_seen;
 	struct vnat_addr addrs[VNAT_MAX_ADDRS];
 	int n_addrs;
