@@ -917,6 +917,52 @@ static int dns_unanswered_since_reply(const struct vnat_doctor *d, int i)
 	return un;
 }
 
+/*
+ * An answer from another address than the one asked reaches the host's
+ * translated port as a new, unexpected flow: src port 53 to that port.
+ */
+static bool answer_from_elsewhere(const struct vnat_doctor *d, const struct vnat_ct_entry *q,
+				  const struct vnat_ct_entry **other)
+{
+	for (int k = 0; k < d->n_ct; k++) {
+		const struct vnat_ct_entry *a = &d->ct[k];
+
+		if (a->proto != 17 || a->dport != 53 || a->dst != q->dst || !a->unreplied)
+			continue;
+		for (int i = 0; i < d->n_ct; i++) {
+			const struct vnat_ct_entry *c = &d->ct[i];
+
+			if (c->proto == 17 && c->sport == 53 && c->src != a->dst &&
+			    c->dst == a->rdst && c->dport == a->rdport) {
+				*other = c;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static void dns_wrong_source(struct vnat_finding *f, const struct vnat_ct_entry *q,
+			     const struct vnat_ct_entry *other, const char *ex, int un)
+{
+	char asked[INET_ADDRSTRLEN], from[INET_ADDRSTRLEN];
+
+	ip_str(q->dst, asked);
+	ip_str(other->src, from);
+	snprintf(f->what, sizeof(f->what), "the DNS server %s answers from %s", asked, from);
+	snprintf(f->evidence, sizeof(f->evidence),
+		 "conntrack: %d UDP flows to %s port 53 unanswered (e.g. %s), and a flow from "
+		 "%s port 53 to the translated port %u, which matches none of them",
+		 un, asked, ex, from, other->dport);
+	snprintf(f->effect, sizeof(f->effect),
+		 "the answers do not match the guests' queries: the NAT cannot return them and "
+		 "name lookups time out (seed 003)");
+	snprintf(f->fix, sizeof(f->fix), "ip addr show to %s", from);
+	snprintf(f->fix_on, sizeof(f->fix_on),
+		 "the resolver: make it answer from %s (bind it there), or give guests %s", asked,
+		 from);
+}
+
 /* 6. seed 003: guests' DNS to the upstream resolver times out behind the NAT. */
 static void check_dns(struct vnat_doctor *d)
 {
@@ -942,11 +988,16 @@ static void check_dns(struct vnat_doctor *d)
 		char ip[INET_ADDRSTRLEN], ex[128];
 		struct vnat_finding *f;
 		int un = dns_unanswered_since_reply(d, i);
+		const struct vnat_ct_entry *other;
 
 		if (un <= 0 || !(f = finding(d, "dns-timeout", "")))
 			continue;
 		flow_text(e, ex, sizeof(ex));
 		ip_str(e->dst, ip);
+		if (answer_from_elsewhere(d, e, &other)) {
+			dns_wrong_source(f, e, other, ex, un);
+			continue;
+		}
 		snprintf(f->what, sizeof(f->what), "the DNS server %s does not answer", ip);
 		snprintf(f->evidence, sizeof(f->evidence),
 			 "conntrack: %d UDP flows to %s port 53, none answered (e.g. %s); the "
@@ -955,10 +1006,10 @@ static void check_dns(struct vnat_doctor *d)
 		snprintf(f->effect, sizeof(f->effect),
 			 "name lookups time out (seed 003: a guest's service answers 502)");
 		snprintf(f->fix, sizeof(f->fix), "ip route get %s; ping -c 3 %s", ip, ip);
-		snprintf(
-			f->fix_on, sizeof(f->fix_on),
-			"this host (find where the path to %s breaks, or give guests another resolver)",
-			ip);
+		snprintf(f->fix_on, sizeof(f->fix_on),
+			 "this host (find where the path to %s breaks, or give guests another "
+			 "resolver)",
+			 ip);
 	}
 }
 

@@ -48,6 +48,7 @@ struct vnat_ct_entry {
 	uint32_t src, dst; /* original direction, network order */
 	uint16_t sport, dport; /* host order; ICMP: 0 */
 	uint32_t rsrc, rdst; /* reply direction */
+	uint16_t rsport, rdport;
 	uint32_t timeout; /* seconds left */
 	bool unreplied;
 	bool assured;

@@ -232,10 +232,10 @@ static void ct_word(struct vnat_ct_entry *e, const char *w, int *seen_src)
 			e->dst = a.s_addr;
 		else
 			e->rdst = a.s_addr;
-	} else if (!strncmp(w, "sport=", 6) && *seen_src == 1) {
-		e->sport = atoi(w + 6);
-	} else if (!strncmp(w, "dport=", 6) && *seen_src == 1) {
-		e->dport = atoi(w + 6);
+	} else if (!strncmp(w, "sport=", 6)) {
+		*(*seen_src == 1 ? &e->sport : &e->rsport) = atoi(w + 6);
+	} else if (!strncmp(w, "dport=", 6)) {
+		*(*seen_src == 1 ? &e->dport : &e->rdport) = atoi(w + 6);
 	}
 }
 

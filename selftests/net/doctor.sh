@@ -612,6 +612,19 @@ test_resolver()
 	dns_server srv "$up"
 	check "the resolver back: the guest resolves" slowwait 5 dns_ask "$g"
 	check "then doctor finds nothing" doctor_clean "$h"
+
+	must "fault: the resolver answers from its primary address" bg_stop "$srv"
+	bg_in_ns srv "$up" socat UDP4-RECVFROM:53,fork EXEC:cat
+	check "the guest's DNS times out" dns_fails "$g"
+	check "doctor names dns-timeout" doctor_finds "$h" dns-timeout ""
+	check "what: the answers' address" finding_has what \
+		"the DNS server 198.51.100.53 answers from 198.51.100.1"
+	check "evidence: the answer's flow to the translated port" finding_matches evidence \
+		"a flow from 198.51.100.1 port 53 to the translated port [0-9]+"
+	bg_stop "$srv"
+	dns_server srv "$up"
+	check "the resolver bound to its address: the guest resolves" slowwait 5 dns_ask "$g"
+	check "then doctor finds nothing" doctor_clean "$h"
 }
 
 # ---------------------------------------------------------------- 11b. stale pins

@@ -181,6 +181,9 @@ static void test_ct_translated(void **state)
 	assert_int_equal(e.sport, 40000);
 	assert_int_equal(e.dport, 53);
 	assert_int_equal(e.rdst, ip("10.0.0.15"));
+	/* the translated port is the reply's destination port */
+	assert_int_equal(e.rsport, 53);
+	assert_int_equal(e.rdport, 40000);
 	assert_int_equal(e.timeout, 25);
 	assert_false(e.unreplied);
 	assert_false(e.assured);
