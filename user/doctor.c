@@ -45,7 +45,7 @@ static int read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* Whole output of a command (stderr discarded), or NULL. */
+/* Whole output of a command (stderr discarded), or NULL when it failed. */
 static char *read_cmd(const char *cmd)
 {
 	size_t cap = 65536, len = 0;
@@ -70,7 +70,10 @@ static char *read_cmd(const char *cmd)
 		len += fread(buf + len, 1, cap - len - 1, p);
 	}
 	buf[len] = 0;
-	pclose(p);
+	if (pclose(p)) {
+		free(buf);
+		return NULL;
+	}
 	return buf;
 }
 
@@ -132,12 +135,26 @@ static void read_conntrack(struct vnat_doctor *d)
 		fclose(f);
 }
 
+/* The tools live in sbin, which a caller's PATH may lack. */
+#define SBIN_PATH "PATH=/usr/sbin:/sbin:/usr/bin:/bin "
+
 static void read_rules(struct vnat_doctor *d)
 {
-	char *ipt = read_cmd("iptables-save -c 2>/dev/null");
-	char *nft = read_cmd("nft list ruleset 2>/dev/null");
+	char *ipt = read_cmd(SBIN_PATH "iptables-save -c 2>/dev/null");
+	char *nft = read_cmd(SBIN_PATH "nft list ruleset 2>/dev/null");
+	int n;
 
-	d->n_rules = ipt ? vnat_ipt__parse(ipt, d->rules, VNAT_DOCTOR_MAX_RULES) : 0;
+	d->rules_known = ipt != NULL;
+	n = ipt ? vnat_ipt__parse(ipt, d->rules, VNAT_DOCTOR_MAX_RULES) : 0;
+	/* iptables-nft shows its own tables only, and says when legacy ones exist */
+	if (ipt && strstr(ipt, "iptables-legacy tables present")) {
+		char *legacy = read_cmd(SBIN_PATH "iptables-legacy-save -c 2>/dev/null");
+
+		if (legacy)
+			n += vnat_ipt__parse(legacy, d->rules + n, VNAT_DOCTOR_MAX_RULES - n);
+		free(legacy);
+	}
+	d->n_rules = n;
 	/* nftables' own NAT (not parsed for scope): counted as translating */
 	d->nft_nat = nft && (strstr(nft, " masquerade") || strstr(nft, " snat "));
 	free(ipt);
@@ -409,24 +426,35 @@ static bool vnat_translates(const struct vnat_doctor *d, uint32_t prefix)
 	       !bpf_map_lookup_elem(d->maps.prefixes, &k, &v) && v.kind == VNAT_PREFIX_INSIDE;
 }
 
-static bool kernel_nat_any(const struct vnat_doctor *d)
+/* Any SNAT/MASQUERADE rule in what iptables-save printed. */
+static bool ipt_nat_any(const struct vnat_doctor *d)
 {
 	for (int i = 0; i < d->n_rules; i++)
 		if (!strcmp(d->rules[i].table, "nat") &&
 		    (!strcmp(d->rules[i].target, "SNAT") ||
 		     !strcmp(d->rules[i].target, "MASQUERADE")))
 			return true;
-	return d->nft_nat;
+	return false;
+}
+
+static bool kernel_nat_any(const struct vnat_doctor *d)
+{
+	return ipt_nat_any(d) || d->nft_nat;
 }
 
 static bool nat_covers(const struct vnat_doctor *d, const struct vnat_addr *a, const char *out)
 {
 	uint32_t net = net_of(a);
 
+	/* no iptables-save: the rules cannot be judged, so nothing is called missing */
+	if (!d->rules_known)
+		return true;
 	if (vnat_ipt__nat_covers(d->rules, d->n_rules, net, a->prefixlen, out))
 		return true;
 	/* native nftables NAT: its scope is not parsed, trust it if iptables has none */
-	return d->nft_nat && !kernel_nat_any(d) ? true : vnat_translates(d, net);
+	if (d->nft_nat && !ipt_nat_any(d))
+		return true;
+	return vnat_translates(d, net);
 }
 
 /* Seconds since the flow's last packet: its timeout's base less what is left. */

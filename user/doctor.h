@@ -120,6 +120,7 @@ struct vnat_doctor {
 	int n_routes;
 	struct vnat_ipt_rule rules[VNAT_DOCTOR_MAX_RULES];
 	int n_rules;
+	bool rules_known; /* iptables-save ran */
 	bool nft_nat; /* a native nftables ruleset translates (scope not parsed) */
 	struct vnat_ct_entry *ct;
 	int n_ct;
