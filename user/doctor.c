@@ -1154,6 +1154,32 @@ static bool daemon_running(const struct vnat_doctor *d)
 	return found;
 }
 
+/* How to load vnat again: the interfaces it was given, hook, its NAT address. */
+static void reload_cmd(const struct vnat_doctor *d, const char *hook, char *buf, size_t sz)
+{
+	struct vnat_iface v;
+	__u32 key, next;
+	size_t n;
+
+	n = snprintf(buf, sz, "vnat unload --all && vnat load");
+	for (int err = bpf_map_get_next_key(d->maps.ifaces, NULL, &next); !err && n < sz;
+	     err = bpf_map_get_next_key(d->maps.ifaces, &key, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(d->maps.ifaces, &key, &v) &&
+		    !(v.flags & (VNAT_IFACE_AUTO | VNAT_IFACE_OUTSIDE | VNAT_IFACE_PORT)))
+			n += snprintf(buf + n, sz - n, " --iface %s", v.name);
+	}
+	if (n < sz)
+		n += snprintf(buf + n, sz - n, " --hook %s", hook);
+	if (n < sz && (d->cfg.flags & VNAT_CFG_MASQUERADE)) {
+		n += snprintf(buf + n, sz - n, " --masquerade");
+	} else if (n < sz && (d->cfg.flags & VNAT_CFG_NAT)) {
+		char a[INET_ADDRSTRLEN];
+
+		n += snprintf(buf + n, sz - n, " --snat %s", ip_str(d->cfg.snat_addr, a));
+	}
+}
+
 static void vnat_iface_health(struct vnat_doctor *d)
 {
 	struct vnat_iface val;
@@ -1189,8 +1215,7 @@ static void vnat_iface_health(struct vnat_doctor *d)
 			 "traffic of %s takes the kernel path or, for translated flows, loses its "
 			 "translation",
 			 val.name);
-		snprintf(f->fix, sizeof(f->fix), "vnat unload --iface %s && vnat load --iface %s",
-			 val.name, val.name);
+		reload_cmd(d, vnat_hook__option(val.flags), f->fix, sizeof(f->fix));
 	}
 }
 
@@ -1251,32 +1276,6 @@ static void check_vnat_health(struct vnat_doctor *d)
 	}
 }
 
-/* How to load vnat again as it is, but with --hook auto (what it was given, its NAT). */
-static void reload_auto(const struct vnat_doctor *d, char *buf, size_t sz)
-{
-	struct vnat_iface v;
-	__u32 key, next;
-	size_t n;
-
-	n = snprintf(buf, sz, "vnat unload --all && vnat load");
-	for (int err = bpf_map_get_next_key(d->maps.ifaces, NULL, &next); !err && n < sz;
-	     err = bpf_map_get_next_key(d->maps.ifaces, &key, &next)) {
-		key = next;
-		if (!bpf_map_lookup_elem(d->maps.ifaces, &key, &v) &&
-		    !(v.flags & (VNAT_IFACE_AUTO | VNAT_IFACE_OUTSIDE | VNAT_IFACE_PORT)))
-			n += snprintf(buf + n, sz - n, " --iface %s", v.name);
-	}
-	if (n < sz)
-		n += snprintf(buf + n, sz - n, " --hook auto");
-	if (n < sz && (d->cfg.flags & VNAT_CFG_MASQUERADE)) {
-		n += snprintf(buf + n, sz - n, " --masquerade");
-	} else if (n < sz && (d->cfg.flags & VNAT_CFG_NAT)) {
-		char a[INET_ADDRSTRLEN];
-
-		n += snprintf(buf + n, sz - n, " --snat %s", ip_str(d->cfg.snat_addr, a));
-	}
-}
-
 /*
  * 9. XDP where vnat cannot serve: a tap (partial checksums), or a veth
  * whose frames XDP redirects are lost (its peer has neither GRO nor XDP:
@@ -1312,7 +1311,7 @@ static void check_xdp_endpoints(struct vnat_doctor *d)
 			 "frames XDP redirects into a veth whose peer has neither GRO nor XDP are "
 			 "dropped; TCP/UDP from a peer with checksum offload (partial checksums) "
 			 "arrive with wrong checksums: guests behind it lose traffic");
-		reload_auto(d, f->fix, sizeof(f->fix));
+		reload_cmd(d, "auto", f->fix, sizeof(f->fix));
 	}
 }
 

@@ -517,6 +517,17 @@ test_health()
 	bg_in_ns d "$r1" "$VNAT" daemon
 	check "after the fix (the daemon again) doctor finds nothing" slowwait 5 doctor_clean "$r1"
 	check "vm1 reaches lan" ping_all "$T1VM1" 192.168.1.1 3
+
+	must "fault: vnat's tc ingress filter removed" tc -n "$r1" filter del dev eth0 ingress
+	check "doctor names vnat-detached on eth0" doctor_finds "$r1" vnat-detached eth0
+	check "evidence: no tc ingress program" finding_has evidence "tc ingress 0"
+	check "fix: load it again as it was" finding_has fix \
+		"vnat unload --all && vnat load --iface eth0 --hook auto"
+	check "the printed fix applies" apply_fix "$r1"
+	bg_stop "$d"
+	bg_in_ns d "$r1" "$VNAT" daemon
+	check "after the fix doctor finds nothing" slowwait 5 doctor_clean "$r1"
+	check "vm1 reaches lan" ping_all "$T1VM1" 192.168.1.1 3
 }
 
 # ---------------------------------------------------------------- 10. bypass
