@@ -1219,26 +1219,47 @@ static void vnat_iface_health(struct vnat_doctor *d)
 	}
 }
 
+/* The --hook vnat was loaded with (that of an interface it was given). */
+static const char *instance_hook(const struct vnat_doctor *d)
+{
+	struct vnat_iface v;
+	__u32 key, next;
+
+	for (int err = bpf_map_get_next_key(d->maps.ifaces, NULL, &next); !err;
+	     err = bpf_map_get_next_key(d->maps.ifaces, &key, &next)) {
+		key = next;
+		if (!bpf_map_lookup_elem(d->maps.ifaces, &key, &v) &&
+		    !(v.flags & (VNAT_IFACE_AUTO | VNAT_IFACE_PORT)))
+			return vnat_hook__option(v.flags);
+	}
+	return "xdp";
+}
+
+/* drop_no_port or drop_table_full moving: a wider port range or a larger table. */
 static void vnat_drop_health(struct vnat_doctor *d, enum vnat_stat s, const char *name,
-			     const char *fix)
+			     const char *limit, const char *option)
 {
 	uint64_t a = vnat_counter(d, 0, s), b = vnat_counter(d, 1, s);
 	struct vnat_finding *f;
+	size_t n;
 
 	if (b == a || !(f = finding(d, "vnat-exhausted", "")))
 		return;
 	snprintf(f->what, sizeof(f->what), "vnat refuses new flows: %s", name);
-	snprintf(f->evidence, sizeof(f->evidence), "vnat counter %s %llu (+%llu in 1 s)", name,
-		 (unsigned long long)b, (unsigned long long)(b - a));
-	snprintf(f->effect, sizeof(f->effect), "guests' new connections fail while it moves");
-	snprintf(f->fix, sizeof(f->fix), "%s", fix);
+	snprintf(f->evidence, sizeof(f->evidence), "vnat counter %s %llu (+%llu in 1 s); %s", name,
+		 (unsigned long long)b, (unsigned long long)(b - a), limit);
+	snprintf(f->effect, sizeof(f->effect),
+		 "guests' new connections through the NAT fail while it moves");
+	reload_cmd(d, instance_hook(d), f->fix, sizeof(f->fix));
+	n = strlen(f->fix);
+	snprintf(f->fix + n, sizeof(f->fix) - n, " %s", option);
 }
 
 /* 11. vnat's own health: pins, hooks, daemon, exhaustion. */
 static void check_vnat_health(struct vnat_doctor *d)
 {
 	struct vnat_finding *f;
-	char cmd[128];
+	char limit[64], opt[32];
 
 	if (d->stale && (f = finding(d, "vnat-stale-pins", ""))) {
 		snprintf(f->what, sizeof(f->what),
@@ -1256,11 +1277,11 @@ static void check_vnat_health(struct vnat_doctor *d)
 	if (!d->loaded)
 		return;
 	vnat_iface_health(d);
-	vnat_drop_health(d, VNAT_DROP_NO_PORT, "drop_no_port",
-			 "vnat unload --all && vnat load ... --ports 1024-65535 (a wider range)");
-	snprintf(cmd, sizeof(cmd), "vnat unload --all && vnat load ... --max-flows %u",
-		 d->cfg.max_flows * 2);
-	vnat_drop_health(d, VNAT_DROP_TABLE_FULL, "drop_table_full", cmd);
+	snprintf(limit, sizeof(limit), "outside ports %u-%u", d->cfg.port_min, d->cfg.port_max);
+	vnat_drop_health(d, VNAT_DROP_NO_PORT, "drop_no_port", limit, "--ports 1024-65535");
+	snprintf(limit, sizeof(limit), "--max-flows %u", d->cfg.max_flows);
+	snprintf(opt, sizeof(opt), "--max-flows %u", d->cfg.max_flows * 2);
+	vnat_drop_health(d, VNAT_DROP_TABLE_FULL, "drop_table_full", limit, opt);
 	if (!daemon_running(d) && (f = finding(d, "vnat-no-daemon", ""))) {
 		snprintf(f->what, sizeof(f->what),
 			 "vnat is loaded but no vnat daemon follows the "

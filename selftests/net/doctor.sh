@@ -21,6 +21,7 @@
 #   resolver   T4 (seed 003): the upstream resolver stops answering
 #   health     vnat loaded in router1: its daemon stops
 #   stale      vnat's pins left to a recycled namespace inode; --fix
+#   exhausted  vnat's NAT with two outside ports: drop_no_port moves
 #   xdp        vnat's XDP on guests' veths without GRO (default --hook)
 #   bypass     vnat loaded on T2's virbr0: libvirt's REJECT rules
 #
@@ -530,6 +531,63 @@ test_health()
 	check "vm1 reaches lan" ping_all "$T1VM1" 192.168.1.1 3
 }
 
+# ---------------------------------------------------------------- 11c. NAT ports exhausted
+
+# udp_flows VAR NS: new UDP flows (a new source port each) for a few seconds.
+udp_flows()
+{
+	bg_in_ns "$1" "$2" python3 -c '
+import socket, time
+for i in range(120):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"x", ("198.51.100.1", 9))
+    s.close()
+    time.sleep(0.025)
+'
+}
+
+test_exhausted()
+{
+	local h g up d u
+
+	test_group exhausted
+	ns_create t13h t13g t13up
+	h=$(ns t13h) g=$(ns t13g) up=$(ns t13up)
+	must "br0" bridge_add "$h" br0
+	must "br0 address" ip -n "$h" addr add 192.168.100.1/24 dev br0
+	must "guest" guest_on "$h" br0 tap0 "$g" 192.168.100.2/24 192.168.100.1
+	must "uplink" veth_pair "$h" eth0 "$up" eth0
+	must "uplink address" ip -n "$h" addr add 198.51.100.2/24 dev eth0
+	must "default route" ip -n "$h" route add default via 198.51.100.1
+	must "upstream" ip -n "$up" addr add 198.51.100.1/24 dev eth0
+	must "host forwards" in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
+	defer vnat_in "$h" unload --all
+	must "vnat translates (tc: the guests' veths keep GRO off)" vnat_in "$h" load \
+		--iface br0 --snat 198.51.100.2 --hook tc
+	bg_in_ns d "$h" "$VNAT" daemon
+	must "the guest reaches upstream" ping_all "$g" 198.51.100.1 3
+	udp_flows u "$g"
+	check "healthy: doctor finds nothing" slowwait 5 doctor_clean "$h"
+	bg_wait_timeout 10 "$u"
+	must "fault: two outside ports for every guest flow" sh -c \
+		"ip netns exec $h $VNAT unload --all && ip netns exec $h $VNAT load --iface br0 \
+			--snat 198.51.100.2 --hook tc --ports 2000-2001"
+	udp_flows u "$g"
+	check "doctor names vnat-exhausted" doctor_finds "$h" vnat-exhausted ""
+	check "evidence: drop_no_port moving, the range" finding_matches evidence \
+		"drop_no_port [0-9]+ \(\+[1-9][0-9]* in 1 s\); outside ports 2000-2001"
+	check "fix: the same load with the full range" finding_has fix \
+		"vnat unload --all && vnat load --iface br0 --hook tc --snat 198.51.100.2 --ports 1024-65535"
+	bg_wait_timeout 10 "$u"
+	check "the printed fix applies" apply_fix "$h"
+	bg_stop "$d"
+	bg_in_ns d "$h" "$VNAT" daemon
+	udp_flows u "$g"
+	check "after the fix doctor finds nothing" slowwait 5 doctor_clean "$h"
+	bg_wait_timeout 10 "$u"
+	check "the guest reaches upstream" ping_all "$g" 198.51.100.1 3
+}
+
 # ---------------------------------------------------------------- 10. bypass
 
 test_bypass()
@@ -661,7 +719,7 @@ test_stale()
 	check "doctor in b finds nothing" doctor_clean "$b"
 }
 
-GROUPS_ALL="redirect fwd natflush dupmac routeback dns resolver mtu brnf health stale xdp bypass"
+GROUPS_ALL="redirect fwd natflush dupmac routeback dns resolver mtu brnf health stale exhausted xdp bypass"
 for grp in ${*:-$GROUPS_ALL}; do
 	"test_$grp"
 done
