@@ -589,11 +589,16 @@ static const char *router_role(const struct vnat_doctor *d, const struct vnat_ro
 /* Only one interface (lo aside) holds an IPv4 address. */
 static bool one_armed(const struct vnat_doctor *d)
 {
-	for (int i = 0; i < d->n_addrs; i++)
-		if (strcmp(d->addrs[i].ifname, "lo") &&
-		    strcmp(d->addrs[i].ifname, d->addrs[0].ifname))
+	const char *arm = NULL;
+
+	for (int i = 0; i < d->n_addrs; i++) {
+		if (!strcmp(d->addrs[i].ifname, "lo"))
+			continue;
+		if (arm && strcmp(arm, d->addrs[i].ifname))
 			return false;
-	return d->n_addrs > 0;
+		arm = d->addrs[i].ifname;
+	}
+	return arm;
 }
 
 /* 1. seed 000: a next hop on the segment the packet came from, redirects on. */

@@ -59,6 +59,9 @@ test_redirect()
 	check "healthy T1: doctor in the NAT box vm3 finds nothing" doctor_clean "$T1VM3"
 	must "fault: send_redirects back on in router1" in_ns "$r1" sysctl -qw \
 		net.ipv4.conf.all.send_redirects=1
+	# router1 is one-armed: the loop is named before any redirect is sent
+	check "doctor names redirect-loop before any traffic" doctor_finds "$r1" redirect-loop eth0
+	check "evidence: no redirect sent yet" finding_has evidence "Icmp OutRedirects 0 (+0 in 1 s)"
 	check "vm1's ping shows the seed's redirect" redirect_seen "$vm1" 192.168.1.1 3
 	check "doctor names redirect-loop on eth0" doctor_finds "$r1" redirect-loop eth0
 	check "evidence: send_redirects in effect" finding_has evidence \
