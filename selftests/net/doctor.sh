@@ -111,6 +111,8 @@ test_fwd()
 		"net.ipv4.conf.virbr0.forwarding = 0"
 	check "fix: forwarding on for virbr0" finding_has fix \
 		"sysctl -w net.ipv4.conf.virbr0.forwarding=1"
+	check "--iface eth0 looks at eth0 only: nothing found" doctor_clean "$h" --iface eth0
+	check "--iface virbr0 names it" doctor_finds "$h" forwarding-off virbr0 --iface virbr0
 	check "the printed fix applies" apply_fix "$h"
 	check "after the fix doctor finds nothing" doctor_clean "$h"
 	check "g1 reaches up" ping_all "$g" 10.0.0.1 3

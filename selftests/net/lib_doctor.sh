@@ -7,9 +7,9 @@
 # it only ever touches the namespaces it made.
 #
 # Doctor
-#   doctor_clean NS                 doctor exits 0 with no finding
-#   doctor_finds NS CHECK IFACE     doctor exits 1 and names CHECK on IFACE;
-#                                   the finding's JSON in $FINDING
+#   doctor_clean NS [OPT...]        doctor exits 0 with no finding
+#   doctor_finds NS CHECK IFACE [OPT...]  doctor exits 1 and names CHECK on
+#                                   IFACE; the finding's JSON in $FINDING
 #   finding_get FIELD, finding_has FIELD TEXT, finding_matches FIELD ERE
 #   apply_fix NS                    run the finding's printed fix in NS
 #   doctor_fix_ok NS CHECK          --fix exits 0 and says it fixed CHECK
@@ -32,24 +32,25 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib_nat.sh"
 
 # ---------------------------------------------------------------- doctor
 
-# doctor_clean NS: doctor exits 0 with no finding.
+# doctor_clean NS [OPTION...]: doctor exits 0 with no finding.
 doctor_clean()
 {
-	local js rc
+	local js rc n=$1
 
-	js=$(vnat_in "$1" doctor -j)
+	shift
+	js=$(vnat_in "$n" doctor -j "$@")
 	rc=$?
 	echo "$js"
 	[ "$rc" -eq 0 ] && json_eq "$js" "len(d['findings'])" 0
 }
 
-# doctor_finds NS CHECK IFACE: doctor exits 1 and names CHECK on IFACE; the
-# finding's JSON is left in $FINDING for finding_* below.
+# doctor_finds NS CHECK IFACE [OPTION...]: doctor exits 1 and names CHECK
+# on IFACE; the finding's JSON is left in $FINDING for finding_* below.
 doctor_finds()
 {
 	local js rc
 
-	js=$(vnat_in "$1" doctor -j)
+	js=$(vnat_in "$1" doctor -j "${@:4}")
 	rc=$?
 	echo "$js"
 	[ "$rc" -eq 1 ] || return 1
