@@ -28,7 +28,10 @@ BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) 
 	$(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
 
 LIB_SRCS := user/addrs.c user/args.c user/ctnl.c user/datapath.c user/iface.c user/instance.c user/json.c \
+	user/peer.c \
 	user/log.c user/netns.c user/sync.c user/topo.c
+# per-interface drop counters and do-nothing configuration checks (status, load)
+LIB_SRCS += user/ifstats.c user/warnings.c
 LIB_SRCS += user/doctor.c user/doctor_parse.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c
 CLI_SRCS += user/cmd_doctor.c
@@ -150,3 +153,20 @@ $(BENCH_BIN): $(BENCH_OBJS)
 	$(Q)$(CC) $(CFLAGS) -pthread -o $@ $^ -lbpf -lelf -lz
 
 -include $(wildcard $(BENCH_BUILD)/*.d)
+
+# --- vnet-relay ---
+# tools/vnet-relay.c: a network namespace as a virtio guest on a tap (vnet
+# headers, partial checksums, GSO), for selftests/net/lib.sh tap_guest_add.
+RELAY_BIN := $(BUILD)/tools/vnet-relay
+RELAY_OBJS := $(BUILD)/tools/vnet-relay.o $(BUILD)/tools/vnet_hdr.o
+
+all: $(RELAY_BIN)
+
+$(RELAY_BIN): $(RELAY_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^
+
+$(BUILD)/selftests/unit/test_vnet_hdr.o: CFLAGS += -Itools
+$(BUILD)/selftests/test_vnet_hdr: $(BUILD)/tools/vnet_hdr.o
+
+-include $(wildcard $(BUILD)/tools/*.d)

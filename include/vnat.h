@@ -45,7 +45,8 @@
  */
 #define VNAT_STAT_LIST(X)                                                                       \
 	X(VNAT_FWD_ROUTED, fwd_routed) /* XDP: routed to another managed interface */           \
-	X(VNAT_FWD_HAIRPIN, fwd_hairpin) /* XDP: routed back out of the ingress interface */    \
+	/* routed back out of its ingress interface: the kernel would send a redirect */        \
+	X(VNAT_FWD_SAME_SEGMENT, fwd_same_segment)                                              \
 	X(VNAT_FWD_ROUTED_TC, fwd_routed_tc) /* tc ingress: routed skb (GSO/large frames) */    \
 	X(VNAT_PASS_NOT_IPV4, pass_not_ipv4) /* ARP, IPv6, LLDP, any other ethertype */         \
 	X(VNAT_PASS_NOT_TO_US, pass_not_to_us) /* L2 destination is not the interface's MAC */  \
@@ -90,7 +91,8 @@
 	X(VNAT_PASS_SAME_PORT, pass_same_port) /* destination learned on the ingress port */    \
 	X(VNAT_PASS_DUP_MAC, pass_dup_mac) /* MAC claimed by two ports: kernel decides */       \
 	X(VNAT_FDB_MOVED, fdb_moved) /* a source MAC appeared on another port */                \
-	X(VNAT_PASS_HAIRPIN, pass_hairpin) /* --redirects keep: same-segment next hop */        \
+	/* --redirects keep: a same-segment next hop stays with the kernel */                   \
+	X(VNAT_PASS_SAME_SEGMENT, pass_same_segment)                                            \
 	X(VNAT_DROP_REDIRECT, drop_redirect) /* ICMP redirect leaving a managed interface */    \
 	/* source the kernel refuses: 0/8, 127/8, 224/4+, own address */                        \
 	X(VNAT_PASS_MARTIAN, pass_martian)                                                      \
@@ -100,13 +102,22 @@
 	/* ICMP error for no flow vnat knows: the host's */                                     \
 	X(VNAT_PASS_ICMP_ERROR, pass_icmp_error)                                                \
 	/* guest to another guest's outside ip:port (RFC 4787 REQ-9) */                         \
-	X(VNAT_FWD_HAIRPIN_NAT, fwd_hairpin_nat)                                                \
+	X(VNAT_FWD_HAIRPIN, fwd_hairpin)                                                        \
 	/* source MAC not in vnat's FDB: the kernel bridge learns it */                         \
 	X(VNAT_PASS_FDB_LEARN, pass_fdb_learn)                                                  \
 	/* NAT: uplink to guests, not a reply: the kernel's firewall decides */                 \
 	X(VNAT_PASS_TO_INSIDE, pass_to_inside)                                                  \
 	/* tc: a reply for a guest not resolved yet, translated, to the neighbour code */       \
-	X(VNAT_FWD_DNAT_NEIGH, fwd_dnat_neigh)
+	X(VNAT_FWD_DNAT_NEIGH, fwd_dnat_neigh)                                                  \
+	X(VNAT_FWD_BRIDGED_TC, fwd_bridged_tc) /* tc ingress: bridge port to bridge port */     \
+	X(VNAT_FWD_ICMP_ERROR_TC, fwd_icmp_error_tc) /* tc ingress: ICMP error translated */    \
+	X(VNAT_FWD_HAIRPIN_TC, fwd_hairpin_tc) /* tc ingress: NAT hairpinning */                \
+	/* XDP cannot transmit to the target (XDP frames would be lost there): tc carries it */ \
+	X(VNAT_PASS_NO_XDP_TX, pass_no_xdp_tx)                                                  \
+	/* what conntrack calls invalid (UDP length, TCP offset/flags, ICMP error checksum) */  \
+	X(VNAT_PASS_INVALID, pass_invalid)                                                      \
+	/* NAT: an inside interface's source outside the inside prefixes: the host's rules */   \
+	X(VNAT_PASS_FOREIGN_SOURCE, pass_foreign_source)
 
 #define VNAT_STAT_ENUM(e, m) e,
 enum vnat_stat {
@@ -135,16 +146,26 @@ enum vnat_iface_flags {
 	VNAT_IFACE_BRIDGE = 1 << 5, /* a bridge: XDP runs on its ports */
 	VNAT_IFACE_PORT = 1 << 6, /* a port of the bridge in .master */
 	VNAT_IFACE_ISOLATED = 1 << 7, /* port flagged isolated */
-	VNAT_IFACE_HAIRPIN = 1 << 8, /* port in hairpin mode */
+	/* port in the kernel's "hairpin mode": frames may leave by the port they came in on */
+	VNAT_IFACE_REFLECT = 1 << 8,
 	VNAT_IFACE_AUTO = 1 << 9, /* added by vnat (a bridge port), not by --iface */
-	VNAT_IFACE_NO_XDP = 1 << 10, /* tc only: a tap, whose frames XDP cannot checksum */
+	/* tc only: no XDP program here (see VNAT_IFACE_HOOK_*) */
+	VNAT_IFACE_NO_XDP = 1 << 10,
 	/*
-	 * The --hook a load asked for (user space only; none = xdp). tc: no XDP
-	 * here; auto: no XDP on a veth (XDP takes TSO/GSO from its peer). A
-	 * bridge keeps it for the ports the daemon attaches later.
+	 * The --hook a load asked for (user space only). auto (the default):
+	 * tc only on veths and taps, whose frames carry partial checksums XDP
+	 * cannot see and whose peers lose TSO/GSO to XDP; XDP elsewhere. tc:
+	 * no XDP anywhere. xdp: XDP wherever the endpoint allows it. A bridge
+	 * keeps its choice for the ports the daemon attaches later.
 	 */
 	VNAT_IFACE_HOOK_TC = 1 << 11,
 	VNAT_IFACE_HOOK_AUTO = 1 << 12,
+	VNAT_IFACE_HOOK_XDP = 1 << 13,
+	/*
+	 * XDP may transmit here: the interface takes XDP frames whole (a tap;
+	 * a veth whose peer has XDP or GRO; a NIC running vnat's XDP natively).
+	 */
+	VNAT_IFACE_XDP_TX = 1 << 14,
 };
 
 #define VNAT_BR_STATE_FORWARDING 3 /* BR_STATE_FORWARDING of <linux/if_bridge.h> */
@@ -276,7 +297,12 @@ struct vnat_nh {
 	__u32 stamp; /* bpf_ktime_get_ns() >> VNAT_NH_STAMP_SHIFT at the lookup */
 	__u16 max_len; /* largest IP total length the route's MTU was checked for */
 	__u8 tos; /* the lookup's IP TOS, DSCP bits only (policy routing may select by it) */
-	__u8 pad;
+	__u8 flags; /* enum vnat_nh_flags */
+};
+
+enum vnat_nh_flags {
+	/* port takes XDP frames: the cache serves XDP too, not only tc */
+	VNAT_NH_XDP_TX = 1 << 0,
 };
 
 enum vnat_nh_dir {
@@ -341,7 +367,7 @@ struct vnat_ct_val {
 	__be16 outside_port; /* network order */
 	__u8 state; /* enum vnat_tcp_state */
 	__u8 flags; /* enum vnat_ct_flags */
-	struct vnat_nh nh[VNAT_NH_DIRS]; /* XDP only; by enum vnat_nh_dir */
+	struct vnat_nh nh[VNAT_NH_DIRS]; /* by enum vnat_nh_dir */
 };
 
 /* Endpoint-independent mapping, inside endpoint -> outside port. */

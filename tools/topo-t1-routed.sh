@@ -2,8 +2,8 @@
 # shellcheck shell=bash
 #
 # topo-t1-routed.sh - the routed part of topology T1 (docs: TOPOLOGIES.md),
-# built from network namespaces. Sourced by tools/demo.sh and by
-# selftests/net/routed.sh; it sources selftests/net/lib.sh itself.
+# built from network namespaces. Sourced by selftests/net/routed.sh; it
+# sources selftests/net/lib.sh itself.
 #
 #   [vm1] eth0 203.0.113.229/24, default via 203.0.113.2
 #     |
@@ -16,6 +16,7 @@
 # t1_routed_create [PFX] makes namespaces ${PFX}vm1, ${PFX}vm3, ${PFX}lan,
 # so NS_${PFX}vm1 ... hold their full names. A second copy with another PFX
 # is a second, independent router with the same addresses and names.
+# The endpoints are left as the kernel creates them (nothing tuned).
 
 # shellcheck source-path=SCRIPTDIR
 # shellcheck source=../selftests/net/lib.sh
@@ -49,10 +50,6 @@ t1_routed_create()
 	must "vm3 ip_forward=1" in_ns "$vm3" sysctl -qw net.ipv4.ip_forward=1
 	must "vm1 ip_forward=0" in_ns "$vm1" sysctl -qw net.ipv4.ip_forward=0
 	must "lan ip_forward=0" in_ns "$lan" sysctl -qw net.ipv4.ip_forward=0
-
-	# The endpoints receive what vnat redirects out of vm3 and send TCP.
-	must "vm1 eth0 offloads for XDP" prepare_xdp_peer "$vm1" eth0
-	must "lan eth0 offloads for XDP" prepare_xdp_peer "$lan" eth0
 
 	# veth carrier comes up asynchronously: wait for it rather than sleep.
 	must "vm1 eth0 up" slowwait 5 t1_link_up "$vm1" eth0

@@ -22,10 +22,12 @@ static const char load_usage[] =
 	"The programs keep running after vnat exits; 'vnat unload' removes them.\n"
 	"\n"
 	"  -i, --iface IFACE   interface to manage (repeat for more)\n"
-	"      --hook HOOK     where the fast path runs: xdp (default: XDP and tc\n"
-	"                      on every interface but taps and bridges), tc (tc\n"
-	"                      only: veth peers keep TSO/GSO), auto (tc on veths,\n"
-	"                      XDP elsewhere); a bridge's ports follow its choice\n"
+	"      --hook HOOK     where the fast path runs: auto (default: tc on veths\n"
+	"                      and taps, whose frames carry partial checksums and\n"
+	"                      GSO; XDP and tc elsewhere), tc (tc only), xdp (XDP\n"
+	"                      on veths too, refused unless the peer sends complete\n"
+	"                      checksums and takes XDP frames; never on taps);\n"
+	"                      a bridge's ports follow its choice\n"
 	"  -m, --mode MODE     XDP attach mode: native (default) or skb (generic)\n"
 	"      --redirects M   suppress (default): route same-segment next hops in\n"
 	"                      XDP and drop ICMP redirects the host would send out\n"
@@ -217,7 +219,7 @@ static int add_iface(struct vnat_load_opts *o, const char *name)
 static int parse_hook(const char *text, uint32_t *hook)
 {
 	if (!strcmp(text, "xdp"))
-		*hook = 0;
+		*hook = VNAT_IFACE_HOOK_XDP;
 	else if (!strcmp(text, "tc"))
 		*hook = VNAT_IFACE_HOOK_TC;
 	else if (!strcmp(text, "auto"))
@@ -281,6 +283,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 	int c, err = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->hook = VNAT_IFACE_HOOK_AUTO;
 	o->port_min = VNAT_PORT_MIN;
 	o->port_max = VNAT_PORT_MAX;
 	o->max_flows = VNAT_DEFAULT_MAX_FLOWS;

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "sync.h"
 #include "topo.h"
+#include "warnings.h"
 
 /* What one load call manages: the --iface interfaces and, for NAT, the uplink. */
 struct load_plan {
@@ -110,10 +111,13 @@ static int plan_one(struct load_plan *pl, const char *name, uint32_t nat_role, u
 	}
 	if (link && vnat_link__is_bridge(link))
 		role->flags |= VNAT_IFACE_BRIDGE;
-	if (link)
-		role->flags |= vnat_link__hook_flags(link, hook);
-	else if (hook & VNAT_IFACE_HOOK_TC)
+	if (link) {
+		err = vnat_link__check_hook(link, hook, "load", &role->flags);
+		if (err)
+			return err;
+	} else if (hook & VNAT_IFACE_HOOK_TC) {
 		role->flags |= VNAT_IFACE_HOOK_TC | VNAT_IFACE_NO_XDP;
+	}
 	pl->n++;
 	return 0;
 }
@@ -338,6 +342,8 @@ int cmd_load(int argc, char **argv)
 	if (err)
 		goto err_detach;
 	report(&l);
+	/* Loaded all the same: the topology may be completed afterwards. */
+	vnat_warnings__print_live(&l.maps, l.attached, l.n_attached);
 	goto out_close;
 
 err_detach:

@@ -13,9 +13,11 @@
 #include "cmds.h"
 #include "datapath.h"
 #include "iface.h"
+#include "ifstats.h"
 #include "instance.h"
 #include "json.h"
 #include "log.h"
+#include "warnings.h"
 
 static const char status_usage[] =
 	"Usage: vnat status [-j|--json] [-p|--pretty]\n"
@@ -295,6 +297,7 @@ static void iface_json(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 	vnat_json_u64(j, "ingress", a->tc_ingress_id);
 	vnat_json_u64(j, "egress", a->tc_egress_id);
 	vnat_json_obj_close(j);
+	vnat_ifstats__json(j, ifindex, val->name);
 	vnat_json_obj_close(j);
 }
 
@@ -320,6 +323,7 @@ static void iface_text(void *ctx, __u32 ifindex, const struct vnat_iface *val,
 		       "  [not forwarding]" :
 		       "",
 	       attached_ok(val, a) ? "" : "  [detached!]");
+	vnat_ifstats__text(ifindex, val->name);
 }
 
 static void snat_text(const struct vnat_config *cfg, char *buf, size_t len)
@@ -368,6 +372,7 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 	vnat_json_arr_open(j, "interfaces");
 	for_each_iface(m, iface_json, j);
 	vnat_json_arr_close(j);
+	vnat_warnings__json(j, m);
 	vnat_json_arr_open(j, "duplicate_macs");
 	for_each_duplicate(m, dup_json, j);
 	vnat_json_arr_close(j);
@@ -401,6 +406,7 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 	}
 	printf("redirects: %s (the kernel's send_redirects per interface below)\n",
 	       cfg->flags & VNAT_CFG_KEEP_REDIRECTS ? "keep" : "suppress");
+	vnat_warnings__text(m);
 	printf("interfaces:\n");
 	for_each_iface(m, iface_text, NULL);
 	for_each_duplicate(m, dup_text, NULL);

@@ -552,7 +552,7 @@ const char *vnat_hook__option(uint32_t flags)
 {
 	if (flags & VNAT_IFACE_HOOK_TC)
 		return "tc";
-	return flags & VNAT_IFACE_HOOK_AUTO ? "auto" : "xdp";
+	return flags & VNAT_IFACE_HOOK_XDP ? "xdp" : "auto";
 }
 
 const char *vnat_hook__reason(uint32_t flags)
@@ -561,8 +561,8 @@ const char *vnat_hook__reason(uint32_t flags)
 		return "--hook tc";
 	if (flags & VNAT_IFACE_BRIDGE)
 		return "a bridge";
-	/* auto: a veth or a tap; xdp: a tap, which never gets XDP */
-	return flags & VNAT_IFACE_HOOK_AUTO ? "--hook auto" : "tap";
+	/* auto: a veth or a tap; xdp: a bridge port --hook xdp could not serve */
+	return flags & VNAT_IFACE_HOOK_XDP ? "peer refuses XDP" : "veth/tap: partial checksums";
 }
 
 static const char *xdp_hint(int err, enum vnat_xdp_mode mode)
@@ -574,12 +574,14 @@ static const char *xdp_hint(int err, enum vnat_xdp_mode mode)
 	return "";
 }
 
+/* Attach XDP; *native: it runs in the driver (not generic, skb-mode XDP). */
 static int attach_xdp(struct vnat_loader *l, const struct vnat_iface_info *ifi,
-		      enum vnat_xdp_mode mode, bool fallback)
+		      enum vnat_xdp_mode mode, bool fallback, bool *native)
 {
 	enum xdp_attach_mode xm = mode == VNAT_MODE_SKB ? XDP_MODE_SKB : XDP_MODE_NATIVE;
 	int err = xdp_program__attach(l->xdp, ifi->ifindex, xm, 0);
 
+	*native = !err && xm == XDP_MODE_NATIVE;
 	/* Bridge ports: native where the driver allows, generic elsewhere. */
 	if (err == -EOPNOTSUPP && fallback && xm == XDP_MODE_NATIVE)
 		err = xdp_program__attach(l->xdp, ifi->ifindex, XDP_MODE_SKB, 0);
@@ -673,10 +675,15 @@ int vnat_loader__attach(struct vnat_loader *l, const struct vnat_iface_info *ifi
 		return err;
 	iface_value(ifi, mode, role, &val);
 	if (!(role->flags & (VNAT_IFACE_BRIDGE | VNAT_IFACE_NO_XDP))) {
-		err = attach_xdp(l, ifi, mode, role->flags & VNAT_IFACE_AUTO);
+		bool native;
+
+		err = attach_xdp(l, ifi, mode, role->flags & VNAT_IFACE_AUTO, &native);
 		if (err)
 			goto err_undo;
 		val.flags |= VNAT_IFACE_XDP;
+		/* A driver without native XDP is unlikely to take XDP frames either. */
+		if (!native)
+			val.flags &= ~VNAT_IFACE_XDP_TX;
 	}
 	err = attach_tc(l, ifi, &val);
 	if (err)

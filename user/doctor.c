@@ -27,7 +27,9 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include "doctor.h"
+#include "ifstats.h"
 #include "log.h"
+#include "peer.h"
 
 /* ---------------------------------------------------------------- reading */
 
@@ -269,7 +271,6 @@ int vnat_doctor__gather(struct vnat_doctor *d)
 	read_routes(d);
 	read_rules(d);
 	read_conntrack(d);
-	read_file("/proc/net/dev", d->netdev[0], sizeof(d->netdev[0]));
 	err = vnat_topo__dump(d->topo);
 	if (err)
 		return err;
@@ -277,7 +278,6 @@ int vnat_doctor__gather(struct vnat_doctor *d)
 		add_fdb_entry(d, &d->topo->fdb[i]);
 	watch_fdb(d, 1000);
 	read_file("/proc/net/snmp", d->snmp[1], sizeof(d->snmp[1]));
-	read_file("/proc/net/dev", d->netdev[1], sizeof(d->netdev[1]));
 	if (d->loaded)
 		vnat_maps__read_counters(&d->maps, &d->stats[1]);
 	return 0;
@@ -1302,41 +1302,64 @@ static void check_vnat_health(struct vnat_doctor *d)
 	}
 }
 
+/* Why XDP on this link loses frames; false when it does not (or cannot be told). */
+static bool xdp_unservable(const struct vnat_link *l, char *why, size_t sz)
+{
+	struct vnat_peer p;
+
+	if (vnat_link__is_tap(l)) {
+		snprintf(why, sz,
+			 "a tap: a virtio guest's frames carry partial checksums, which "
+			 "XDP can neither see nor finish");
+		return true;
+	}
+	if (!vnat_link__is_veth(l) || vnat_peer__probe(l->ifindex, &p))
+		return false;
+	if (p.tx_csum)
+		snprintf(why, sz, "its peer %s sends partial checksums (tx-checksumming on)",
+			 p.name);
+	else if (!p.gro && !p.xdp)
+		snprintf(why, sz,
+			 "its peer %s has neither GRO nor an XDP program, so it drops "
+			 "the frames XDP sends it",
+			 p.name);
+	return p.tx_csum || (!p.gro && !p.xdp);
+}
+
 /*
- * 9. XDP where vnat cannot serve: a tap (partial checksums), or a veth
- * whose frames XDP redirects are lost (its peer has neither GRO nor XDP:
- * the drop shows on the veth the frame came in by, or on the target).
+ * 9. XDP where vnat cannot serve: a tap, or a veth whose peer (read in its
+ * own namespace) sends partial checksums or lacks GRO and XDP, as it may
+ * become after the load checked it.
  */
 static void check_xdp_endpoints(struct vnat_doctor *d)
 {
 	for (int i = 0; d->loaded && i < d->topo->n_links; i++) {
 		const struct vnat_link *l = &d->topo->links[i];
-		uint64_t rx[2] = { 0 }, tx[2] = { 0 };
-		struct vnat_iface v;
+		struct vnat_ifstats st = { 0 };
+		struct vnat_attachment a;
 		struct vnat_finding *f;
+		struct vnat_iface v;
+		char why[192];
 
 		if (skip_iface(d, l->name) || !vnat_manages(d, l->name, &v) ||
 		    (v.flags & (VNAT_IFACE_NO_XDP | VNAT_IFACE_BRIDGE)))
 			continue;
-		vnat_netdev__drops(d->netdev[0], l->name, &rx[0], &tx[0]);
-		vnat_netdev__drops(d->netdev[1], l->name, &rx[1], &tx[1]);
-		if (!(vnat_link__is_tap(l) ||
-		      (vnat_link__is_veth(l) && (rx[1] > rx[0] || tx[1] > tx[0]))) ||
+		vnat_datapath__query(l->ifindex, &a);
+		if (!a.xdp_id || !xdp_unservable(l, why, sizeof(why)) ||
 		    !(f = finding(d, "xdp-endpoint", l->name)))
 			continue;
+		vnat_ifstats__read(l->ifindex, l->name, &st);
 		snprintf(f->what, sizeof(f->what), "vnat runs XDP on %s %s, which XDP cannot serve",
 			 vnat_link__is_tap(l) ? "tap" : "veth", l->name);
-		snprintf(
-			f->evidence, sizeof(f->evidence),
-			"%s: kind %s, vnat's XDP attached (vnat_ifaces flags 0x%x); /proc/net/dev: "
-			"rx dropped %llu (+%llu in 1 s), tx dropped %llu (+%llu in 1 s)",
-			l->name, l->kind, v.flags, (unsigned long long)rx[1],
-			(unsigned long long)(rx[1] - rx[0]), (unsigned long long)tx[1],
-			(unsigned long long)(tx[1] - tx[0]));
+		snprintf(f->evidence, sizeof(f->evidence),
+			 "%s: vnat's XDP program %u attached; %s; kernel drops on %s: rx_dropped "
+			 "%llu, tx_dropped %llu, xdp_xmit_errors %llu",
+			 l->name, a.xdp_id, why, l->name, (unsigned long long)st.rx_dropped,
+			 (unsigned long long)st.tx_dropped, (unsigned long long)st.xdp_xmit_errors);
 		snprintf(f->effect, sizeof(f->effect),
-			 "frames XDP redirects into a veth whose peer has neither GRO nor XDP are "
-			 "dropped; TCP/UDP from a peer with checksum offload (partial checksums) "
-			 "arrive with wrong checksums: guests behind it lose traffic");
+			 "frames vnat sends into %s by XDP are dropped, or TCP/UDP from it arrive "
+			 "with wrong checksums: the guest behind it loses traffic",
+			 l->name);
 		reload_cmd(d, "auto", f->fix, sizeof(f->fix));
 	}
 }

@@ -81,9 +81,6 @@ bool vnat_ipt__nat_covers(const struct vnat_ipt_rule *r, int n, uint32_t prefix,
 /* The rule drops or rejects (DROP, REJECT). */
 bool vnat_ipt__refuses(const struct vnat_ipt_rule *r);
 
-/* rx/tx dropped of one interface from /proc/net/dev text. */
-int vnat_netdev__drops(const char *text, const char *ifname, uint64_t *rx_drop, uint64_t *tx_drop);
-
 bool vnat_ipv4__private(uint32_t addr);
 bool vnat_ipv4__in(uint32_t addr, uint32_t prefix, uint8_t len);
 
@@ -125,7 +122,6 @@ struct vnat_doctor {
 	struct vnat_ct_entry *ct;
 	int n_ct;
 	char snmp[2][8192]; /* /proc/net/snmp at the start and one second later */
-	char netdev[2][16384]; /* /proc/net/dev, the same second apart */
 	/* vnat in this namespace */
 	struct vnat_netns ns;
 	bool loaded;

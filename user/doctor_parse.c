@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Parsing of what vnat doctor reads: /proc/net/snmp and netstat,
- * /proc/net/route, /proc/net/nf_conntrack (or conntrack -L), iptables-save,
- * /proc/net/dev, and doctor's own command line. Pure functions over text,
- * so the unit tests feed them captured files.
+ * /proc/net/route, /proc/net/nf_conntrack (or conntrack -L), iptables-save
+ * and doctor's own command line. Pure functions over text, so the unit
+ * tests feed them captured files.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -428,30 +428,4 @@ bool vnat_ipt__nat_covers(const struct vnat_ipt_rule *r, int n, uint32_t prefix,
 		if (nat_rule_matches(&r[i], prefix, len, out_if))
 			return true;
 	return false;
-}
-
-int vnat_netdev__drops(const char *text, const char *ifname, uint64_t *rx_drop, uint64_t *tx_drop)
-{
-	const char *p = text;
-	size_t len = strlen(ifname);
-
-	while (p && *p) {
-		const char *next = strchr(p, '\n');
-		unsigned long long v[16];
-
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, ifname, len) && p[len] == ':' &&
-		    sscanf(p + len + 1,
-			   "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
-			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9], &v[10],
-			   &v[11]) == 12) {
-			/* rx: bytes packets errs drop ...(8 columns), tx: bytes packets errs drop */
-			*rx_drop = v[3];
-			*tx_drop = v[11];
-			return 0;
-		}
-		p = next ? next + 1 : NULL;
-	}
-	return -ENOENT;
 }

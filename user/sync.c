@@ -24,15 +24,15 @@ static bool managed(const struct vnat_maps *m, uint32_t ifindex, struct vnat_ifa
 	return !bpf_map_lookup_elem(m->ifaces, &ifindex, val);
 }
 
-/* A port runs where its bridge's --hook says (kept in the bridge's flags). */
-static uint32_t port_flags(const struct vnat_link *l, uint32_t bridge_flags)
+/* A port's own flags, kept current by the sync. */
+static uint32_t port_flags(const struct vnat_link *l)
 {
-	uint32_t f = VNAT_IFACE_PORT | VNAT_IFACE_AUTO | vnat_link__hook_flags(l, bridge_flags);
+	uint32_t f = VNAT_IFACE_PORT | VNAT_IFACE_AUTO;
 
 	if (l->isolated)
 		f |= VNAT_IFACE_ISOLATED;
-	if (l->hairpin)
-		f |= VNAT_IFACE_HAIRPIN;
+	if (l->reflect)
+		f |= VNAT_IFACE_REFLECT;
 	return f;
 }
 
@@ -40,11 +40,21 @@ static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 		       const struct vnat_iface *bridge)
 {
 	struct vnat_role role = {
-		.flags = port_flags(link, bridge->flags),
+		.flags = port_flags(link),
 		.master = link->master,
 		.port_state = link->port_state,
 	};
 	struct vnat_iface_info ifi = { .ifindex = link->ifindex };
+
+	/*
+	 * A port runs where its bridge's --hook says (kept in the bridge's
+	 * flags); one that --hook xdp cannot serve (a tap, a veth whose peer
+	 * sends partial checksums or drops XDP frames) runs tc, and we say so.
+	 */
+	if (vnat_link__check_hook(link, bridge->flags, "bridge port", &role.flags)) {
+		vnat_info("bridge port %s: attaching vnat's tc programs only (no XDP)", link->name);
+		role.flags |= vnat_link__hook_flags(link, VNAT_IFACE_HOOK_TC) & ~VNAT_IFACE_HOOK_TC;
+	}
 
 	snprintf(ifi.name, sizeof(ifi.name), "%s", link->name);
 	memcpy(ifi.mac, link->mac, sizeof(ifi.mac));
@@ -55,8 +65,8 @@ static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 static int update_port(const struct vnat_maps *m, const struct vnat_link *link,
 		       struct vnat_iface *val)
 {
-	uint32_t keep = val->flags & ~(VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN);
-	uint32_t flags = keep | (port_flags(link, 0) & (VNAT_IFACE_ISOLATED | VNAT_IFACE_HAIRPIN));
+	uint32_t keep = val->flags & ~(VNAT_IFACE_ISOLATED | VNAT_IFACE_REFLECT);
+	uint32_t flags = keep | (port_flags(link) & (VNAT_IFACE_ISOLATED | VNAT_IFACE_REFLECT));
 
 	if (val->port_state == link->port_state && val->flags == flags)
 		return 0;

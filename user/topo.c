@@ -11,6 +11,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 #include "log.h"
+#include "peer.h"
 #include "topo.h"
 
 const struct vnat_link *vnat_topo__link(const struct vnat_topo *t, uint32_t ifindex)
@@ -46,15 +47,45 @@ bool vnat_link__is_veth(const struct vnat_link *l)
 
 uint32_t vnat_link__hook_flags(const struct vnat_link *l, uint32_t hook)
 {
-	uint32_t f = hook & (VNAT_IFACE_HOOK_TC | VNAT_IFACE_HOOK_AUTO);
+	uint32_t f = hook & (VNAT_IFACE_HOOK_TC | VNAT_IFACE_HOOK_AUTO | VNAT_IFACE_HOOK_XDP);
+	bool endpoint = vnat_link__is_tap(l) || vnat_link__is_veth(l);
 
-	/* XDP can neither see nor finish a virtio guest's partial checksums. */
-	if (vnat_link__is_tap(l) || (hook & VNAT_IFACE_HOOK_TC))
-		f |= VNAT_IFACE_NO_XDP;
-	/* Native XDP on a veth strips TSO/GSO from its peer (veth_fix_features). */
-	if ((hook & VNAT_IFACE_HOOK_AUTO) && vnat_link__is_veth(l))
-		f |= VNAT_IFACE_NO_XDP;
+	/* A tap queues XDP frames to its reader (qemu) whole. */
+	if (vnat_link__is_tap(l))
+		f |= VNAT_IFACE_XDP_TX;
+	if (hook & VNAT_IFACE_HOOK_TC)
+		return f | VNAT_IFACE_NO_XDP;
+	/*
+	 * auto: a veth's or a tap's frames carry partial checksums (tx offload
+	 * of a container, virtio's NEEDS_CSUM) that XDP cannot see, and XDP on
+	 * a veth takes TSO/GSO from its peer (veth_fix_features): tc there.
+	 * xdp: taps are refused before this and veths checked (peer.c).
+	 */
+	if (endpoint && !(hook & VNAT_IFACE_HOOK_XDP))
+		return f | VNAT_IFACE_NO_XDP;
+	/* A NIC's driver that runs XDP takes XDP frames (cleared if only generic). */
+	if (!endpoint)
+		f |= VNAT_IFACE_XDP_TX;
 	return f;
+}
+
+int vnat_link__check_hook(const struct vnat_link *l, uint32_t hook, const char *cmd,
+			  uint32_t *flags)
+{
+	bool xdp_tx = false;
+
+	if ((hook & VNAT_IFACE_HOOK_XDP) && vnat_link__is_tap(l)) {
+		vnat_err("%s: --hook xdp on tap %s: a virtio guest sends partial checksums and "
+			 "GSO frames that XDP cannot handle; use --hook auto (tc on taps)",
+			 cmd, l->name);
+		return -EINVAL;
+	}
+	if ((hook & VNAT_IFACE_HOOK_XDP) && vnat_link__is_veth(l)) {
+		if (vnat_peer__check_xdp(cmd, l->name, l->ifindex, &xdp_tx))
+			return -EINVAL;
+	}
+	*flags |= vnat_link__hook_flags(l, hook) | (xdp_tx ? VNAT_IFACE_XDP_TX : 0);
+	return 0;
 }
 
 bool vnat_fdb__mirrorable(const struct vnat_fdb_entry *e)
@@ -135,7 +166,7 @@ static int on_bridge_port(struct nl_msg *msg, void *arg)
 		if (pi[IFLA_BRPORT_ISOLATED])
 			l->isolated = nla_get_u8(pi[IFLA_BRPORT_ISOLATED]);
 		if (pi[IFLA_BRPORT_MODE])
-			l->hairpin = nla_get_u8(pi[IFLA_BRPORT_MODE]);
+			l->reflect = nla_get_u8(pi[IFLA_BRPORT_MODE]);
 	}
 	return NL_OK;
 }

@@ -20,7 +20,7 @@ struct vnat_link {
 	bool is_port; /* reported by the AF_BRIDGE dump */
 	uint8_t port_state; /* BR_STATE_* */
 	bool isolated;
-	bool hairpin;
+	bool reflect;
 };
 
 struct vnat_fdb_entry {
@@ -54,10 +54,19 @@ bool vnat_link__is_bridge(const struct vnat_link *l);
 bool vnat_link__is_tap(const struct vnat_link *l);
 bool vnat_link__is_veth(const struct vnat_link *l);
 /*
- * Role flags from a --hook choice (VNAT_IFACE_HOOK_* bits, none = xdp):
- * those bits, and VNAT_IFACE_NO_XDP where the fast path runs on tc only.
+ * Role flags from a --hook choice (VNAT_IFACE_HOOK_* bits; none is auto):
+ * those bits, VNAT_IFACE_NO_XDP where the fast path runs on tc only, and
+ * VNAT_IFACE_XDP_TX where XDP frames may be sent (taps, NICs).
  */
 uint32_t vnat_link__hook_flags(const struct vnat_link *l, uint32_t hook);
+/*
+ * The hook flags of l for a --hook choice, after checking that the choice
+ * is correct for it: --hook xdp is refused on a tap, and on a veth whose
+ * peer sends partial checksums or would drop XDP frames (peer.c). 0 with
+ * the flags or'ed into *flags, or -EINVAL with one line naming the reason.
+ */
+int vnat_link__check_hook(const struct vnat_link *l, uint32_t hook, const char *cmd,
+			  uint32_t *flags);
 /* A learned (or static) unicast entry of a port, not the bridge's own addresses. */
 bool vnat_fdb__mirrorable(const struct vnat_fdb_entry *e);
 

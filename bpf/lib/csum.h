@@ -48,6 +48,29 @@ static __always_inline __u16 vnat_csum_replace2(__u16 check, __be16 from, __be16
 	return ~vnat_csum_fold(sum);
 }
 
+/*
+ * A partial checksum (CHECKSUM_PARTIAL: tx offload, virtio NEEDS_CSUM)
+ * holds the folded pseudo-header sum itself, not its complement: an
+ * address change adds to it the way it adds to the sum.
+ */
+static __always_inline __u16 vnat_csum_partial_replace4(__u16 check, __be32 from, __be32 to)
+{
+	__u32 sum = check;
+
+	sum += (~from & 0xffff) + (~from >> 16) + (to & 0xffff) + (to >> 16);
+	return vnat_csum_fold(sum);
+}
+
+/* The folded pseudo-header sum of an IPv4 datagram (what a partial checksum holds). */
+static __always_inline __u16 vnat_pseudo_sum(const struct iphdr *ip)
+{
+	__u32 sum = (ip->saddr & 0xffff) + (ip->saddr >> 16) + (ip->daddr & 0xffff) +
+		    (ip->daddr >> 16) + bpf_htons(ip->protocol) +
+		    bpf_htons(bpf_ntohs(ip->tot_len) - ip->ihl * 4);
+
+	return vnat_csum_fold(sum);
+}
+
 /* RFC 768: a UDP checksum of 0 means "none" and must stay 0; a computed 0 is sent as 0xffff. */
 static __always_inline __u16 vnat_udp_csum_fix(__u16 check)
 {

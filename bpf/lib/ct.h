@@ -1,13 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Connection tracking and endpoint-independent mappings for the NAT.
- *
- * Three tables (maps.h): vnat_ct holds one entry per flow keyed as seen on
- * the inside; vnat_mappings maps an inside endpoint to its outside port
- * (RFC 4787 REQ-1: the same port for every destination); vnat_ports is the
- * reverse and owns the port: whoever inserts a key there first holds it,
- * which is what keeps two CPUs from handing one port to two endpoints.
- * A mapping counts the flows using it; the collector frees it at zero.
+ * Connection tracking for the NAT: vnat_ct holds one entry per flow, keyed
+ * as seen on the inside, with its TCP state, timeouts and cached next
+ * hops. The outside port a flow uses comes from ports.h.
  */
 #ifndef VNAT_LIB_CT_H
 #define VNAT_LIB_CT_H
@@ -19,9 +14,9 @@
 #include "parse.h"
 #include "stats.h"
 #include "gc.h"
+#include "ports.h"
 
 #define VNAT_NSEC_PER_SEC 1000000000ULL
-#define VNAT_E2BIG 7 /* <errno.h> is not usable from BPF: a full hash map says E2BIG */
 
 static __always_inline __u64 vnat_ct_timeout(const struct vnat_config *cfg, __u8 proto, __u8 state)
 {
@@ -96,146 +91,6 @@ static __always_inline void vnat_ct_touch(const struct vnat_config *cfg, struct 
 	ct->expires_ns = now + vnat_ct_timeout(cfg, l4->proto, ct->state);
 }
 
-/*
- * Candidate i of the search for a port in the range. The first half keeps
- * the inside port's parity and its class (privileged below 1024 or not)
- * where the range allows (RFC 4787 REQ-3/4: RECOMMENDED, so not at any
- * price); the second half takes any port: randomly (RFC 6056), or in turn
- * when the range is no larger than that half, so a free port is found.
- */
-static __always_inline __u16 vnat_port_candidate(const struct vnat_config *cfg, __u16 inside, int i,
-						 __u32 start)
-{
-	__u32 lo = cfg->port_min, hi = cfg->port_max, n, port;
-
-	if (i >= VNAT_PORT_TRIES / 2) {
-		n = hi - lo + 1;
-		return lo +
-		       (n <= VNAT_PORT_TRIES / 2 ? (start + i) % n : bpf_get_prandom_u32() % n);
-	}
-	if (inside < 1024 && lo < 1024)
-		hi = hi < 1023 ? hi : 1023;
-	else if (inside >= 1024 && hi >= 1024)
-		lo = lo > 1024 ? lo : 1024;
-	if (hi < lo)
-		return cfg->port_min;
-	n = hi - lo + 1;
-	port = lo + bpf_get_prandom_u32() % n;
-	if (n > 1 && ((port ^ inside) & 1))
-		port = port < hi ? port + 1 : port - 1;
-	return port;
-}
-
-/* Try to own outside port (host order) for the inside endpoint. */
-static __always_inline int vnat_claim_port(__u8 proto, __u16 port, const struct vnat_rev_val *rv)
-{
-	struct vnat_rev_key rk = {};
-
-	rk.outside_port = bpf_htons(port);
-	rk.proto = proto;
-	return bpf_map_update_elem(&vnat_ports, &rk, rv, BPF_NOEXIST);
-}
-
-static __always_inline void vnat_release_port(__u8 proto, __be16 port)
-{
-	struct vnat_rev_key rk = {};
-
-	rk.outside_port = port;
-	rk.proto = proto;
-	bpf_map_delete_elem(&vnat_ports, &rk);
-}
-
-static __always_inline int vnat_port_owned_by(__u8 proto, __be16 port,
-					      const struct vnat_rev_val *rv)
-{
-	struct vnat_rev_key rk = {};
-	struct vnat_rev_val *cur;
-
-	rk.outside_port = port;
-	rk.proto = proto;
-	cur = bpf_map_lookup_elem(&vnat_ports, &rk);
-	return cur && cur->inside_addr == rv->inside_addr && cur->inside_port == rv->inside_port;
-}
-
-/* Take a reference on an existing live mapping; 0 and *port on success. */
-static __always_inline int vnat_mapping_get(const struct vnat_map_key *mk,
-					    const struct vnat_rev_val *rv, __be16 *port)
-{
-	struct vnat_map_val *m = bpf_map_lookup_elem(&vnat_mappings, mk);
-
-	if (!m)
-		return -1;
-	__sync_fetch_and_add(&m->flows, 1);
-	/* The collector may have just freed it: believe only the port owner. */
-	if (!vnat_port_owned_by(mk->proto, m->outside_port, rv)) {
-		__sync_fetch_and_add(&m->flows, -1);
-		return -1;
-	}
-	*port = m->outside_port;
-	return 0;
-}
-
-static __always_inline void vnat_mapping_put(const struct vnat_map_key *mk)
-{
-	struct vnat_map_val *m = bpf_map_lookup_elem(&vnat_mappings, mk);
-
-	if (m)
-		__sync_fetch_and_add(&m->flows, -1);
-}
-
-/*
- * The outside port for an inside endpoint: its existing mapping, else a
- * new one that keeps the source port when it is free (REQ-3 port
- * preservation is what lets the kernel take flows back after unload),
- * else a bounded random search. Returns 0, or the VNAT_DROP_* reason.
- */
-static __always_inline int vnat_mapping_acquire(const struct vnat_config *cfg, __u8 proto,
-						__be32 addr, __be16 port, __be16 *out_port)
-{
-	struct vnat_map_key mk = {};
-	struct vnat_map_val mv = {};
-	struct vnat_rev_val rv = {};
-	__u16 inside = bpf_ntohs(port), cand = 0;
-	int i, err, claimed = 0;
-	__u32 start;
-
-	mk.inside_addr = addr;
-	mk.inside_port = port;
-	mk.proto = proto;
-	rv.inside_addr = addr;
-	rv.inside_port = port;
-	if (!vnat_mapping_get(&mk, &rv, out_port))
-		return 0;
-
-	if (inside >= cfg->port_min && inside <= cfg->port_max) {
-		err = vnat_claim_port(proto, inside, &rv);
-		if (err == -VNAT_E2BIG)
-			return VNAT_DROP_TABLE_FULL; /* vnat_ports is full, not the range */
-		claimed = !err;
-		cand = inside;
-	}
-	start = bpf_get_prandom_u32();
-	for (i = 0; i < VNAT_PORT_TRIES && !claimed; i++) {
-		cand = vnat_port_candidate(cfg, inside, i, start);
-		err = vnat_claim_port(proto, cand, &rv);
-		if (err == -VNAT_E2BIG)
-			return VNAT_DROP_TABLE_FULL;
-		claimed = !err;
-	}
-	if (!claimed)
-		return VNAT_DROP_NO_PORT;
-
-	mv.outside_port = bpf_htons(cand);
-	mv.flows = 1;
-	if (bpf_map_update_elem(&vnat_mappings, &mk, &mv, BPF_NOEXIST)) {
-		/* Another CPU created this mapping first (or the table is full). */
-		vnat_release_port(proto, mv.outside_port);
-		return vnat_mapping_get(&mk, &rv, out_port) ? VNAT_DROP_TABLE_FULL : 0;
-	}
-	*out_port = mv.outside_port;
-	return cand == inside ? VNAT_NAT_PORT_KEPT : VNAT_NAT_NEW_MAPPING;
-}
-
 static __always_inline void vnat_ct_key_out(struct vnat_ct_key *k, const struct iphdr *ip,
 					    const struct vnat_l4 *l4)
 {
@@ -276,8 +131,8 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 							    int *reason)
 {
 	struct vnat_ct_val *ct = bpf_map_lookup_elem(&vnat_ct, key);
+	enum vnat_port_result got;
 	struct vnat_ct_val v = {};
-	int ret;
 
 	if (ct)
 		return ct;
@@ -290,10 +145,10 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 		*reason = VNAT_PASS_NAT_PROTO;
 		return NULL;
 	}
-	ret = vnat_mapping_acquire(cfg, key->proto, key->inside_addr, key->inside_port,
+	got = vnat_mapping_acquire(cfg, key->proto, key->inside_addr, key->inside_port,
 				   &v.outside_port);
-	if (ret == VNAT_DROP_NO_PORT || ret == VNAT_DROP_TABLE_FULL) {
-		*reason = ret;
+	if (got == VNAT_PORT_EXHAUSTED || got == VNAT_PORT_TABLE_FULL) {
+		*reason = got == VNAT_PORT_EXHAUSTED ? VNAT_DROP_NO_PORT : VNAT_DROP_TABLE_FULL;
 		return NULL;
 	}
 	v.outside_addr = cfg->snat_addr;
@@ -309,15 +164,19 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 			*reason = VNAT_DROP_TABLE_FULL;
 		return ct;
 	}
-	if (ret) {
+	if (got != VNAT_PORT_EXISTING) {
 		/* A new mapping, and whether it kept the inside port. */
 		vnat_count(VNAT_NAT_NEW_MAPPING, 0);
-		if (ret == VNAT_NAT_PORT_KEPT)
+		if (got == VNAT_PORT_KEPT)
 			vnat_count(VNAT_NAT_PORT_KEPT, 0);
 	}
 	vnat_count(VNAT_NAT_NEW_FLOW, 0);
 	vnat_gc_arm(cfg);
-	return bpf_map_lookup_elem(&vnat_ct, key);
+	ct = bpf_map_lookup_elem(&vnat_ct, key);
+	/* Gone already (the collector, a flush): the kernel path takes this packet. */
+	if (!ct)
+		*reason = VNAT_PASS_NAT_UNTRACKED;
+	return ct;
 }
 
 /* An outbound packet of an existing flow: refreshed (and, ADF, its address noted). */

@@ -72,42 +72,44 @@ static __always_inline int vnat_mac_duplicate(const struct vnat_fdb_key *k, __u6
 }
 
 /*
- * Check the source of a frame arriving on a port. Returns 0 to go on, or a
- * pass reason: a moved or duplicate MAC, or a periodic sample that lets the
- * kernel bridge refresh its ageing timer for a source vnat keeps forwarding.
+ * Check the source of a frame arriving on a port: VNAT_NEXT to go on, or
+ * VNAT_PASS for a moved or duplicate MAC, or for a periodic sample that
+ * lets the kernel bridge refresh its ageing timer for a source vnat keeps
+ * forwarding.
  */
-static __always_inline int vnat_fdb_check_source(const struct vnat_pkt *p, __u32 bridge,
-						 __u32 in_port, __u64 now)
+static __always_inline enum vnat_verdict vnat_fdb_check_source(struct vnat_ctx *c, __u32 bridge,
+							       __u32 in_port, __u64 now)
 {
 	struct vnat_fdb_key k;
 	struct vnat_fdb_val *v;
 
-	vnat_fdb_key(&k, bridge, p->eth->h_source);
+	vnat_fdb_key(&k, bridge, c->p.eth->h_source);
 	v = bpf_map_lookup_elem(&vnat_fdb, &k);
 	/*
 	 * An unknown source goes to the kernel bridge so that it learns it
 	 * (and the mirror after it): bridged here, it would never be learned.
 	 */
 	if (!v)
-		return vnat_mac_duplicate(&k, now) ? VNAT_PASS_DUP_MAC : VNAT_PASS_FDB_LEARN;
+		return vnat_pass(c, vnat_mac_duplicate(&k, now) ? VNAT_PASS_DUP_MAC :
+								  VNAT_PASS_FDB_LEARN);
 	if (v->port != in_port) {
 		vnat_fdb_moved(&k, v->port, in_port, now);
-		return VNAT_PASS_DUP_MAC;
+		return vnat_pass(c, VNAT_PASS_DUP_MAC);
 	}
 	if (now - v->refreshed_ns > VNAT_FDB_REFRESH_NS) {
 		v->refreshed_ns = now;
-		return VNAT_PASS_FDB_REFRESH;
+		return vnat_pass(c, VNAT_PASS_FDB_REFRESH);
 	}
-	return 0;
+	return VNAT_NEXT;
 }
 
 /*
  * The port of a managed bridge a unicast MAC is behind, if vnat may send
  * there: a forwarding port of that bridge, and not a duplicate MAC.
- * Returns 0 and *port, or a pass reason.
+ * VNAT_NEXT with c->out and *port_iface, or VNAT_PASS.
  */
-static __always_inline int vnat_fdb_port(__u32 bridge, const __u8 *mac, __u32 *port,
-					 struct vnat_iface **port_iface)
+static __always_inline enum vnat_verdict
+vnat_fdb_port(struct vnat_ctx *c, __u32 bridge, const __u8 *mac, struct vnat_iface **port_iface)
 {
 	struct vnat_fdb_key k;
 	struct vnat_fdb_val *v;
@@ -117,40 +119,50 @@ static __always_inline int vnat_fdb_port(__u32 bridge, const __u8 *mac, __u32 *p
 	vnat_fdb_key(&k, bridge, mac);
 	v = bpf_map_lookup_elem(&vnat_fdb, &k);
 	if (!v)
-		return VNAT_PASS_FDB_MISS;
+		return vnat_pass(c, VNAT_PASS_FDB_MISS);
 	ifindex = v->port;
 	pi = bpf_map_lookup_elem(&vnat_ifaces, &ifindex);
 	if (!pi || !(pi->flags & VNAT_IFACE_PORT) || pi->master != bridge)
-		return VNAT_PASS_FDB_MISS;
+		return vnat_pass(c, VNAT_PASS_FDB_MISS);
 	if (!vnat_port_forwarding(pi))
-		return VNAT_PASS_PORT_STATE;
-	*port = ifindex;
+		return vnat_pass(c, VNAT_PASS_PORT_STATE);
+	c->out = ifindex;
+	c->out_flags = pi->flags;
 	*port_iface = pi;
-	return 0;
+	return VNAT_NEXT;
 }
 
 /*
  * L2 decision for a frame on a bridge port that is not addressed to the
- * bridge itself. Returns VNAT_FWD_BRIDGED with *out, or a pass reason.
+ * bridge itself: VNAT_TX (fwd_bridged) with c->out, or VNAT_PASS.
  */
-static __always_inline enum vnat_stat vnat_bridge_forward(const struct vnat_pkt *p,
-							  const struct vnat_iface *in_port,
-							  __u32 in_ifindex, __u32 *out)
+static __always_inline enum vnat_verdict
+vnat_bridge_forward(struct vnat_ctx *c, const struct vnat_iface *in_port, __u32 in_ifindex)
 {
 	struct vnat_iface *out_port;
-	int ret;
+	enum vnat_verdict v;
 
-	if (vnat_mac_is_multicast(p->eth->h_dest))
-		return VNAT_PASS_FLOOD;
-	ret = vnat_fdb_port(in_port->master, p->eth->h_dest, out, &out_port);
-	if (ret)
-		return ret;
-	if (*out == in_ifindex)
-		return VNAT_PASS_SAME_PORT; /* hairpin mode is the kernel's call */
+	if (vnat_mac_is_multicast(c->p.eth->h_dest))
+		return vnat_pass(c, VNAT_PASS_FLOOD);
+	/*
+	 * A guest router's redirect (seed 000) leaves by a managed port: as
+	 * tc egress drops it there when the kernel bridge forwards it, so
+	 * here, where the frame would never meet tc egress (XDP).
+	 */
+	if (c->cfg && !(c->cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_frame_is_redirect(&c->p))
+		return vnat_drop(c, VNAT_DROP_REDIRECT);
+	v = vnat_fdb_port(c, in_port->master, c->p.eth->h_dest, &out_port);
+	if (v)
+		return v;
+	if (c->out == in_ifindex)
+		return vnat_pass(c, VNAT_PASS_SAME_PORT); /* reflection is the kernel's call */
 	/* Two isolated ports never talk to each other. */
 	if ((in_port->flags & VNAT_IFACE_ISOLATED) && (out_port->flags & VNAT_IFACE_ISOLATED))
-		return VNAT_PASS_PORT_STATE;
-	return VNAT_FWD_BRIDGED;
+		return vnat_pass(c, VNAT_PASS_PORT_STATE);
+	v = vnat_can_transmit(c, out_port);
+	if (v)
+		return v;
+	return vnat_tx(c, VNAT_FWD_BRIDGED);
 }
 
 #endif /* VNAT_LIB_FDB_H */

@@ -7,32 +7,28 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <bpf/bpf_endian.h>
-#include "vnat.h"
+#include "ctx.h"
 
 /*
- * Parse stages return 0 to carry on or the VNAT_PASS_* reason that hands the
- * packet to the kernel (pass reasons are never 0).
+ * Parse stages return VNAT_NEXT to carry on, or VNAT_PASS with the reason
+ * that hands the packet to the kernel.
  */
 
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
 
-struct vnat_pkt {
-	struct ethhdr *eth;
-	struct iphdr *ip;
-	void *end;
-};
-
-static __always_inline int vnat_parse_eth(struct vnat_pkt *p, void *data, void *end)
+static __always_inline enum vnat_verdict vnat_parse_eth(struct vnat_ctx *c, void *data, void *end)
 {
+	struct vnat_pkt *p = &c->p;
+
 	p->eth = data;
 	p->end = end;
 	if ((void *)(p->eth + 1) > end)
-		return VNAT_PASS_MALFORMED;
+		return vnat_pass(c, VNAT_PASS_MALFORMED);
 	/* VLAN tags, ARP and IPv6 all stay with the kernel. */
 	if (p->eth->h_proto != bpf_htons(ETH_P_IP))
-		return VNAT_PASS_NOT_IPV4;
-	return 0;
+		return vnat_pass(c, VNAT_PASS_NOT_IPV4);
+	return VNAT_NEXT;
 }
 
 static __always_inline int vnat_mac_equal(const __u8 *a, const __u8 *b)
@@ -71,68 +67,83 @@ static __always_inline int vnat_ip_csum_bad(const struct iphdr *ip)
  * have to treat specially (options, fragments, expiring TTL) goes to the
  * kernel, which already implements those rules.
  */
-static __always_inline int vnat_parse_ipv4(struct vnat_pkt *p, __u32 frame_len)
+static __always_inline enum vnat_verdict vnat_parse_ipv4(struct vnat_ctx *c)
 {
+	struct vnat_pkt *p = &c->p;
 	struct iphdr *ip = (void *)(p->eth + 1);
 
 	p->ip = ip;
 	if ((void *)(ip + 1) > p->end)
-		return VNAT_PASS_MALFORMED;
+		return vnat_pass(c, VNAT_PASS_MALFORMED);
 	if (ip->version != 4 || ip->ihl < 5)
-		return VNAT_PASS_MALFORMED;
+		return vnat_pass(c, VNAT_PASS_MALFORMED);
 	/* tot_len (network order) must fit inside the frame. */
 	if (bpf_ntohs(ip->tot_len) < sizeof(*ip) ||
-	    bpf_ntohs(ip->tot_len) > frame_len - sizeof(struct ethhdr))
-		return VNAT_PASS_MALFORMED;
+	    bpf_ntohs(ip->tot_len) > c->len - sizeof(struct ethhdr))
+		return vnat_pass(c, VNAT_PASS_MALFORMED);
 	if (ip->ihl != 5)
-		return VNAT_PASS_IP_OPTIONS;
+		return vnat_pass(c, VNAT_PASS_IP_OPTIONS);
 	if (ip->frag_off & bpf_htons(IP_MF | IP_OFFSET))
-		return VNAT_PASS_FRAGMENT;
+		return vnat_pass(c, VNAT_PASS_FRAGMENT);
 	if (ip->ttl <= 1)
-		return VNAT_PASS_TTL;
+		return vnat_pass(c, VNAT_PASS_TTL);
 	if (vnat_martian_source(ip->saddr))
-		return VNAT_PASS_MARTIAN;
+		return vnat_pass(c, VNAT_PASS_MARTIAN);
 	/*
 	 * The FIB would match multicast and broadcast against the default
 	 * route; the kernel never forwards them (libvirt's RETURN rules for
 	 * 224.0.0.0/24 and 255.255.255.255 follow from that).
 	 */
 	if (bpf_ntohl(ip->daddr) >= 0xe0000000)
-		return VNAT_PASS_NOT_UNICAST;
+		return vnat_pass(c, VNAT_PASS_NOT_UNICAST);
 	if (vnat_ip_csum_bad(ip))
-		return VNAT_PASS_BAD_CSUM;
-	return 0;
+		return vnat_pass(c, VNAT_PASS_BAD_CSUM);
+	return VNAT_NEXT;
 }
-
-/*
- * The transport header as NAT sees it. For ICMP echo the identifier is
- * both "ports": it is what the mapping translates.
- */
-struct vnat_l4 {
-	__be16 sport; /* network order */
-	__be16 dport;
-	__u8 proto;
-	__u8 tcp_flags; /* TCP: FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10 */
-	__u8 icmp_type;
-	__u8 pad;
-	void *hdr; /* start of the transport header */
-};
 
 #define VNAT_TCP_FIN 0x01
 #define VNAT_TCP_SYN 0x02
 #define VNAT_TCP_RST 0x04
 #define VNAT_TCP_ACK 0x10
+#define VNAT_TCP_URG 0x20
 
 #define VNAT_ICMP_ECHOREPLY 0
 #define VNAT_ICMP_ECHO 8
 #define VNAT_ICMP_REDIRECT 5
 
 /*
+ * The flag combinations a TCP stack sends, as the kernel's conntrack lists
+ * them (tcp_valid_flags in nf_conntrack_proto_tcp.c: PSH, ECE and CWR do
+ * not count): SYN, SYN+ACK, RST, RST+ACK, FIN+ACK, ACK, each with or
+ * without URG where the kernel allows it. Anything else (SYN+FIN, SYN+RST,
+ * no flags, all flags, FIN alone) is invalid and never translated.
+ */
+static __always_inline int vnat_tcp_flags_valid(__u8 flags)
+{
+	switch (flags &
+		(VNAT_TCP_FIN | VNAT_TCP_SYN | VNAT_TCP_RST | VNAT_TCP_ACK | VNAT_TCP_URG)) {
+	case VNAT_TCP_SYN:
+	case VNAT_TCP_SYN | VNAT_TCP_URG:
+	case VNAT_TCP_SYN | VNAT_TCP_ACK:
+	case VNAT_TCP_RST:
+	case VNAT_TCP_RST | VNAT_TCP_ACK:
+	case VNAT_TCP_FIN | VNAT_TCP_ACK:
+	case VNAT_TCP_FIN | VNAT_TCP_ACK | VNAT_TCP_URG:
+	case VNAT_TCP_ACK:
+	case VNAT_TCP_ACK | VNAT_TCP_URG:
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * TCP, UDP and ICMP echo; everything else (and ICMP other than echo) is
  * VNAT_PASS_NAT_PROTO. Called after vnat_parse_ipv4(), so IHL is 5.
  */
-static __always_inline int vnat_parse_l4(struct vnat_pkt *p, struct vnat_l4 *l4)
+static __always_inline enum vnat_verdict vnat_parse_l4(struct vnat_ctx *c)
 {
+	struct vnat_pkt *p = &c->p;
+	struct vnat_l4 *l4 = &c->l4;
 	void *hdr = (void *)(p->ip + 1);
 	/* Bytes of the datagram after the IP header: padding is not a header. */
 	__u32 l4len = bpf_ntohs(p->ip->tot_len) - sizeof(struct iphdr);
@@ -145,29 +156,52 @@ static __always_inline int vnat_parse_l4(struct vnat_pkt *p, struct vnat_l4 *l4)
 	switch (l4->proto) {
 	case IPPROTO_TCP:
 		if (hdr + 20 > p->end || l4len < 20)
-			return VNAT_PASS_MALFORMED;
+			return vnat_pass(c, VNAT_PASS_MALFORMED);
 		l4->tcp_flags = b[13];
+		/* Data offset below the header or past the datagram. */
+		if ((b[12] >> 4) < 5 || (b[12] >> 4) * 4 > l4len || !vnat_tcp_flags_valid(b[13]))
+			return vnat_pass(c, VNAT_PASS_INVALID);
 		break;
 	case IPPROTO_UDP:
 		if (hdr + 8 > p->end || l4len < 8)
-			return VNAT_PASS_MALFORMED;
+			return vnat_pass(c, VNAT_PASS_MALFORMED);
+		/* The UDP length: at least its header, at most what IP carries. */
+		if (bpf_ntohs(*(__be16 *)(b + 4)) < 8 || bpf_ntohs(*(__be16 *)(b + 4)) > l4len)
+			return vnat_pass(c, VNAT_PASS_INVALID);
 		break;
 	case IPPROTO_ICMP:
 		if (hdr + 8 > p->end || l4len < 8)
-			return VNAT_PASS_MALFORMED;
+			return vnat_pass(c, VNAT_PASS_MALFORMED);
 		l4->icmp_type = b[0];
 		if (l4->icmp_type != VNAT_ICMP_ECHO && l4->icmp_type != VNAT_ICMP_ECHOREPLY)
-			return VNAT_PASS_NAT_PROTO;
+			return vnat_pass(c, VNAT_PASS_NAT_PROTO);
 		/* The identifier (bytes 4-5) is both ports of an echo "flow". */
 		l4->sport = *(__be16 *)(b + 4);
 		l4->dport = l4->sport;
-		return 0;
+		return VNAT_NEXT;
 	default:
-		return VNAT_PASS_NAT_PROTO;
+		return vnat_pass(c, VNAT_PASS_NAT_PROTO);
 	}
 	l4->sport = *(__be16 *)b;
 	l4->dport = *(__be16 *)(b + 2);
-	return 0;
+	return VNAT_NEXT;
+}
+
+/*
+ * An ICMP redirect in an Ethernet frame (seed 000), whatever else its IPv4
+ * header holds: the sender copies the offending packet's IP options into
+ * it, so the ICMP header is found through IHL.
+ */
+static __always_inline int vnat_frame_is_redirect(const struct vnat_pkt *p)
+{
+	struct iphdr *ip = (void *)(p->eth + 1);
+	__u8 *type;
+
+	if (p->eth->h_proto != bpf_htons(ETH_P_IP) || (void *)(ip + 1) > p->end ||
+	    ip->protocol != IPPROTO_ICMP)
+		return 0;
+	type = (__u8 *)ip + ip->ihl * 4;
+	return (void *)(type + 1) <= p->end && *type == VNAT_ICMP_REDIRECT;
 }
 
 #endif /* VNAT_LIB_PARSE_H */

@@ -10,11 +10,17 @@ static __always_inline void vnat_count(enum vnat_stat reason, __u64 bytes)
 	__u32 key = 0;
 	struct vnat_stats *s = bpf_map_lookup_elem(&vnat_stats, &key);
 	struct vnat_counter *c;
+	__u32 idx = reason;
 
-	/* The bound is for the verifier: the member is indexed by reason. */
-	if (!s || (__u32)reason >= VNAT_STAT_MAX)
+	/*
+	 * The bound is for the verifier: the member is indexed by reason. The
+	 * empty asm keeps the compiler from merging the check into the
+	 * branches that chose the reason, where the verifier loses it.
+	 */
+	asm volatile("" : "+r"(idx));
+	if (!s || idx >= VNAT_STAT_MAX)
 		return;
-	c = (struct vnat_counter *)s + reason;
+	c = (struct vnat_counter *)s + idx;
 	/* Per-CPU value: no atomics needed. */
 	c->packets++;
 	c->bytes += bytes;

@@ -99,7 +99,7 @@ test_group "bridge: load"
 check_rc 0 "load --iface br0" vnat_in "$HOST" load --iface br0 || die "vnat load failed"
 bg_in_ns DAEMON "$HOST" "$VNAT" daemon
 for i in 1 2 3; do
-	check "status lists vnet$i as a port with its xdp id" status_has_port "$HOST" "vnet$i"
+	check "status lists vnet$i as a port with its tc ingress id" status_has_port "$HOST" "vnet$i"
 done
 check "xdp mode of the veth ports is native" json_eq "$(vnat_status_json "$HOST")" \
 	"sorted(set(i['xdp']['mode'] for i in d['interfaces'] if i['role'] == 'port'))" '["native"]'
@@ -217,16 +217,15 @@ ns_create g4
 G4=$(ns g4)
 must "no IPv6 in g4" noipv6 "$G4"
 must "veth vnet4 <-> g4" veth_pair "$HOST" vnet4 "$G4" eth0
-must "g4 offloads" prepare_xdp_peer "$G4" eth0
 must "g4 address" ip -n "$G4" addr add "$NET.4/24" dev eth0
 must "g4 up" slowwait 5 link_up "$G4" eth0
 must "vnet4 master br0 up" ip -n "$HOST" link set vnet4 master br0 up
-# The acceleration itself must come within 1 s: vnat's XDP program on the new
-# port (read from ip(8), which costs little to poll). vnat status, a heavier
+# The acceleration itself must come within 1 s: vnat's tc program on the new
+# port (read from tc(8), which costs little to poll). vnat status, a heavier
 # call, then has to report the same program for it.
-check "vnet4 runs vnat's XDP program within 1 s" \
-	slowwait 1 bash -c "ip -n '$HOST' -d link show dev vnet4 | grep -q 'prog/xdp.*name xdp_vnat_fwd'"
-check "vnet4 is listed in status with that xdp id" slowwait 5 status_has_port "$HOST" vnet4
+check "vnet4 runs vnat's tc program within 1 s" \
+	slowwait 1 bash -c "ip netns exec '$HOST' tc filter show dev vnet4 ingress | grep -q 'tc_vnat_ingress'"
+check "vnet4 is listed in status with that tc id" slowwait 5 status_has_port "$HOST" vnet4
 VNET4=$(ifindex_of "$HOST" vnet4)
 G4MAC=$(mac_of "$G4" eth0)
 must "kernel learns g4" warm "$G4" "$NET.1"
@@ -271,7 +270,6 @@ test_group "bridge: moved MAC"
 G1MAC=$(mac_of "$G1" eth0)
 VNET1=$(ifindex_of "$HOST" vnet1)
 must "new port vnet5 <-> g1 eth1" veth_pair "$HOST" vnet5 "$G1" eth1
-must "g1 eth1 offloads" prepare_xdp_peer "$G1" eth1
 must "g1 old eth0 gets another MAC" ip -n "$G1" link set eth0 address 02:00:5e:00:53:01
 must "g1 address off eth0" ip -n "$G1" addr flush dev eth0
 must "g1 eth1 takes g1's MAC" ip -n "$G1" link set eth1 address "$G1MAC"

@@ -12,9 +12,12 @@
 # values change nothing; --hook tc attaches no XDP and the peers keep
 # TSO/GSO; TCP both ways through the NAT moves the tc counters, not XDP's
 # and not the kernel's ForwDatagrams, with skbs larger than the MTU (GSO
-# kept end to end); conns shows the flows; --hook auto puts veths on tc;
-# a bridge's later ports follow its hook; the default (xdp) still takes TSO
-# from the peer, and unload gives it back.
+# kept end to end); conns shows the flows; --hook auto (the default) puts
+# veths on tc; a bridge's later ports follow its hook; --hook xdp on a veth
+# is refused, naming the peer and the setting, while the peer sends partial
+# checksums or has no GRO, and runs XDP (taking TSO from the peer, given
+# back on unload) once the peer is set up for it: the one test here whose
+# subject is those settings.
 #
 # Usage: hook.sh        (V=1 for all command output; VNAT=path to override)
 
@@ -33,14 +36,6 @@ require_cmd ip tc ethtool ping socat python3 timeout ss sha256sum
 require_vnat
 
 # ---------------------------------------------------------------- helpers
-
-# offloads_on NS IF: checksum offload, TSO and GSO on, as a guest's or a
-# container's veth has them (nat_t1_create turned tx checksums off for XDP).
-offloads_on()
-{
-	in_ns "$1" ethtool -K "$2" tx on tso on gso on >/dev/null 2>&1
-	has_tso "$1" "$2"
-}
 
 # has_tso NS IF: TSO and GSO on (prints ethtool's lines).
 has_tso()
@@ -144,7 +139,7 @@ nat_t1_create
 VM1=$(ns vm1) VM3=$(ns vm3) LAN=$(ns lan) PUB=$(ns pub)
 for e in "$VM1 eth0" "$LAN eth0" "$LAN eth1" "$PUB eth0"; do
 	read -r n dev <<<"$e"
-	must "$dev of ${n%-*}: checksum offload, TSO and GSO on" offloads_on "$n" "$dev"
+	must "$dev of ${n%-*}: TSO and GSO on, as the kernel creates veths" has_tso "$n" "$dev"
 done
 SNAT=(--iface eth1 --snat "$T1_VM3_OUT_ADDR")
 
@@ -221,8 +216,8 @@ check "after unload: no pins" no_pins "$VM3"
 
 # ---------------------------------------------------------------- auto, xdp
 
-test_group "hook: auto"
-must "load --hook auto" vnat_in "$VM3" load "${SNAT[@]}" --hook auto
+test_group "hook: auto (the default)"
+must "load without --hook" vnat_in "$VM3" load "${SNAT[@]}"
 ST=$(vnat_status_json "$VM3")
 for dev in eth0 eth1; do
 	check "$dev (a veth): status says hook tc" iface_is "$ST" "$dev" "i['hook']" tc
@@ -255,14 +250,37 @@ check "br0: status says --hook tc was asked" iface_is "$ST" br0 "i['hook_option'
 check "brg's eth1 (the later port's peer) keeps TSO/GSO" has_tso "$BRG" eth1
 must "unload" vnat_in "$BRH" unload --all
 
-# The default, for contrast: what --hook tc avoids.
-test_group "hook: xdp (default)"
-must "load without --hook" vnat_in "$VM3" load "${SNAT[@]}"
+# --hook xdp on veths: the peers' settings decide, and are this test's subject.
+test_group "hook: xdp"
+run vnat_in "$VM3" load "${SNAT[@]}" --hook xdp
+check_cmp "--hook xdp, peers as created: exit 1" "$RUN_RC" -eq 1
+check "the error is one line naming the veth, its peer and tx-checksumming" \
+	one_line_error "$RUN_ERR" "--hook xdp" "veth eth" "peer eth0" "tx-checksumming"
+check "refused: no pins left behind" no_pins "$VM3"
+for dev in eth0 eth1; do
+	check "refused: $dev has no XDP" no_xdp_on "$VM3" "$dev"
+	check "refused: $dev has no clsact qdisc" no_clsact "$VM3" "$dev"
+done
+must "vm1 eth0: GRO on, tx checksums off" prepare_xdp_peer "$VM1" eth0
+in_ns "$LAN" ethtool -K eth0 tx off >/dev/null
+run vnat_in "$VM3" load "${SNAT[@]}" --hook xdp
+check_cmp "--hook xdp, lan's eth0 without GRO: exit 1" "$RUN_RC" -eq 1
+check "the error names the peer and GRO" one_line_error "$RUN_ERR" "peer eth0" "GRO"
+must "lan eth0: GRO on, tx checksums off" prepare_xdp_peer "$LAN" eth0
+must "load --hook xdp" vnat_in "$VM3" load "${SNAT[@]}" --hook xdp
 ST=$(vnat_status_json "$VM3")
-check "eth1: status says hook xdp" iface_is "$ST" eth1 "i['hook']" xdp
-check "eth1: status says hook_option xdp" iface_is "$ST" eth1 "i['hook_option']" xdp
-check "eth1: an XDP program is attached" iface_is "$ST" eth1 "i['xdp']['id'] > 0" true
+for dev in eth0 eth1; do
+	check "$dev: status says hook xdp" iface_is "$ST" "$dev" "i['hook']" xdp
+	check "$dev: status says --hook xdp was asked" iface_is "$ST" "$dev" "i['hook_option']" xdp
+	check "$dev: an XDP program is attached" iface_is "$ST" "$dev" "i['xdp']['id'] > 0" true
+done
 check "vm1's eth0 lost TSO (native XDP on its peer)" no_tso "$VM1" eth0
+must "snapshot" snap x0
+check "TCP vm1 -> pub through XDP, content intact" \
+	tcp_transfer "$VM1" "$PUB" "$T1_PUB_ADDR" 5204 "$F"
+must "snapshot" snap x1
+check_cmp "XDP translated the upload (fwd_snat)" "$(delta x0 x1 fwd_snat)" -gt 0
+check_cmp "XDP translated the ACKs (fwd_dnat)" "$(delta x0 x1 fwd_dnat)" -gt 0
 must "unload" vnat_in "$VM3" unload --all
 check "after unload vm1's eth0 has TSO/GSO again" slowwait 5 has_tso "$VM1" eth0
 

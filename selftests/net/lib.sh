@@ -21,7 +21,26 @@
 #   veth_pair NS1 IF1 NS2 IF2   veth pair created directly between two namespaces
 #   in_ns NS CMD...         ip netns exec NS CMD...   (private mount ns, new /sys)
 #   nsenter_ns NS CMD...    nsenter --net=/run/netns/NS CMD...  (root mount ns)
-#   prepare_xdp_peer NS IF  GRO on (receives XDP-redirected frames), tx csum off
+#   prepare_xdp_peer NS IF  GRO on, tx csum off: only for --hook xdp tests (hook.sh)
+#
+# Guests on a bridge, endpoints exactly as the kernel and a hypervisor make
+# them (nothing tuned). Each makes namespace NAME (ns_create), its eth0
+# with ADDR/LEN, default route via GW (none if GW is empty), ip_forward=0,
+# and PORT, a port of BRIDGE in HOST_NS, up.
+#   veth_guest_add NAME HOST_NS BRIDGE PORT ADDR/LEN GW
+#                           eth0 is a veth whose peer is PORT (tx checksum
+#                           offload and TSO on, GRO off)
+#   tap_guest_add NAME HOST_NS BRIDGE PORT ADDR/LEN GW
+#                           PORT and eth0 are taps joined by vnet-relay
+#                           ($VNET_RELAY), a virtio guest as qemu/vhost make
+#                           it: vnet headers, partial checksums, GSO. The
+#                           relay is a bg_in_ns PID (stopped at cleanup).
+#   tap_guest_stats NAME    the relay's counts now: "seq N", then
+#                           "guest_to_host frames=N bytes=N gso=N
+#                           needs_csum=N bad=N write_errors=N dropped_down=N
+#                           max_frame=N" and the same for host_to_guest
+#   tap_guest_stat NAME DIR FIELD  one count of those (DIR guest_to_host or
+#                           host_to_guest), e.g. tap_guest_stat g1 guest_to_host gso
 #
 # Cleanup (trap EXIT, also on INT/TERM): defer-ed hooks in reverse order,
 # then the PIDs started by bg_in_ns, then the namespaces made by ns_create,
@@ -51,7 +70,7 @@
 #   vnat_nsenter NS ARGS... $VNAT ARGS through nsenter --net (the other mode)
 #   vnat_status_json NS     vnat status -j inside NS (ip netns exec)
 #   counter NS NAME         packets of counter NAME from vnat status -j
-#   fast_fwd_count NS       packets of fwd_routed + fwd_hairpin + fwd_routed_tc
+#   fast_fwd_count NS       packets of fwd_routed + fwd_same_segment + fwd_routed_tc
 #   kernel_fwd_count NS     Ip ForwDatagrams of NS from /proc/net/snmp
 #   json_get EXPR           evaluate python EXPR over d = json from stdin
 #   json_eq JSON EXPR WANT  json_get EXPR of JSON is WANT (both printed)
@@ -69,6 +88,7 @@ VNAT_LIB_LOADED=1
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$LIB_DIR/../.." && pwd)
 VNAT=${VNAT:-$REPO_ROOT/build/vnat}
+VNET_RELAY=${VNET_RELAY:-$REPO_ROOT/build/tools/vnet-relay}
 V=${V:-0}
 
 readonly KSFT_PASS=0 KSFT_FAIL=1 KSFT_SKIP=4
@@ -387,11 +407,12 @@ veth_pair()
 	ip -n "$ns1" link set "$if1" up && ip -n "$ns2" link set "$if2" up
 }
 
-# prepare_xdp_peer NS IF: IF is an endpoint whose veth peer is managed by
-# vnat. Frames vnat XDP-redirects into that peer arrive on IF and are dropped
-# unless IF has GRO (or an XDP program); and frames sent by IF must carry
-# complete checksums, since XDP-redirected frames are delivered as
-# CHECKSUM_NONE (tx off also turns off TSO, which depends on it).
+# prepare_xdp_peer NS IF: what --hook xdp requires of the peer IF of a
+# managed veth, and only for tests whose subject is that setting (no other
+# topology tunes its endpoints). Frames vnat XDP-redirects into that peer
+# arrive on IF and are dropped unless IF has GRO (or an XDP program); and
+# frames sent by IF must carry complete checksums, since XDP cannot see a
+# partial one (tx off also turns off TSO, which depends on it).
 prepare_xdp_peer()
 {
 	local n=$1 dev=$2
@@ -400,6 +421,107 @@ prepare_xdp_peer()
 	in_ns "$n" ethtool -K "$dev" tx off || return 1
 	in_ns "$n" ethtool -k "$dev" | grep -q '^generic-receive-offload: on' || return 1
 	in_ns "$n" ethtool -k "$dev" | grep -q '^tx-checksumming: off'
+}
+
+# ---------------------------------------------------------------- guests
+
+# The guest's side of a *_guest_add: ADDR/LEN on eth0, default via GW.
+lib_guest_addr()
+{
+	local n=$1 addr=$2 gw=$3
+
+	in_ns "$n" sysctl -qw net.ipv4.ip_forward=0 || return 1
+	ip -n "$n" addr add "$addr" dev eth0 || return 1
+	ip -n "$n" link set eth0 up || return 1
+	[ -z "$gw" ] || ip -n "$n" route add default via "$gw"
+}
+
+lib_bridge_port()
+{
+	local hn=$1 br=$2 port=$3
+
+	ip -n "$hn" link set "$port" master "$br" && ip -n "$hn" link set "$port" up
+}
+
+veth_guest_add()
+{
+	local name=$1 hn=$2 br=$3 port=$4 addr=$5 gw=$6 n
+
+	ns_create "$name"
+	n=$(ns "$name")
+	veth_pair "$n" eth0 "$hn" "$port" || return 1
+	lib_bridge_port "$hn" "$br" "$port" && lib_guest_addr "$n" "$addr" "$gw"
+}
+
+require_vnet_relay()
+{
+	[ -x "$VNET_RELAY" ] || skip_all "no vnet-relay at $VNET_RELAY (run make)"
+	[ -e /dev/net/tun ] || skip_all "no /dev/net/tun"
+}
+
+# The relay said "ready" (both taps made, offloads set), or it has exited.
+lib_relay_settled()
+{
+	grep -q '^ready ' "$1" || lib_pid_gone "$2"
+}
+
+tap_guest_add()
+{
+	local name=$1 hn=$2 br=$3 port=$4 addr=$5 gw=$6 n pid log
+
+	ns_create "$name"
+	n=$(ns "$name")
+	printf -v "TAPGUEST_STATS_$name" '%s' "$LIB_TMPDIR/relay.$name.stats"
+	# The relay enters each namespace itself (setns): where it runs from
+	# does not matter, so it runs from the host's.
+	bg_in_ns "TAPGUEST_PID_$name" "$hn" "$VNET_RELAY" --host-ns "$hn" --host-tap "$port" \
+		--guest-ns "$n" --guest-tap eth0 --stats "$LIB_TMPDIR/relay.$name.stats"
+	pid=TAPGUEST_PID_$name log=TAPGUEST_PID_${name}_LOG
+	slowwait 5 lib_relay_settled "${!log}" "${!pid}"
+	grep -q '^ready ' "${!log}" || {
+		echo "vnet-relay for $name did not start:"
+		cat "${!log}"
+		return 1
+	}
+	# The guest's NIC first: what the bridge floods to a port whose guest
+	# side is still down is refused (counted as dropped_down).
+	lib_guest_addr "$n" "$addr" "$gw" && lib_bridge_port "$hn" "$br" "$port"
+}
+
+lib_relay_seq()
+{
+	awk '$1 == "seq" { print $2; found = 1 } END { if (!found) print 0 }' "$1" 2>/dev/null ||
+		echo 0
+}
+
+lib_relay_seq_after()
+{
+	[ "$(lib_relay_seq "$1")" -gt "$2" ]
+}
+
+# SIGUSR1 makes the relay rewrite its stats file: wait for the new one.
+tap_guest_stats()
+{
+	local pid=TAPGUEST_PID_$1 file=TAPGUEST_STATS_$1 seq
+
+	[ -n "${!pid:-}" ] || {
+		echo "lib.sh: no tap guest '$1'" >&2
+		return 1
+	}
+	seq=$(lib_relay_seq "${!file}")
+	kill -USR1 "${!pid}" || return 1
+	slowwait 5 lib_relay_seq_after "${!file}" "$seq" || return 1
+	cat "${!file}"
+}
+
+tap_guest_stat()
+{
+	local name=$1 dir=$2 field=$3
+
+	tap_guest_stats "$name" | awk -v d="$dir" -v f="$field" '
+		$1 == d { for (i = 2; i <= NF; i++) if (index($i, f "=") == 1) {
+			print substr($i, length(f) + 2); found = 1 } }
+		END { if (!found) exit 1 }'
 }
 
 # ---------------------------------------------------------------- processes
@@ -585,13 +707,30 @@ vnat_status_json()
 
 # counter NS NAME: packets of one vnat counter; fails (prints nothing) when
 # status fails or has no such counter, so a caller can never compare an
-# empty string by accident.
+# empty string by accident. A fast-path counter with a tc twin (fwd_snat and
+# fwd_snat_tc) counts both: which hook carried a frame depends on the
+# endpoint (veths and taps run tc), what is asserted is that vnat did.
+# NAME! reads the one counter alone.
 counter()
 {
 	local n=$1 name=$2 js
 
 	js=$(vnat_status_json "$n") || return 1
-	json_get "d['counters']['$name']['packets']" <<<"$js"
+	json_get "$(counter_expr "$name")" <<<"$js"
+}
+
+# counter_expr NAME [FIELD]: the json_get expression for counter NAME's
+# FIELD (packets or bytes) as counter() reads it.
+counter_expr()
+{
+	local name=$1 field=${2:-packets}
+
+	case "$name" in
+	*!) echo "d['counters']['${name%!}']['$field']" ;;
+	fwd_routed | fwd_snat | fwd_dnat | fwd_bridged | fwd_icmp_error | fwd_hairpin)
+		echo "d['counters']['$name']['$field'] + d['counters']['${name}_tc']['$field']" ;;
+	*) echo "d['counters']['$name']['$field']" ;;
+	esac
 }
 
 # The counter names status must show: the enum names of VNAT_STAT_LIST in
@@ -613,7 +752,7 @@ fast_fwd_count()
 	local js
 
 	js=$(vnat_status_json "$1") || return 1
-	json_get "sum(d['counters'][k]['packets'] for k in ('fwd_routed', 'fwd_hairpin', 'fwd_routed_tc'))" <<<"$js"
+	json_get "sum(d['counters'][k]['packets'] for k in ('fwd_routed', 'fwd_same_segment', 'fwd_routed_tc'))" <<<"$js"
 }
 
 # /proc/net is /proc/self/net: it shows the namespace of the reader, so
@@ -680,3 +819,82 @@ make_random_file()
 	head -c "$1" /dev/urandom >"$f" || return 1
 	echo "$f"
 }
+
+# Verify every checksum a capture holds completely: IPv4 header, TCP, UDP
+# (0 = none), ICMP, and in ICMP errors the quoted IPv4 header and, when the
+# quote holds the whole datagram, its transport checksum too (RFC 5508
+# REQ-3: a NAT fixes the quote as well). Prints the totals and each bad one.
+PCAP_CSUM_PY='
+import struct, sys
+
+def fold(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+def ok(b):
+    return fold(b) == 0xffff
+
+def ip_check(ip, what, bad, quoted=False):
+    """Checks one IPv4 datagram (possibly a quote); returns checked count."""
+    n = 0
+    if len(ip) < 20 or ip[0] >> 4 != 4:
+        return 0
+    ihl = (ip[0] & 15) * 4
+    tot = struct.unpack("!H", ip[2:4])[0]
+    proto, src, dst = ip[9], ip[12:16], ip[16:20]
+    name = "%s %s>%s" % (what, ".".join(map(str, src)), ".".join(map(str, dst)))
+    if len(ip) >= ihl:
+        n += 1
+        if not ok(ip[:ihl]):
+            bad.append("%s: IP header" % name)
+    frag = struct.unpack("!H", ip[6:8])[0] & 0x3fff
+    if frag or len(ip) < tot:
+        return n  # truncated (snaplen, or a quote): transport not checkable
+    l4 = ip[ihl:tot]
+    if proto in (6, 17):
+        if proto == 17 and len(l4) >= 8 and l4[6:8] == b"\0\0":
+            return n
+        ph = src + dst + struct.pack("!BBH", 0, proto, len(l4))
+        n += 1
+        csum = l4[16:18] if proto == 6 else l4[6:8]
+        # A partial checksum (tx offload, virtio NEEDS_CSUM) is sent as the
+        # pseudo-header sum alone; the receiver of a veth or tap takes it as
+        # it is: right when that sum is the one of the addresses on the wire.
+        if not ok(ph + l4) and struct.unpack("!H", csum)[0] != fold(ph):
+            bad.append("%s: %s checksum" % (name, "TCP" if proto == 6 else "UDP"))
+    elif proto == 1 and len(l4) >= 8:
+        n += 1
+        if not ok(l4):
+            bad.append("%s: ICMP checksum" % name)
+        if not quoted and l4[0] in (3, 11, 12):
+            n += ip_check(l4[8:], "quote in " + name, bad, True)
+    return n
+
+f = open(sys.argv[1], "rb")
+hdr = f.read(24)
+endian = "<" if struct.unpack("<I", hdr[:4])[0] in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+pkts = checked = 0
+bad = []
+while True:
+    ph = f.read(16)
+    if len(ph) < 16:
+        break
+    _, _, caplen, _ = struct.unpack(endian + "IIII", ph)
+    frame = f.read(caplen)
+    off = 14
+    etype = struct.unpack("!H", frame[12:14])[0]
+    if etype == 0x8100:
+        etype, off = struct.unpack("!H", frame[16:18])[0], 18
+    if etype != 0x0800:
+        continue
+    pkts += 1
+    checked += ip_check(frame[off:], "packet %d" % pkts, bad)
+print("%d IPv4 packets, %d checksums verified, %d bad" % (pkts, checked, len(bad)))
+for b in bad[:10]:
+    print("bad: " + b)
+sys.exit(1 if bad or not checked else 0)
+'

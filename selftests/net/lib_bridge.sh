@@ -67,7 +67,6 @@ br_guest()
 
 	veth_pair "$n" "$port" "$g" eth0 || return 1
 	ip -n "$n" link set "$port" master "$br" || return 1
-	prepare_xdp_peer "$g" eth0 >/dev/null || return 1
 	if [ -n "$addr" ]; then
 		ip -n "$g" addr add "$addr" dev eth0 || return 1
 	fi
@@ -114,7 +113,7 @@ link_xdp_id()
 }
 
 # status_has_port NS DEV: listed as a port, with the XDP id ip(8) shows.
-status_has_port()
+status_has_xdp_port()
 {
 	local got want
 
@@ -125,10 +124,10 @@ status_has_port()
 	[ -n "$want" ] && [ "$got" = "port $want" ]
 }
 
-# A tap is managed by tc only (XDP cannot complete a virtio guest's partial
-# checksums): status lists it as a port with tc filters and no XDP, and the
-# tc filter ids are the ones the kernel reports.
-status_has_tap_port()
+# A veth or tap port runs tc only by default (its frames carry partial
+# checksums XDP cannot see): status lists it as a port with tc filters and
+# no XDP, and the tc filter ids are the ones the kernel reports.
+status_has_port()
 {
 	local got want
 	got=$(status_get "$1" "next((i['role'] + ' ' + str(i['xdp']['id']) + ' ' + str(i['tc']['ingress']) for i in d['interfaces'] if i['name'] == '$2'), 'absent')") ||
@@ -249,7 +248,7 @@ delta()
 	local n=$1 name=$2 field=${3:-packets} now before
 
 	now=$(counter_field "$n" "$name" "$field") || return 1
-	before=$(json_get "d['counters']['$name']['$field']" <<<"${LIB_SNAP[$n]}") || return 1
+	before=$(json_get "$(counter_expr "$name" "$field")" <<<"${LIB_SNAP[$n]}") || return 1
 	echo $((now - before))
 }
 
@@ -258,7 +257,7 @@ counter_field()
 	local js
 
 	js=$(vnat_status_json "$1") || return 1
-	json_get "d['counters']['$2']['$3']" <<<"$js"
+	json_get "$(counter_expr "$2" "$3")" <<<"$js"
 }
 
 # ---------------------------------------------------------------- traffic

@@ -20,10 +20,11 @@
 #
 # First without vnat: the seed's symptom (ping shows "Redirect Host(New
 # nexthop: 203.0.113.2)", tcpdump in vm1 sees ICMP type 5 from .1). Then
-# vnat in router1 (--iface eth0: the hairpin is forwarded in XDP, the kernel
-# never sees it, so never sends a redirect; tc egress drops any redirect
-# that does get made) and on the host's br1 (the bridging fast path). Then
-# --redirects keep, send_redirects in status, and unload.
+# vnat in router1 (--iface eth0: the hairpin is forwarded by vnat, the
+# kernel never sees it, so never sends a redirect; tc egress drops any
+# redirect that does get made) and on the host's br1 (the bridging fast
+# path, which drops a guest router's redirects too). Then --redirects keep
+# in router1, send_redirects in status, and unload.
 #
 # Usage: redirect.sh        (V=1 for all command output; VNAT=path to override)
 
@@ -75,7 +76,6 @@ t1_create()
 	# vm3: eth1 on br1, eth0 to the LAN
 	must "vm3 eth1 on br1 (vnet3)" veth_pair "$h" vnet3 "$vm3" eth1
 	must "vnet3 master br1" ip -n "$h" link set vnet3 master br1
-	must "vm3 eth1 offloads" prepare_xdp_peer "$vm3" eth1
 	must "vm3 eth1 address" ip -n "$vm3" addr add "$VM3_IN/24" dev eth1
 	must "veth vm3/eth0 <-> lan/eth0" veth_pair "$vm3" eth0 "$lan" eth0
 	must "vm3 eth0 address" ip -n "$vm3" addr add "$VM3_OUT/24" dev eth0
@@ -238,7 +238,8 @@ ST_R1=$(cat "$RUN_OUT")
 check "router1 status lists eth0 only" \
 	json_eq "$ST_R1" '[i["name"] for i in d["interfaces"]]' '["eth0"]'
 check "router1 eth0 role is routed" json_eq "$ST_R1" 'd["interfaces"][0]["role"]' routed
-check "router1 eth0 has an xdp id" json_eq "$ST_R1" 'd["interfaces"][0]["xdp"]["id"] > 0' true
+check "router1 eth0 (a veth) runs on tc" json_eq "$ST_R1" 'd["interfaces"][0]["hook"]' tc
+check "router1 eth0 has a tc ingress id" json_eq "$ST_R1" 'd["interfaces"][0]["tc"]["ingress"] > 0' true
 check "router1 status: redirects suppress (the default)" json_eq "$ST_R1" 'd.get("redirects")' suppress
 if json_get '"send_redirects" in d["interfaces"][0]' <<<"$ST_R1" | grep -qx true; then
 	check "router1 status shows send_redirects true for eth0" \
@@ -247,7 +248,7 @@ else
 	log_fail "router1 status shows send_redirects per interface" "missing: no send_redirects field"
 fi
 for p in vnet1 vnet2 vnet3 vnet4 vnet5; do
-	check "host status lists $p as a port with its xdp id" status_has_port "$HOST" "$p"
+	check "host status lists $p as a port with its tc ingress id" status_has_port "$HOST" "$p"
 done
 check "host status lists br1" json_eq "$(vnat_status_json "$HOST")" \
 	'any(i["name"] == "br1" for i in d["interfaces"])' true
@@ -268,10 +269,10 @@ k1=$(kernel_fwd_count "$R1") r1=$(redirects_sent "$R1")
 check_cmp "router1's kernel generated no redirect (OutType5 +$((r1 - r0)))" $((r1 - r0)) -eq 0
 capture_stop "$LCAP"
 check "ping shows no redirect" no_redirect_in "$PING_V"
-hp=$(delta "$R1" fwd_hairpin)
+hp=$(delta "$R1" fwd_same_segment)
 br=$(delta "$HOST" fwd_bridged)
-log_info "router1 fwd_hairpin +$hp, kernel ForwDatagrams +$((k1 - k0)); host fwd_bridged +$br"
-check_cmp "router1 fwd_hairpin moved by >= $((PINGS - SLACK)) (+$hp)" "$hp" -ge $((PINGS - SLACK))
+log_info "router1 fwd_same_segment +$hp, kernel ForwDatagrams +$((k1 - k0)); host fwd_bridged +$br"
+check_cmp "router1 fwd_same_segment moved by >= $((PINGS - SLACK)) (+$hp)" "$hp" -ge $((PINGS - SLACK))
 check_cmp "router1's kernel forwarded <= $SLACK (+$((k1 - k0)))" $((k1 - k0)) -le "$SLACK"
 # vm1 -> router1, router1 -> vm3, and vm3's reply straight to vm1
 check_cmp "host fwd_bridged moved by >= $((3 * PINGS - SLACK)) (+$br)" "$br" -ge $((3 * PINGS - SLACK))
@@ -285,10 +286,10 @@ k0=$(kernel_fwd_count "$R1")
 check "4 MiB vm1 -> lan arrives intact (sha256)" \
 	tcp_transfer "$VM1" "$LAN" "$LAN_ADDR" "$TCP_PORT" "$FILE"
 k1=$(kernel_fwd_count "$R1")
-hpb=$(delta "$R1" fwd_hairpin bytes)
+hpb=$(delta "$R1" fwd_same_segment bytes)
 brb=$(delta "$HOST" fwd_bridged bytes)
-log_info "router1 fwd_hairpin +$hpb bytes, kernel +$((k1 - k0)); host fwd_bridged +$brb bytes"
-check_cmp "router1 fwd_hairpin carried >= $TCP_SIZE bytes (+$hpb)" "$hpb" -ge "$TCP_SIZE"
+log_info "router1 fwd_same_segment +$hpb bytes, kernel +$((k1 - k0)); host fwd_bridged +$brb bytes"
+check_cmp "router1 fwd_same_segment carried >= $TCP_SIZE bytes (+$hpb)" "$hpb" -ge "$TCP_SIZE"
 check_cmp "router1's kernel forwarded <= $SLACK (+$((k1 - k0)))" $((k1 - k0)) -le "$SLACK"
 check_cmp "host fwd_bridged carried >= $((2 * TCP_SIZE)) bytes (+$brb)" "$brb" -ge $((2 * TCP_SIZE))
 capture_stop "$CAP"
@@ -339,18 +340,26 @@ if vnat_in "$R1" load --help 2>&1 | grep -q -- '--redirects'; then
 		vnat_in "$R1" load --iface eth0 --redirects keep
 	check "status: redirects keep" json_eq "$(vnat_status_json "$R1")" 'd.get("redirects")' keep
 	must "warm-up probe2" warmup "$P2"
-	must "capture redirects in probe2" capture_start CAP "$P2" eth0 icmp
+	# Where router1 sends them: the host's vnat (suppress) drops them on
+	# br1, as a guest router's redirects crossing a managed bridge.
+	must "capture redirects leaving router1" capture_start CAP "$R1" eth0 icmp
+	must "capture what reaches probe2" capture_start CAP2 "$P2" eth0 icmp
 	must "snapshot router1" snap "$R1"
+	must "snapshot host" snap "$HOST"
 	k0=$(kernel_fwd_count "$R1")
 	check "$PINGS pings probe2 -> lan answered" ping_lan "$P2" "$PINGS"
 	k1=$(kernel_fwd_count "$R1")
 	capture_stop "$CAP"
-	check_cmp "pass_hairpin moved by >= $((PINGS - SLACK)) (+$(delta "$R1" pass_hairpin))" \
-		"$(delta "$R1" pass_hairpin)" -ge $((PINGS - SLACK))
-	check_cmp "fwd_hairpin did not move" "$(delta "$R1" fwd_hairpin)" -eq 0
+	capture_stop "$CAP2"
+	check_cmp "pass_same_segment moved by >= $((PINGS - SLACK)) (+$(delta "$R1" pass_same_segment))" \
+		"$(delta "$R1" pass_same_segment)" -ge $((PINGS - SLACK))
+	check_cmp "fwd_same_segment did not move" "$(delta "$R1" fwd_same_segment)" -eq 0
 	check_cmp "the kernel forwarded the hairpin (+$((k1 - k0)))" $((k1 - k0)) -ge "$PINGS"
 	check_cmp "drop_redirect did not move" "$(delta "$R1" drop_redirect)" -eq 0
-	check "tcpdump in probe2: the kernel's redirects arrive" pcap_redirects_ok "$CAP_PCAP"
+	check "tcpdump in router1: its kernel's redirects leave" pcap_redirects_ok "$CAP_PCAP"
+	check_cmp "the host dropped them on br1 (drop_redirect +$(delta "$HOST" drop_redirect))" \
+		"$(delta "$HOST" drop_redirect)" -ge 1
+	check "tcpdump in probe2: none arrived" pcap_no_redirect "$CAP2_PCAP" 1
 	check_rc 1 "load --redirects bogus is refused" vnat_in "$R1" load --iface eth0 --redirects bogus
 else
 	log_skip "load --redirects keep" "missing: vnat load has no --redirects option"

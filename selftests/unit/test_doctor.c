@@ -2,8 +2,8 @@
 /*
  * What vnat doctor reads, parsed (user/doctor_parse.c): /proc/net/snmp and
  * netstat, /proc/net/route, /proc/net/nf_conntrack and conntrack -L,
- * iptables-save -c (seed 001's libvirt rules), /proc/net/dev, and doctor's
- * command line. The texts are in the kernel's and the tools' formats.
+ * iptables-save -c (seed 001's libvirt rules) and doctor's command line.
+ * The texts are in the kernel's and the tools' formats.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -334,26 +334,7 @@ static void test_ipt_nat_out_interface(void **state)
 	assert_false(vnat_ipt__nat_covers(r + 1, 1, ip("198.51.100.0"), 24, "eth0"));
 }
 
-/* --- /proc/net/dev, addresses ------------------------------------------ */
-
-static void test_netdev_drops(void **state)
-{
-	static const char dev[] =
-		"Inter-|   Receive                                                |  Transmit\n"
-		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
-		"packets errs drop fifo colls carrier compressed\n"
-		"    lo:       0       0    0    0    0     0          0         0        0 "
-		"      0    0    0    0     0       0          0\n"
-		" vnet0:    9000      90    0    1    0     0          0         0     4000 "
-		"     40    0   17    0     0       0          0\n";
-	uint64_t rx = 0, tx = 0;
-
-	(void)state;
-	assert_int_equal(vnat_netdev__drops(dev, "vnet0", &rx, &tx), 0);
-	assert_int_equal(rx, 1);
-	assert_int_equal(tx, 17);
-	assert_int_equal(vnat_netdev__drops(dev, "vnet", &rx, &tx), -ENOENT);
-}
+/* --- addresses ------------------------------------------------------- */
 
 static void test_private(void **state)
 {
@@ -460,7 +441,6 @@ int main(void)
 		cmocka_unit_test(test_ipt_parse_libvirt),
 		cmocka_unit_test(test_ipt_nat_covers),
 		cmocka_unit_test(test_ipt_nat_out_interface),
-		cmocka_unit_test(test_netdev_drops),
 		cmocka_unit_test(test_private),
 		cmocka_unit_test(test_args_ok),
 		cmocka_unit_test(test_args_bad),

@@ -112,8 +112,9 @@ static void default_config(struct vnat_config *cfg, uint32_t max_flows)
 
 static int loader_up(struct vnat_loader *x, uint32_t max_flows)
 {
-	static const struct vnat_role inside = { .flags = VNAT_IFACE_INSIDE };
-	static const struct vnat_role outside = { .flags = VNAT_IFACE_OUTSIDE };
+	/* XDP targets, as NICs running vnat natively are (topo.c). */
+	static const struct vnat_role inside = { .flags = VNAT_IFACE_INSIDE | VNAT_IFACE_XDP_TX };
+	static const struct vnat_role outside = { .flags = VNAT_IFACE_OUTSIDE | VNAT_IFACE_XDP_TX };
 	uint32_t inside_ifindexes[2] = { in0.ifindex, in1.ifindex };
 	struct vnat_config cfg;
 
@@ -781,7 +782,7 @@ static void test_exempt_inside_destination(void **state)
 		build(&p, &hp);
 		build(&want, &w);
 		xdp_expect(cur, in0.ifindex, &p, XDP_REDIRECT, &want,
-			   C_PKT(VNAT_FWD_HAIRPIN, p.len));
+			   C_PKT(VNAT_FWD_SAME_SEGMENT, p.len));
 	}
 	assert_int_equal(map_count(cur->maps.ct), 0);
 }
@@ -810,15 +811,27 @@ static void test_exempt_multicast_broadcast(void **state)
 }
 
 /* A source outside the inside prefixes is routed, untranslated. */
+/*
+ * A source outside the inside prefixes on an inside interface (spoofed, or
+ * a guest router's other networks) is neither translated nor routed past
+ * the host's rules, on either hook: the kernel decides, no flow is made.
+ */
 static void test_exempt_source_not_inside(void **state)
 {
 	struct hdrs h = from_guest(IPPROTO_UDP, mac_a, "10.55.0.9", 40000, REMOTE1, 53);
 	struct hdrs t = from_guest(IPPROTO_TCP, mac_a, "100.64.1.1", 40000, REMOTE1, 443);
+	struct pkt p;
 
 	(void)state;
-	expect_routed(&h, gw_mac, out0.mac);
 	t.flags = PKT_TCP_SYN;
-	expect_routed(&t, gw_mac, out0.mac);
+	for (int i = 0; i < 2; i++) {
+		build(&p, i ? &t : &h);
+		xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL,
+			   C_PKT(VNAT_PASS_FOREIGN_SOURCE, p.len));
+		tc_ingress_expect(cur, in0.ifindex, &p, TC_ACT_OK, NULL,
+				  C_PKT(VNAT_PASS_FOREIGN_SOURCE, p.len));
+	}
+	assert_int_equal(map_count(cur->maps.ct), 0);
 }
 
 /* The host's own addresses (the SNAT address included) are the kernel's. */
@@ -1032,6 +1045,134 @@ static void test_icmp_error_inbound_no_neigh(void **state)
 	qa.ttl = PKT_TTL_DEFAULT - 1;
 	icmp_error(&in, out0.mac, gw_mac, REMOTE1, SNAT, 64, 0, &qa);
 	expect_pass(out0.ifindex, &in, VNAT_PASS_NO_NEIGH);
+}
+
+/*
+ * The same errors on the tc path, which veths and taps run by default: the
+ * quote's rewrite is checksum-neutral within the ICMP message, so tc makes
+ * it in place as XDP does. Both directions, every kind, a TCP flow.
+ */
+static void test_icmp_errors_tc(void **state)
+{
+	struct hdrs a = from_guest(IPPROTO_TCP, mac_a, GUEST_A, 40730, REMOTE1, 53);
+	struct pkt in, want;
+
+	(void)state;
+	a.flags = PKT_TCP_SYN;
+	expect_snat(&a, 40730, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	for (unsigned int k = 0; k < sizeof(icmp_error_kinds) / sizeof(icmp_error_kinds[0]); k++) {
+		struct hdrs sent = a, orig = a;
+		struct hdrs got = from_remote(IPPROTO_TCP, REMOTE1, 53, 40730);
+		struct hdrs back = from_remote(IPPROTO_TCP, REMOTE1, 53, 40730);
+
+		/* Inbound: about the segment that left the uplink. */
+		sent.saddr = SNAT;
+		sent.ttl = orig.ttl = PKT_TTL_DEFAULT - 1;
+		icmp_error(&in, out0.mac, gw_mac, REMOTE1, SNAT, 64, k, &sent);
+		icmp_error(&want, mac_a, in0.mac, REMOTE1, GUEST_A, 63, k, &orig);
+		tc_ingress_expect(cur, out0.ifindex, &in, TC_ACT_REDIRECT, &want,
+				  C_PKT(VNAT_FWD_ICMP_ERROR_TC, in.len));
+		assert_pkt_csums_ok(want.data, want.len);
+		/* Outbound: the guest's error about a reply vnat delivered. */
+		got.daddr = GUEST_A;
+		got.ttl = back.ttl = PKT_TTL_DEFAULT - 1;
+		icmp_error(&in, in0.mac, mac_a, GUEST_A, REMOTE1, 64, k, &got);
+		icmp_error(&want, gw_mac, out0.mac, SNAT, REMOTE1, 63, k, &back);
+		tc_ingress_expect(cur, in0.ifindex, &in, TC_ACT_REDIRECT, &want,
+				  C_PKT(VNAT_FWD_ICMP_ERROR_TC, in.len));
+	}
+}
+
+/* The partial form of an IPv4 datagram's UDP checksum: its pseudo-header sum. */
+static void udp_csum_partial(struct pkt *datagram)
+{
+	struct iphdr *ip = pkt_l3(datagram);
+	struct udphdr *u = (void *)(ip + 1);
+	uint32_t sum = 0;
+	uint16_t w[6];
+
+	memcpy(w, &ip->saddr, 8);
+	w[4] = htons(IPPROTO_UDP);
+	w[5] = htons(ntohs(ip->tot_len) - sizeof(*ip));
+	for (int i = 0; i < 6; i++)
+		sum += w[i];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	u->check = (uint16_t)sum;
+}
+
+/*
+ * A guest that sends with checksum offload (the default on veths and
+ * virtio) puts only the pseudo-header sum in its datagrams; an error
+ * quoting one comes back with that partial form for the outside address,
+ * and reaches the guest with the partial form for its own address (not
+ * moved the wrong way by full-checksum arithmetic). Outer IP and ICMP
+ * checksums complete.
+ */
+static void test_icmp_error_quote_partial(void **state)
+{
+	struct hdrs a = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40735, REMOTE1, 53);
+	struct hdrs qs = a, qo = a;
+	struct pkt inner, in, want;
+
+	(void)state;
+	expect_snat(&a, 40735, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	qs.saddr = SNAT;
+	qs.ttl = qo.ttl = PKT_TTL_DEFAULT - 1;
+	build(&inner, &qs);
+	udp_csum_partial(&inner);
+	pkt_init(&in);
+	pkt_push_eth(&in, out0.mac, gw_mac, ETH_P_IP);
+	pkt_push_ipv4(&in, pkt_ip4(REMOTE1), pkt_ip4(SNAT), IPPROTO_ICMP)->ttl = 64;
+	pkt_push_icmp(&in, 3, 3, 0);
+	pkt_push_data(&in, pkt_l3(&inner), pkt_l3_len(&inner));
+	pkt_finish(&in);
+	build(&inner, &qo);
+	udp_csum_partial(&inner);
+	pkt_init(&want);
+	pkt_push_eth(&want, mac_a, in0.mac, ETH_P_IP);
+	pkt_push_ipv4(&want, pkt_ip4(REMOTE1), pkt_ip4(GUEST_A), IPPROTO_ICMP)->ttl = 63;
+	pkt_push_icmp(&want, 3, 3, 0);
+	pkt_push_data(&want, pkt_l3(&inner), pkt_l3_len(&inner));
+	pkt_finish(&want);
+	/* Byte for byte (assert_pkt_csums_ok would take the partial quote for a bad one). */
+	{
+		struct run r;
+
+		xdp_run(cur, out0.ifindex, &in, &r);
+		assert_int_equal(r.retval, XDP_REDIRECT);
+		assert_pkt_equal(r.out, r.out_len, want.data, want.len);
+	}
+}
+
+/*
+ * RFC 4787 REQ-9 hairpinning on both hooks: guest B sending to guest A's
+ * outside endpoint reaches A from B's own outside endpoint, both sides
+ * rewritten with every checksum right (EIF: A's mapping admits B).
+ */
+static void test_hairpin(void **state)
+{
+	struct hdrs a = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40740, REMOTE1, 53);
+	struct hdrs b = from_guest(IPPROTO_UDP, mac_b, GUEST_B, 40741, SNAT, 40740);
+	struct hdrs got = b;
+	struct pkt in, want;
+
+	(void)state;
+	set_config(VNAT_PORT_MIN, VNAT_PORT_MAX, VNAT_FILTER_EIF);
+	expect_snat(&a, 40740, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	got.dmac = mac_a;
+	got.smac = in0.mac;
+	got.saddr = SNAT;
+	got.daddr = GUEST_A;
+	got.ttl = PKT_TTL_DEFAULT - 1;
+	build(&in, &b);
+	build(&want, &got);
+	/* B's new flow and mapping (its port kept), and A's flow admitting B. */
+	xdp_expect(cur, in0.ifindex, &in, XDP_REDIRECT, &want, C_PKT(VNAT_FWD_HAIRPIN, in.len),
+		   ((struct delta){ VNAT_NAT_NEW_FLOW, 2, 0 }), C_NEW_MAPPING, C_PORT_KEPT);
+	assert_pkt_csums_ok(want.data, want.len);
+	tc_ingress_expect(cur, in0.ifindex, &in, TC_ACT_REDIRECT, &want,
+			  C_PKT(VNAT_FWD_HAIRPIN_TC, in.len));
 }
 
 /* --- inbound filtering (RFC 4787 REQ-8) ---------------------------------- */
@@ -1252,12 +1393,9 @@ static void test_truncated_icmp_padded(void **state)
 /* TCP vnat never saw open stays on the kernel path (its conntrack knows it). */
 static void test_tcp_mid_stream(void **state)
 {
-	static const uint8_t flags[] = { PKT_TCP_ACK,
-					 PKT_TCP_ACK | PKT_TCP_PSH,
-					 PKT_TCP_SYN | PKT_TCP_ACK,
-					 PKT_TCP_FIN | PKT_TCP_ACK,
-					 PKT_TCP_RST,
-					 PKT_TCP_SYN | PKT_TCP_RST };
+	static const uint8_t flags[] = { PKT_TCP_ACK, PKT_TCP_ACK | PKT_TCP_PSH,
+					 PKT_TCP_SYN | PKT_TCP_ACK, PKT_TCP_FIN | PKT_TCP_ACK,
+					 PKT_TCP_RST };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(flags); i++) {
@@ -1276,6 +1414,90 @@ static void test_tcp_mid_stream(void **state)
 	assert_int_equal(map_count(cur->maps.ct), 0);
 	assert_int_equal(map_count(cur->maps.mappings), 0);
 	assert_int_equal(map_count(cur->maps.ports), 0);
+}
+
+/* --- invalid headers (issue 10: what conntrack calls invalid) ------------ */
+
+/* The UDP length field of p; 0xffff: one more than the datagram carries. */
+static void udp_len_set(struct pkt *p, uint16_t len)
+{
+	struct iphdr *ip = pkt_ip(p);
+
+	if (len == 0xffff)
+		len = ntohs(ip->tot_len) - sizeof(*ip) + 1;
+	((struct udphdr *)(ip + 1))->len = htons(len);
+}
+
+/* p is handed to the kernel as it came by both hooks, counted pass_invalid. */
+static void expect_invalid(uint32_t ifindex, const struct pkt *p)
+{
+	xdp_expect(cur, ifindex, p, XDP_PASS, NULL, C_PKT(VNAT_PASS_INVALID, p->len));
+	tc_ingress_expect(cur, ifindex, p, TC_ACT_OK, NULL, C_PKT(VNAT_PASS_INVALID, p->len));
+}
+
+/*
+ * On established flows, what the kernel's conntrack marks invalid is
+ * neither translated nor transmitted, whichever hook and direction: UDP
+ * lengths below the header or past the datagram, TCP data offsets below
+ * the header or past the segment, flag combinations no stack sends (as
+ * the kernel's tcp_valid_flags lists them), and an ICMP error whose ICMP
+ * checksum is wrong (RFC 5508 REQ-3). The flows keep their counts.
+ */
+static void test_invalid_headers(void **state)
+{
+	/* 0xffff: one past what the datagram carries (set below per packet). */
+	static const uint16_t udp_lens[] = { 0, 7, 0xffff };
+	static const uint8_t doffs[] = { 0, 4, 15 };
+	static const uint8_t flags[] = { PKT_TCP_SYN | PKT_TCP_FIN,
+					 PKT_TCP_SYN | PKT_TCP_RST,
+					 0,
+					 0x3f,
+					 PKT_TCP_FIN,
+					 PKT_TCP_PSH };
+	struct hdrs u = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40750, REMOTE1, 53);
+	struct hdrs t = from_guest(IPPROTO_TCP, mac_a, GUEST_A, 40751, REMOTE1, 80);
+	struct hdrs r = from_remote(IPPROTO_UDP, REMOTE1, 53, 40750);
+	struct vnat_ct_val before, after;
+	struct pkt p;
+
+	(void)state;
+	expect_snat(&u, 40750, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	t.flags = PKT_TCP_SYN;
+	expect_snat(&t, 40751, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	assert_true(ct_lookup(GUEST_A, 40750, REMOTE1, 53, IPPROTO_UDP, &before));
+	for (size_t i = 0; i < sizeof(udp_lens) / sizeof(udp_lens[0]); i++) {
+		build(&p, &u);
+		udp_len_set(&p, udp_lens[i]);
+		expect_invalid(in0.ifindex, &p);
+		/* The same from outside, to the flow's mapping. */
+		build(&p, &r);
+		udp_len_set(&p, udp_lens[i]);
+		expect_invalid(out0.ifindex, &p);
+	}
+	t.flags = PKT_TCP_ACK;
+	for (size_t i = 0; i < sizeof(doffs); i++) {
+		build(&p, &t);
+		((struct tcphdr *)(pkt_ip(&p) + 1))->doff = doffs[i];
+		expect_invalid(in0.ifindex, &p);
+	}
+	for (size_t i = 0; i < sizeof(flags); i++) {
+		t.flags = flags[i];
+		build(&p, &t);
+		expect_invalid(in0.ifindex, &p);
+	}
+	/* An error about the UDP flow, its ICMP checksum off by one. */
+	{
+		struct hdrs q = u;
+
+		q.saddr = SNAT;
+		q.ttl = PKT_TTL_DEFAULT - 1;
+		icmp_error(&p, out0.mac, gw_mac, REMOTE1, SNAT, 64, 0, &q);
+		((struct icmphdr *)(pkt_ip(&p) + 1))->checksum ^= htons(1);
+		expect_invalid(out0.ifindex, &p);
+	}
+	assert_true(ct_lookup(GUEST_A, 40750, REMOTE1, 53, IPPROTO_UDP, &after));
+	assert_int_equal(after.packets_out, before.packets_out);
+	assert_int_equal(after.packets_in, before.packets_in);
 }
 
 /* --- the tc egress path ------------------------------------------------ */
@@ -1877,6 +2099,41 @@ static void test_nexthop_neigh_change(void **state)
 	expect_snat_to(&h, 40500, gw2_mac); /* and cached again */
 }
 
+/*
+ * tc caches a flow's next hop as XDP does, with whether the port takes XDP
+ * frames: a next hop tc cached for an uplink XDP cannot transmit to is
+ * never used by XDP, which leaves the frame to tc (pass_no_xdp_tx).
+ */
+static void test_nexthop_tc(void **state)
+{
+	struct hdrs h = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40502, REMOTE1, 53);
+	struct vnat_iface up;
+	struct vnat_ct_val v;
+	struct pkt in, want;
+
+	(void)state;
+	assert_int_equal(bpf_map_lookup_elem(cur->maps.ifaces, &out0.ifindex, &up), 0);
+	up.flags &= ~VNAT_IFACE_XDP_TX;
+	assert_int_equal(bpf_map_update_elem(cur->maps.ifaces, &out0.ifindex, &up, BPF_EXIST), 0);
+	build(&in, &h);
+	snatted(&h, 40502, &want);
+	tc_ingress_expect(cur, in0.ifindex, &in, TC_ACT_REDIRECT, &want,
+			  C_PKT(VNAT_FWD_SNAT_TC, in.len), C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	assert_true(ct_lookup(GUEST_A, 40502, REMOTE1, 53, IPPROTO_UDP, &v));
+	assert_int_equal(v.nh[VNAT_NH_OUT].port, out0.ifindex);
+	assert_int_equal(v.nh[VNAT_NH_OUT].flags & VNAT_NH_XDP_TX, 0);
+	expect_pass(in0.ifindex, &in, VNAT_PASS_NO_XDP_TX);
+	/* tc goes on using it. */
+	tc_ingress_expect(cur, in0.ifindex, &in, TC_ACT_REDIRECT, &want,
+			  C_PKT(VNAT_FWD_SNAT_TC, in.len));
+	up.flags |= VNAT_IFACE_XDP_TX;
+	assert_int_equal(bpf_map_update_elem(cur->maps.ifaces, &out0.ifindex, &up, BPF_EXIST), 0);
+	/* Once the port takes XDP frames, XDP's own lookup caches it for XDP. */
+	expect_snat_to(&h, 40502, gw_mac);
+	assert_true(ct_lookup(GUEST_A, 40502, REMOTE1, 53, IPPROTO_UDP, &v));
+	assert_int_equal(v.nh[VNAT_NH_OUT].flags & VNAT_NH_XDP_TX, VNAT_NH_XDP_TX);
+}
+
 /* A route change: the flow's packets now leave through an inside port, untranslated. */
 static void test_nexthop_route_change(void **state)
 {
@@ -2080,6 +2337,11 @@ int main(void)
 		T(test_icmp_errors_inbound),
 		T(test_icmp_errors_outbound),
 		T_NH(test_icmp_error_inbound_no_neigh),
+		T(test_icmp_errors_tc),
+		T(test_hairpin),
+		T(test_icmp_error_quote_partial),
+		T(test_invalid_headers),
+		T_NH(test_nexthop_tc),
 		T(test_inbound_no_mapping),
 		T(test_inbound_apdf),
 		T(test_inbound_adf),

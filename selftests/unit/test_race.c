@@ -145,8 +145,9 @@ static void pick_cpus(void)
 
 static int group_setup(void **state)
 {
-	static const struct vnat_role inside = { .flags = VNAT_IFACE_INSIDE };
-	static const struct vnat_role outside = { .flags = VNAT_IFACE_OUTSIDE };
+	/* XDP targets, as NICs running vnat natively are (topo.c). */
+	static const struct vnat_role inside = { .flags = VNAT_IFACE_INSIDE | VNAT_IFACE_XDP_TX };
+	static const struct vnat_role outside = { .flags = VNAT_IFACE_OUTSIDE | VNAT_IFACE_XDP_TX };
 	struct vnat_config cfg;
 
 	(void)state;
