@@ -30,6 +30,7 @@
 #include "ifstats.h"
 #include "log.h"
 #include "peer.h"
+#include "warnings.h"
 
 /* ---------------------------------------------------------------- reading */
 
@@ -551,13 +552,16 @@ static void flow_text(const struct vnat_ct_entry *e, char *buf, size_t sz)
 			 ip_str(e->dst, t), e->dport);
 }
 
-/* vnat manages an addressed interface that is no bridge port: it routes there. */
-static bool vnat_routes(const struct vnat_doctor *d)
+/*
+ * vnat manages an addressed interface, no bridge port, other than the
+ * uplink: it routes between the two.
+ */
+static bool vnat_routes(const struct vnat_doctor *d, const struct vnat_route *up)
 {
-	for (int i = 0; d->loaded && i < d->n_addrs; i++) {
+	for (int i = 0; d->loaded && up && i < d->n_addrs; i++) {
 		struct vnat_iface v;
 
-		if (strcmp(d->addrs[i].ifname, "lo") && vnat_manages(d, d->addrs[i].ifname, &v) &&
+		if (inside_addr(d, &d->addrs[i], up) && vnat_manages(d, d->addrs[i].ifname, &v) &&
 		    !(v.flags & VNAT_IFACE_PORT))
 			return true;
 	}
@@ -571,7 +575,7 @@ static const char *router_role(const struct vnat_doctor *d, const struct vnat_ro
 		return "--iface given";
 	if (d->loaded && (d->cfg.flags & VNAT_CFG_NAT))
 		return "vnat translates here";
-	if (vnat_routes(d))
+	if (vnat_routes(d, up))
 		return "vnat routes here";
 	if (kernel_nat_any(d))
 		return "the kernel's NAT rules translate guests";
@@ -1260,6 +1264,31 @@ static void vnat_drop_health(struct vnat_doctor *d, enum vnat_stat s, const char
 	snprintf(f->fix + n, sizeof(f->fix) - n, " %s", option);
 }
 
+/* vnat's own do-nothing warnings (as status shows them): the remedy in parentheses is the fix. */
+static void vnat_warning_findings(struct vnat_doctor *d)
+{
+	struct vnat_warning w[VNAT_MAX_WARNINGS];
+	int n = vnat_warnings__live(&d->maps, NULL, 0, w, VNAT_MAX_WARNINGS);
+
+	for (int i = 0; i < n && i < VNAT_MAX_WARNINGS; i++) {
+		char *paren = strrchr(w[i].text, '(');
+		struct vnat_finding *f;
+
+		if (skip_iface(d, w[i].iface) || !(f = finding(d, "vnat-warning", w[i].iface)))
+			continue;
+		if (paren && paren > w[i].text && paren[-1] == ' ') {
+			paren[-1] = 0;
+			snprintf(f->fix, sizeof(f->fix), "%.*s", (int)strcspn(paren + 1, ")"),
+				 paren + 1);
+		}
+		snprintf(f->what, sizeof(f->what), "%s", w[i].text);
+		snprintf(f->evidence, sizeof(f->evidence), "vnat status: warning %s on %s",
+			 vnat_warning__kind_name(w[i].kind), w[i].iface);
+		snprintf(f->effect, sizeof(f->effect),
+			 "vnat is loaded on %s but does nothing for guests there", w[i].iface);
+	}
+}
+
 /* 11. vnat's own health: pins, hooks, daemon, exhaustion. */
 static void check_vnat_health(struct vnat_doctor *d)
 {
@@ -1282,6 +1311,7 @@ static void check_vnat_health(struct vnat_doctor *d)
 	if (!d->loaded)
 		return;
 	vnat_iface_health(d);
+	vnat_warning_findings(d);
 	snprintf(limit, sizeof(limit), "outside ports %u-%u", d->cfg.port_min, d->cfg.port_max);
 	vnat_drop_health(d, VNAT_DROP_NO_PORT, "drop_no_port", limit, "--ports 1024-65535");
 	snprintf(limit, sizeof(limit), "--max-flows %u", d->cfg.max_flows);

@@ -10,6 +10,7 @@
 #
 #   health     vnat loaded in router1 (T1): its daemon stops; its tc
 #              filter is removed
+#   noports    vnat loaded on a bridge with no port yet (a do-nothing load)
 #   stale      vnat's pins left to a recycled namespace inode; --fix
 #   exhausted  vnat's NAT with two outside ports: drop_no_port moves
 #   xdp        vnat's XDP on guests' veths (--hook xdp), one peer's GRO then
@@ -59,6 +60,31 @@ test_health()
 	bg_in_ns d "$r1" "$VNAT" daemon
 	check "after the fix doctor finds nothing" slowwait 5 doctor_clean "$r1"
 	check "vm1 reaches lan" ping_all "$T1VM1" 192.168.1.1 3
+}
+
+# ---------------------------------------------------------------- 11d. do-nothing load
+
+test_noports()
+{
+	local h g d
+
+	test_group noports
+	ns_create t14h t14g
+	h=$(ns t14h) g=$(ns t14g)
+	must "br0 without ports (the guest not started yet)" bridge_add "$h" br0
+	must "br0 address" ip -n "$h" addr add 192.168.122.1/24 dev br0
+	must "the guest's veth, not yet a port" veth_pair "$h" vnet0 "$g" eth0
+	must "guest address" ip -n "$g" addr add 192.168.122.2/24 dev eth0
+	defer vnat_in "$h" unload --all
+	must "vnat on br0" vnat_in "$h" load --iface br0
+	bg_in_ns d "$h" "$VNAT" daemon
+	check "doctor names vnat-warning on br0" doctor_finds "$h" vnat-warning br0
+	check "evidence: status's warning" finding_has evidence "warning bridge_no_ports on br0"
+	check "fix: a port for it" finding_has fix "ip link set IFACE master br0"
+	check "the fix, IFACE the guest's veth" in_ns "$h" sh -c \
+		"$(finding_get fix | sed 's/IFACE/vnet0/')"
+	check "after the fix doctor finds nothing" slowwait 5 doctor_clean "$h"
+	check "the guest reaches the host" ping_all "$g" 192.168.122.1 3
 }
 
 # ---------------------------------------------------------------- 11b. stale pins
@@ -201,7 +227,7 @@ test_bypass()
 	check "g1 reaches up" ping_all "$T2G" 10.0.0.1 3
 }
 
-GROUPS_ALL="health stale exhausted xdp bypass"
+GROUPS_ALL="health noports stale exhausted xdp bypass"
 for grp in ${*:-$GROUPS_ALL}; do
 	"test_$grp"
 done
