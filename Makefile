@@ -35,6 +35,8 @@ LIB_SRCS := user/addrs.c user/args.c user/config.c user/ctnl.c user/hooks.c user
 LIB_SRCS += user/ifstats.c user/warnings.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c \
 	user/completion.c user/version.c user/apply.c user/cmd_apply.c user/cmd_libvirt.c
+LIB_SRCS += user/doctor.c user/doctor_parse.c
+CLI_SRCS += user/cmd_doctor.c
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
 UNIT_HELPERS := $(filter-out $(UNIT_SRCS),$(wildcard selftests/unit/*.c))
 

@@ -22,5 +22,6 @@ int cmd_conns(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_libvirt_hook(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

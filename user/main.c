@@ -29,6 +29,7 @@ static const struct cmd cmds[] = {
 	{ "apply", cmd_apply, "load and change vnat as the configuration file says" },
 	{ "libvirt-hook", cmd_libvirt_hook, "what /etc/libvirt/hooks/network runs" },
 	{ "completion", cmd_completion, "print the bash completion script" },
+	{ "doctor", cmd_doctor, "name this namespace's network faults, with the fixes" },
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
