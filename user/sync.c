@@ -37,6 +37,20 @@ static uint32_t port_flags(const struct vnat_link *l)
 	return f;
 }
 
+/*
+ * The hook flags for link under a --hook choice; one the endpoint refuses
+ * (--hook xdp on a tap, or on a veth whose peer cannot take it) falls back
+ * to tc, and we say so: the check has named the reason.
+ */
+static void hook_or_tc(const struct vnat_link *link, uint32_t hook, const char *what,
+		       uint32_t *flags)
+{
+	if (!vnat_link__check_hook(link, hook, what, flags))
+		return;
+	vnat_info("%s %s: attaching vnat's tc programs only (no XDP)", what, link->name);
+	*flags |= vnat_link__hook_flags(link, VNAT_IFACE_HOOK_TC) & ~VNAT_IFACE_HOOK_TC;
+}
+
 static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 		       const struct vnat_iface *bridge)
 {
@@ -52,10 +66,7 @@ static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 	 * flags); one that --hook xdp cannot serve (a tap, a veth whose peer
 	 * sends partial checksums or drops XDP frames) runs tc, and we say so.
 	 */
-	if (vnat_link__check_hook(link, bridge->flags, "bridge port", &role.flags)) {
-		vnat_info("bridge port %s: attaching vnat's tc programs only (no XDP)", link->name);
-		role.flags |= vnat_link__hook_flags(link, VNAT_IFACE_HOOK_TC) & ~VNAT_IFACE_HOOK_TC;
-	}
+	hook_or_tc(link, bridge->flags, "bridge port", &role.flags);
 
 	snprintf(ifi.name, sizeof(ifi.name), "%s", link->name);
 	memcpy(ifi.mac, link->mac, sizeof(ifi.mac));
@@ -148,10 +159,7 @@ static int reattach_one(struct vnat_loader *l, __u32 old, const struct vnat_ifac
 	if (vnat_link__is_bridge(link))
 		role.flags |= VNAT_IFACE_BRIDGE;
 	/* The --hook it was loaded with; one the new device refuses falls back to tc. */
-	if (vnat_link__check_hook(link, val->flags & HOOK_CHOICE, "daemon", &role.flags)) {
-		vnat_info("vnat: %s: attaching vnat's tc programs only (no XDP)", link->name);
-		role.flags |= vnat_link__hook_flags(link, VNAT_IFACE_HOOK_TC);
-	}
+	hook_or_tc(link, val->flags & HOOK_CHOICE, "interface", &role.flags);
 	snprintf(ifi.name, sizeof(ifi.name), "%s", link->name);
 	memcpy(ifi.mac, link->mac, sizeof(ifi.mac));
 	/* The old device took its hooks with it: only the entries remain. */
