@@ -72,6 +72,8 @@ static __always_inline enum vnat_stat vnat_tc_fwd_reason(enum vnat_stat reason)
 		return VNAT_FWD_ICMP_ERROR_TC;
 	case VNAT_FWD_HAIRPIN:
 		return VNAT_FWD_HAIRPIN_TC;
+	case VNAT_FWD_ADMITTED:
+		return VNAT_FWD_ADMITTED_TC;
 	default:
 		return reason; /* fwd_same_segment, fwd_dnat_neigh */
 	}
@@ -196,6 +198,12 @@ int tc_vnat_egress(struct __sk_buff *skb)
 	if (!(c.cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_frame_is_redirect(&c.p)) {
 		vnat_count(VNAT_DROP_REDIRECT, skb->len);
 		return TC_ACT_SHOT;
+	}
+	if (c.cfg->flags & VNAT_CFG_POLICY) {
+		/* The kernel translated what it forwarded; vnat may take the rest. */
+		if (!v)
+			vnat_admit_egress(&c, skb->ingress_ifindex);
+		return TC_ACT_OK;
 	}
 	iface = bpf_map_lookup_elem(&vnat_ifaces, &ifindex);
 	if (!(c.cfg->flags & VNAT_CFG_NAT) || !vnat_nat_egress(c.cfg, iface, ifindex) || v)

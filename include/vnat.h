@@ -113,7 +113,18 @@
 	X(VNAT_FWD_ICMP_ERROR_TC, fwd_icmp_error_tc) /* tc ingress: ICMP error translated */    \
 	X(VNAT_FWD_HAIRPIN_TC, fwd_hairpin_tc) /* tc ingress: NAT hairpinning */                \
 	/* XDP cannot transmit to the target (XDP frames would be lost there): tc carries it */ \
-	X(VNAT_PASS_NO_XDP_TX, pass_no_xdp_tx)
+	X(VNAT_PASS_NO_XDP_TX, pass_no_xdp_tx)                                                  \
+	/* kernel admission: no admitted flow, the kernel's rules decide (new or refused) */     \
+	X(VNAT_PASS_ADMISSION, pass_admission)                                                  \
+	X(VNAT_FWD_ADMITTED, fwd_admitted) /* XDP: a flow the kernel admitted, as it decided */ \
+	X(VNAT_FWD_ADMITTED_TC, fwd_admitted_tc) /* tc ingress: the same */                     \
+	X(VNAT_ADMIT_FLOW, admit_flow) /* flow directions admitted (tc egress saw the kernel forward one) */ \
+	/* the kernel's entry went away (flush, timeout): vnat's copy ended */                  \
+	X(VNAT_ADMIT_GONE, admit_gone)                                                          \
+	/* TCP FIN/RST of an admitted flow handed to the kernel (it sees the teardown) */       \
+	X(VNAT_ADMIT_TEARDOWN, admit_teardown)                                                  \
+	/* TCP FIN/RST carried by vnat: the kernel entry is not liberal (its window is stale) */ \
+	X(VNAT_ADMIT_CLOSED_FAST, admit_closed_fast)
 
 #define VNAT_STAT_ENUM(e, m) e,
 enum vnat_stat {
@@ -179,6 +190,15 @@ enum vnat_config_flags {
 	VNAT_CFG_KEEP_REDIRECTS = 1 << 1, /* --redirects keep */
 	VNAT_CFG_FROM = 1 << 2, /* inside prefixes fixed by --from */
 	VNAT_CFG_MASQUERADE = 1 << 3, /* snat_addr follows out_ifindex's address */
+	/*
+	 * Kernel admission: the namespace has netfilter rules (or --admission
+	 * kernel), so the kernel path decides every new flow's fate and
+	 * translation; vnat carries only flows the kernel forwarded, as its
+	 * conntrack entry says (bpf/lib/admit.h). Written by load and daemon.
+	 */
+	VNAT_CFG_POLICY = 1 << 4,
+	/* --admission kernel|vnat was given: the daemon leaves VNAT_CFG_POLICY as it is */
+	VNAT_CFG_POLICY_FIXED = 1 << 5,
 };
 
 enum vnat_xdp_mode {
@@ -347,10 +367,25 @@ enum vnat_ct_flags {
 	VNAT_CT_FIN_OUT = 1 << 0,
 	VNAT_CT_FIN_IN = 1 << 1,
 	VNAT_CT_ADDR_ENTRY = 1 << 2, /* ADF record, not a flow */
+	/* One direction of a flow the kernel admitted: its translation is the kernel's */
+	VNAT_CT_KERNEL = 1 << 3,
+	VNAT_CT_KREPLY = 1 << 4, /* ... the reply direction (conns shows the original) */
 };
 
 /* vnat_ct_key.pad[0] of an ADF address record: its own key space. */
 #define VNAT_CT_KEY_ADDR 1
+/*
+ * vnat_ct_key.pad[0] of a kernel-admitted flow direction, keyed by its
+ * tuple as it arrives on the wire (inside_* = source, remote_* =
+ * destination, whichever side sent it): own key space, so vnat's own NAT
+ * never meets these entries.
+ */
+#define VNAT_CT_KEY_KERNEL 2
+/*
+ * How often a packet of an admitted flow refreshes the kernel's entry
+ * (bpf_ct_change_timeout) and checks it still exists: not per packet.
+ */
+#define VNAT_KCT_REFRESH_NS (2ULL * 1000000000ULL)
 
 struct vnat_ct_val {
 	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
@@ -364,6 +399,16 @@ struct vnat_ct_val {
 	__u8 state; /* enum vnat_tcp_state */
 	__u8 flags; /* enum vnat_ct_flags */
 	struct vnat_nh nh[VNAT_NH_DIRS]; /* by enum vnat_nh_dir */
+	/*
+	 * Kernel-admitted directions (VNAT_CT_KERNEL): the translation is
+	 * source -> outside_addr:outside_port, destination -> xl_daddr:xl_dport
+	 * (the other direction's conntrack tuple, reversed); nh[0] is this
+	 * direction's next hop.
+	 */
+	__be32 xl_daddr; /* network order */
+	__be16 xl_dport; /* network order */
+	__u16 pad;
+	__u64 kct_refreshed_ns; /* when the kernel entry was last refreshed */
 };
 
 /* Endpoint-independent mapping, inside endpoint -> outside port. */

@@ -28,7 +28,7 @@ _Static_assert(sizeof(struct vnat_fdb_val) == 16, "vnat_fdb_val layout");
 _Static_assert(sizeof(struct vnat_config) == 64, "vnat_config layout");
 _Static_assert(sizeof(struct vnat_ct_key) == 16, "vnat_ct_key layout");
 _Static_assert(sizeof(struct vnat_nh) == 32, "vnat_nh layout");
-_Static_assert(sizeof(struct vnat_ct_val) == 120, "vnat_ct_val layout");
+_Static_assert(sizeof(struct vnat_ct_val) == 136, "vnat_ct_val layout");
 _Static_assert(sizeof(struct vnat_map_key) == 8, "vnat_map_key layout");
 _Static_assert(sizeof(struct vnat_rev_key) == 4, "vnat_rev_key layout");
 _Static_assert(sizeof(struct vnat_counter) == 16, "vnat_counter layout");
@@ -38,14 +38,16 @@ _Static_assert(sizeof(struct vnat_stats) == VNAT_STAT_MAX * sizeof(struct vnat_c
 static const char *const map_names[] = { "vnat_stats",	  "vnat_ifaces",   "vnat_txports",
 					 "vnat_config",	  "vnat_prefixes", "vnat_ct",
 					 "vnat_mappings", "vnat_ports",	   "vnat_gc",
-					 "vnat_fdb",	  "vnat_macmoves", "vnat_gen" };
+					 "vnat_fdb",	  "vnat_macmoves", "vnat_gen",
+					 "vnat_kegress" };
 #define N_MAPS (sizeof(map_names) / sizeof(map_names[0]))
 
 static int *map_slot(struct vnat_maps *m, size_t i)
 {
 	int *slots[N_MAPS] = { &m->stats,    &m->ifaces, &m->txports,  &m->config,
 			       &m->prefixes, &m->ct,	 &m->mappings, &m->ports,
-			       &m->gc,	     &m->fdb,	 &m->macmoves, &m->gen };
+			       &m->gc,	     &m->fdb,	 &m->macmoves, &m->gen,
+			       &m->kegress };
 
 	return slots[i];
 }
@@ -57,6 +59,7 @@ static struct bpf_map *skel_map(struct vnat *skel, size_t i)
 		skel->maps.vnat_config,	  skel->maps.vnat_prefixes, skel->maps.vnat_ct,
 		skel->maps.vnat_mappings, skel->maps.vnat_ports,    skel->maps.vnat_gc,
 		skel->maps.vnat_fdb,	  skel->maps.vnat_macmoves, skel->maps.vnat_gen,
+		skel->maps.vnat_kegress,
 	};
 
 	return maps[i];

@@ -172,7 +172,11 @@ static __always_inline struct vnat_ct_val *vnat_ct_outbound(const struct vnat_co
 	}
 	vnat_count(VNAT_NAT_NEW_FLOW, 0);
 	vnat_gc_arm(cfg);
-	return bpf_map_lookup_elem(&vnat_ct, key);
+	ct = bpf_map_lookup_elem(&vnat_ct, key);
+	/* Gone already (a flush): every NULL return says why, or callers read garbage. */
+	if (!ct)
+		*reason = VNAT_DROP_TABLE_FULL;
+	return ct;
 }
 
 /* An outbound packet of an existing flow: refreshed (and, ADF, its address noted). */

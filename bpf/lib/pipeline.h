@@ -10,6 +10,7 @@
 #ifndef VNAT_LIB_PIPELINE_H
 #define VNAT_LIB_PIPELINE_H
 
+#include "admit.h"
 #include "ct.h"
 #include "ctx.h"
 #include "fib.h"
@@ -346,6 +347,12 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 	int nat = cfg && (cfg->flags & VNAT_CFG_NAT);
 	enum vnat_verdict v;
 
+	/* The host's rules decide: vnat neither routes nor translates on its own. */
+	if (cfg && (cfg->flags & VNAT_CFG_POLICY)) {
+		if (vnat_prefix_kind(c->p.ip->saddr) == VNAT_PREFIX_HOST)
+			return vnat_pass(c, VNAT_PASS_MARTIAN);
+		return vnat_admitted(c);
+	}
 	if (nat) {
 		v = vnat_nat_fast(c);
 		if (v)
