@@ -44,10 +44,9 @@ static const char *const map_names[] = { "vnat_stats",	  "vnat_ifaces",   "vnat_
 
 static int *map_slot(struct vnat_maps *m, size_t i)
 {
-	int *slots[N_MAPS] = { &m->stats,    &m->ifaces, &m->txports,  &m->config,
-			       &m->prefixes, &m->ct,	 &m->mappings, &m->ports,
-			       &m->gc,	     &m->fdb,	 &m->macmoves, &m->gen,
-			       &m->kegress };
+	int *slots[N_MAPS] = { &m->stats,    &m->ifaces,   &m->txports, &m->config, &m->prefixes,
+			       &m->ct,	     &m->mappings, &m->ports,	&m->gc,	    &m->fdb,
+			       &m->macmoves, &m->gen,	   &m->kegress };
 
 	return slots[i];
 }

@@ -37,7 +37,8 @@ static __always_inline void vnat_kflow_peer(struct vnat_ct_key *peer, const stru
 }
 
 /* Both directions of an admitted flow end: its packets are the kernel's again. */
-static __always_inline void vnat_kflow_end(const struct vnat_ct_key *k, const struct vnat_ct_val *ct)
+static __always_inline void vnat_kflow_end(const struct vnat_ct_key *k,
+					   const struct vnat_ct_val *ct)
 {
 	struct vnat_ct_key peer, pek;
 
@@ -91,9 +92,8 @@ static __always_inline enum vnat_verdict vnat_kflow_refresh(struct vnat_ctx *c,
  * carries the teardown as decided and shortens the kernel entry to the
  * transitory timeout, so it ends with the connection.
  */
-static __always_inline enum vnat_verdict vnat_kflow_tcp_ctl(struct vnat_ctx *c,
-							    const struct vnat_ct_key *k,
-							    struct vnat_ct_val *ct)
+static __always_inline enum vnat_verdict
+vnat_kflow_tcp_ctl(struct vnat_ctx *c, const struct vnat_ct_key *k, struct vnat_ct_val *ct)
 {
 	__u8 flags = c->l4.tcp_flags, dir;
 	struct vnat_ct_key peer;
@@ -111,8 +111,8 @@ static __always_inline enum vnat_verdict vnat_kflow_tcp_ctl(struct vnat_ctx *c,
 	}
 	liberal = vnat_kct_liberal(kct);
 	if (!liberal)
-		bpf_ct_change_timeout(kct, vnat_kflow_timeout_ms(c->cfg, IPPROTO_TCP,
-								 VNAT_TCP_CLOSED));
+		bpf_ct_change_timeout(kct,
+				      vnat_kflow_timeout_ms(c->cfg, IPPROTO_TCP, VNAT_TCP_CLOSED));
 	bpf_ct_release(kct);
 	if (liberal) {
 		vnat_kflow_end(k, ct);
@@ -157,8 +157,7 @@ static __always_inline enum vnat_verdict vnat_admitted(struct vnat_ctx *c)
 		return v;
 	if (v || (c->l4.proto != IPPROTO_TCP && c->l4.proto != IPPROTO_UDP))
 		return vnat_pass(c, VNAT_PASS_ADMISSION); /* ICMP: the kernel's (RELATED) */
-	vnat_kflow_key(&key, c->p.ip->saddr, c->p.ip->daddr, c->l4.sport, c->l4.dport,
-		       c->l4.proto);
+	vnat_kflow_key(&key, c->p.ip->saddr, c->p.ip->daddr, c->l4.sport, c->l4.dport, c->l4.proto);
 	ct = bpf_map_lookup_elem(&vnat_ct, &key);
 	if (!ct)
 		return vnat_pass(c, VNAT_PASS_ADMISSION);
@@ -282,8 +281,7 @@ static __always_inline void vnat_admit_egress(struct vnat_ctx *c, __u32 ingress_
 	if (c->l4.proto == IPPROTO_TCP &&
 	    (c->l4.tcp_flags & (VNAT_TCP_SYN | VNAT_TCP_FIN | VNAT_TCP_RST)))
 		return;
-	vnat_kflow_key(&ek, c->p.ip->saddr, c->p.ip->daddr, c->l4.sport, c->l4.dport,
-		       c->l4.proto);
+	vnat_kflow_key(&ek, c->p.ip->saddr, c->p.ip->daddr, c->l4.sport, c->l4.dport, c->l4.proto);
 	if (bpf_map_lookup_elem(&vnat_kegress, &ek))
 		return;
 	vnat_admit(c, &ek);
