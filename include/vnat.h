@@ -200,6 +200,13 @@ enum vnat_config_flags {
 	VNAT_CFG_POLICY = 1 << 4,
 	/* --admission kernel|vnat was given: the daemon leaves VNAT_CFG_POLICY as it is */
 	VNAT_CFG_POLICY_FIXED = 1 << 5,
+	/*
+	 * The namespace's conntrack tracks TCP liberally
+	 * (nf_conntrack_tcp_be_liberal=1, set by load under kernel admission):
+	 * it accepts segments after ones vnat carried, so an admitted flow's
+	 * FIN and RST can go to the kernel.
+	 */
+	VNAT_CFG_TCP_LIBERAL = 1 << 6,
 };
 
 enum vnat_xdp_mode {

@@ -12,6 +12,7 @@
 static const char load_usage[] =
 	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--hook xdp|tc|auto]\n"
 	"                 [--mode native|skb] [--redirects suppress|keep]\n"
+	"                 [--admission auto|kernel|vnat] [--flush]\n"
 	"                 [{--snat ADDR | --masquerade} [--out IFACE] [--from CIDR ...]\n"
 	"                  [--ports LO-HI] [--filtering apdf|adf|eif] [--max-flows N]\n"
 	"                  [--udp-timeout S] [--tcp-timeout S] [--tcp-transitory-timeout S]\n"
@@ -32,6 +33,13 @@ static const char load_usage[] =
 	"      --redirects M   suppress (default): route same-segment next hops in\n"
 	"                      XDP and drop ICMP redirects the host would send out\n"
 	"                      of managed interfaces; keep: leave both to the kernel\n"
+	"      --admission M   who admits new flows: auto (default: the kernel\n"
+	"                      when the namespace has netfilter rules, so its\n"
+	"                      firewall and NAT rules keep applying; vnat when it\n"
+	"                      has none), kernel, or vnat (vnat alone: the host's\n"
+	"                      FORWARD and NAT rules are bypassed)\n"
+	"      --flush         hand the flows the kernel admitted back to it, so\n"
+	"                      its current rules judge them again\n"
 	"  -s, --snat ADDR     masquerade guest traffic leaving the uplink as ADDR\n"
 	"      --masquerade    as the uplink's own address, following it when it\n"
 	"                      changes (uplink: --out, else the default route's)\n"
@@ -231,6 +239,21 @@ static int parse_hook(const char *text, uint32_t *hook)
 	return 0;
 }
 
+static int parse_admission(const char *text, enum vnat_admission *a)
+{
+	if (!strcmp(text, "auto"))
+		*a = VNAT_ADMISSION_AUTO;
+	else if (!strcmp(text, "kernel"))
+		*a = VNAT_ADMISSION_KERNEL;
+	else if (!strcmp(text, "vnat"))
+		*a = VNAT_ADMISSION_VNAT;
+	else {
+		vnat_err("load: --admission '%s': unknown mode (use auto, kernel or vnat)", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 {
 	if (!strcmp(text, "native"))
@@ -247,7 +270,9 @@ static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 {
 	enum {
-		OPT_HOOK = 253, /* not NAT options: below OPT_OUT */
+		OPT_ADMISSION = 251, /* not NAT options: below OPT_OUT */
+		OPT_FLUSH = 252,
+		OPT_HOOK = 253,
 		OPT_REDIRECTS = 254,
 		OPT_MASQ = 255,
 		OPT_OUT = 256,
@@ -264,6 +289,8 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		{ "iface", required_argument, NULL, 'i' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "hook", required_argument, NULL, OPT_HOOK },
+		{ "admission", required_argument, NULL, OPT_ADMISSION },
+		{ "flush", no_argument, NULL, OPT_FLUSH },
 		{ "snat", required_argument, NULL, 's' },
 		{ "redirects", required_argument, NULL, OPT_REDIRECTS },
 		{ "masquerade", no_argument, NULL, OPT_MASQ },
@@ -301,6 +328,12 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 			break;
 		case OPT_HOOK:
 			err = parse_hook(optarg, &o->hook);
+			break;
+		case OPT_ADMISSION:
+			err = parse_admission(optarg, &o->admission);
+			break;
+		case OPT_FLUSH:
+			o->flush = true;
 			break;
 		case OPT_REDIRECTS:
 			if (!strcmp(optarg, "suppress") || !strcmp(optarg, "keep")) {

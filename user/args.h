@@ -14,6 +14,12 @@ struct vnat_cidr {
 	uint8_t len;
 };
 
+enum vnat_admission {
+	VNAT_ADMISSION_AUTO = 0, /* kernel where netfilter rules exist, else vnat */
+	VNAT_ADMISSION_KERNEL,
+	VNAT_ADMISSION_VNAT, /* vnat decides alone: the host's rules are bypassed */
+};
+
 struct vnat_load_opts {
 	char ifaces[VNAT_MAX_LOAD_IFACES][VNAT_IFNAMSIZ];
 	int n_ifaces;
@@ -31,6 +37,8 @@ struct vnat_load_opts {
 	bool nat_opts; /* any NAT option given (they need --snat) */
 	bool keep_redirects; /* --redirects keep */
 	bool masquerade; /* --masquerade: the uplink's address, followed */
+	enum vnat_admission admission; /* --admission */
+	bool flush; /* --flush: hand kernel-admitted flows back */
 };
 
 struct vnat_unload_opts {

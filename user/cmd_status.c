@@ -352,6 +352,7 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 		vnat_json_null(j, "snat");
 	vnat_json_u64(j, "loaded_at", cfg->loaded_at);
 	vnat_json_bool(j, "masquerade", cfg->flags & VNAT_CFG_MASQUERADE);
+	vnat_json_str(j, "admission", cfg->flags & VNAT_CFG_POLICY ? "kernel" : "vnat");
 	if (cfg->flags & VNAT_CFG_NAT) {
 		__u64 flows, runs;
 
@@ -392,6 +393,11 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 	printf("vnat: loaded since %s, pins in %s\n", when, ns->pin_dir);
 	printf("config: snat %s%s\n", snat,
 	       cfg->flags & VNAT_CFG_MASQUERADE ? " (--masquerade: follows the uplink)" : "");
+	printf("admission: %s\n",
+	       cfg->flags & VNAT_CFG_POLICY ?
+		       "kernel (the host's firewall and NAT rules decide each new flow; vnat "
+		       "carries what the kernel admitted: admit_flow, pass_admission)" :
+		       "vnat (no netfilter rules, or --admission vnat)");
 	if (cfg->flags & VNAT_CFG_NAT) {
 		__u64 flows, runs;
 

@@ -88,7 +88,8 @@ static __always_inline enum vnat_verdict vnat_kflow_refresh(struct vnat_ctx *c,
  * the tuple and a FIN or RST ends this one: the kernel should see both.
  * It can judge a FIN or RST only when it tracks the flow liberally (it saw
  * none of the segments vnat carried: to its window check they are out of
- * window, invalid, neither translated nor accepted); otherwise vnat
+ * window, invalid, neither translated nor accepted), as load makes it
+ * (VNAT_CFG_TCP_LIBERAL) or the flow's entry says; otherwise vnat
  * carries the teardown as decided and shortens the kernel entry to the
  * transitory timeout, so it ends with the connection.
  */
@@ -109,7 +110,7 @@ vnat_kflow_tcp_ctl(struct vnat_ctx *c, const struct vnat_ct_key *k, struct vnat_
 		vnat_kflow_end(k, ct);
 		return vnat_pass(c, VNAT_PASS_ADMISSION);
 	}
-	liberal = vnat_kct_liberal(kct);
+	liberal = (c->cfg->flags & VNAT_CFG_TCP_LIBERAL) || vnat_kct_liberal(kct);
 	if (!liberal)
 		bpf_ct_change_timeout(kct,
 				      vnat_kflow_timeout_ms(c->cfg, IPPROTO_TCP, VNAT_TCP_CLOSED));

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Does the host's netfilter policy decide here? nftables through
+ * nfnetlink (the ruleset's generation, its rules and base chains, every
+ * family: iptables-nft and ebtables-nft write nftables rules), legacy
+ * iptables through the tables the kernel lists. And switching the
+ * datapath between kernel admission and vnat's own decisions.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <bpf/bpf.h>
+#include "ctnl.h"
+#include "log.h"
+#include "policy.h"
+
+struct nft_dump {
+	struct vnat_policy *p;
+	int type; /* NFT_MSG_NEW* we asked for */
+};
+
+static int nft_request(int fd, int msg, __u16 flags, __u32 seq)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct nfgenmsg g;
+	} req = {
+		.nh.nlmsg_len = sizeof(req),
+		.nh.nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | msg,
+		.nh.nlmsg_flags = NLM_F_REQUEST | flags,
+		.nh.nlmsg_seq = seq,
+		.g.nfgen_family = NFPROTO_UNSPEC,
+		.g.version = NFNETLINK_V0,
+	};
+
+	return send(fd, &req, sizeof(req), 0) < 0 ? -errno : 0;
+}
+
+/* A u32 attribute (network order) of one nftables message, or -1. */
+static long nft_attr_u32(const struct nlmsghdr *nh, int type)
+{
+	const struct nlattr *a =
+		(const void *)((const char *)NLMSG_DATA(nh) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+	int len = nh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg)));
+	__u32 v;
+
+	while (len >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
+		if ((a->nla_type & NLA_TYPE_MASK) == type && a->nla_len >= NLA_HDRLEN + 4) {
+			memcpy(&v, (const char *)a + NLA_HDRLEN, 4);
+			return ntohl(v);
+		}
+		len -= NLA_ALIGN(a->nla_len);
+		a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len));
+	}
+	return -1;
+}
+
+static void nft_note(struct nft_dump *d, const struct nlmsghdr *nh)
+{
+	int msg = nh->nlmsg_type & 0xff;
+
+	if (msg == NFT_MSG_NEWGEN) {
+		d->p->nft_gen = (uint32_t)nft_attr_u32(nh, NFTA_GEN_ID);
+	} else if (msg == NFT_MSG_NEWRULE) {
+		d->p->nft_rules++;
+	} else if (msg == NFT_MSG_NEWCHAIN) {
+		/* Base chains carry a policy; NF_DROP is 0. */
+		if (nft_attr_u32(nh, NFTA_CHAIN_POLICY) == NF_DROP)
+			d->p->nft_drop_chains++;
+	}
+}
+
+/* Read replies until the dump (or the single answer) is complete. */
+static int nft_read(int fd, struct nft_dump *d, bool dump)
+{
+	char buf[16384];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh = (void *)buf;
+
+		if (n < 0)
+			return -errno;
+		for (; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				return e->error;
+			}
+			nft_note(d, nh);
+			if (!dump)
+				return 0;
+		}
+	}
+}
+
+static int nft_ask(int fd, struct vnat_policy *p, int msg, bool dump, __u32 seq)
+{
+	struct nft_dump d = { .p = p, .type = msg };
+	int err = nft_request(fd, msg, dump ? NLM_F_DUMP : 0, seq);
+
+	return err ? err : nft_read(fd, &d, dump);
+}
+
+static int nft_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	struct timeval tv = { .tv_sec = 2 };
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void read_legacy(struct vnat_policy *p)
+{
+	FILE *f = fopen("/proc/net/ip_tables_names", "r");
+	size_t n = 0;
+	char line[32];
+
+	p->legacy[0] = 0;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		n += snprintf(p->legacy + n, n < sizeof(p->legacy) ? sizeof(p->legacy) - n : 0,
+			      "%s%s", n ? "," : "", line);
+		if (n >= sizeof(p->legacy))
+			break;
+	}
+	fclose(f);
+}
+
+int vnat_policy__generation(struct vnat_policy *p)
+{
+	int fd = nft_open(), err;
+
+	if (fd < 0)
+		return fd;
+	err = nft_ask(fd, p, NFT_MSG_GETGEN, false, 1);
+	close(fd);
+	read_legacy(p);
+	return err;
+}
+
+int vnat_policy__probe(struct vnat_policy *p)
+{
+	int fd = nft_open(), err;
+
+	memset(p, 0, sizeof(*p));
+	if (fd < 0) {
+		vnat_err("policy: nfnetlink socket: %s", strerror(-fd));
+		return fd;
+	}
+	err = nft_ask(fd, p, NFT_MSG_GETGEN, false, 1);
+	if (!err)
+		err = nft_ask(fd, p, NFT_MSG_GETRULE, true, 2);
+	if (!err)
+		err = nft_ask(fd, p, NFT_MSG_GETCHAIN, true, 3);
+	close(fd);
+	if (err) {
+		vnat_err("policy: read the nftables ruleset: %s", strerror(-err));
+		return err;
+	}
+	read_legacy(p);
+	p->rules = p->nft_rules || p->nft_drop_chains || p->legacy[0];
+	return 0;
+}
+
+static bool want_kernel(enum vnat_admission mode, const struct vnat_policy *p)
+{
+	return mode == VNAT_ADMISSION_KERNEL || (mode == VNAT_ADMISSION_AUTO && p->rules);
+}
+
+#define TCP_LIBERAL_SYSCTL "/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal"
+
+/*
+ * The kernel never sees the segments vnat carries: with strict window
+ * tracking it would call the next one it sees (an ACK before the reply
+ * direction is admitted, a FIN, a segment whose next hop vnat lost) out of
+ * window, invalid: neither translated (a private source leaks) nor
+ * accepted by ctstate rules. The kernel's own flowtable marks offloaded
+ * flows liberal for this reason; BPF cannot write that flag, so kernel
+ * admission turns on liberal tracking for the namespace (this namespace
+ * only: the sysctl is per network namespace). True if it is on.
+ */
+static bool tcp_liberal(bool want)
+{
+	FILE *f = fopen(TCP_LIBERAL_SYSCTL, "r");
+	int v = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	if (v || !want)
+		return v;
+	f = fopen(TCP_LIBERAL_SYSCTL, "w");
+	if (!f || fputs("1\n", f) < 0 || fclose(f)) {
+		vnat_err("policy: %s: %s (TCP flows vnat carries may end in INVALID state)",
+			 TCP_LIBERAL_SYSCTL, strerror(errno));
+		return false;
+	}
+	vnat_info("vnat: admission: set net.netfilter.nf_conntrack_tcp_be_liberal=1 (the kernel "
+		  "must accept segments after those vnat carried)");
+	return true;
+}
+
+int vnat_policy__apply(const struct vnat_maps *m, enum vnat_admission mode,
+		       const struct vnat_policy *p)
+{
+	bool liberal;
+	struct vnat_config cfg;
+	bool on, was;
+	int err, n;
+
+	err = vnat_maps__read_config(m, &cfg);
+	if (err)
+		return err;
+	on = want_kernel(mode, p);
+	was = cfg.flags & VNAT_CFG_POLICY;
+	liberal = tcp_liberal(on);
+	if (on == was && !!(cfg.flags & VNAT_CFG_POLICY_FIXED) == (mode != VNAT_ADMISSION_AUTO) &&
+	    liberal == !!(cfg.flags & VNAT_CFG_TCP_LIBERAL))
+		return 0;
+	/*
+	 * vnat's own translated flows become the kernel's (as on unload), so
+	 * they keep their outside ports and come back admitted.
+	 */
+	if (on && !was && (cfg.flags & VNAT_CFG_NAT)) {
+		n = vnat_ctnl__handoff(m);
+		if (n < 0)
+			vnat_err("policy: hand vnat's flows to conntrack: %s", strerror(-n));
+	}
+	cfg.flags &= ~(VNAT_CFG_POLICY | VNAT_CFG_POLICY_FIXED | VNAT_CFG_TCP_LIBERAL);
+	cfg.flags |= (on ? VNAT_CFG_POLICY : 0) |
+		     (mode != VNAT_ADMISSION_AUTO ? VNAT_CFG_POLICY_FIXED : 0) |
+		     (liberal ? VNAT_CFG_TCP_LIBERAL : 0);
+	err = vnat_maps__write_config(m, &cfg);
+	return err ? err : on != was;
+}
+
+int vnat_policy__flush(const struct vnat_maps *m)
+{
+	struct vnat_ct_key key, next;
+	struct vnat_ct_val val;
+	int n = 0, err;
+
+	err = bpf_map_get_next_key(m->ct, NULL, &next);
+	while (!err) {
+		key = next;
+		err = bpf_map_get_next_key(m->ct, &key, &next);
+		if (key.pad[0] != VNAT_CT_KEY_KERNEL || bpf_map_lookup_elem(m->ct, &key, &val))
+			continue;
+		if (!bpf_map_delete_elem(m->ct, &key) && !(val.flags & VNAT_CT_KREPLY))
+			n++;
+	}
+	/* Their egress markers too, or tc egress would never admit them again. */
+	err = bpf_map_get_next_key(m->kegress, NULL, &next);
+	while (!err) {
+		key = next;
+		err = bpf_map_get_next_key(m->kegress, &key, &next);
+		bpf_map_delete_elem(m->kegress, &key);
+	}
+	return n;
+}
