@@ -125,7 +125,9 @@
 	/* TCP FIN/RST of an admitted flow handed to the kernel (it sees the teardown) */       \
 	X(VNAT_ADMIT_TEARDOWN, admit_teardown)                                                  \
 	/* TCP FIN/RST carried by vnat: the kernel's entry is not liberal (stale window) */     \
-	X(VNAT_ADMIT_CLOSED_FAST, admit_closed_fast)
+	X(VNAT_ADMIT_CLOSED_FAST, admit_closed_fast)                                            \
+	/* bridge filtering rules exist: the kernel bridge forwards port to port */             \
+	X(VNAT_PASS_BRIDGE_POLICY, pass_bridge_policy)
 
 #define VNAT_STAT_ENUM(e, m) e,
 enum vnat_stat {
@@ -207,6 +209,14 @@ enum vnat_config_flags {
 	 * FIN and RST can go to the kernel.
 	 */
 	VNAT_CFG_TCP_LIBERAL = 1 << 6,
+	/*
+	 * Bridge filtering applies (nftables bridge-family rules, ebtables-nft,
+	 * or br_netfilter passing bridged IPv4 to iptables/nftables rules):
+	 * frames between ports of a managed bridge go to the kernel bridge.
+	 * Under kernel admission only; every managed bridge alike (vnat does
+	 * not read which bridge a rule names).
+	 */
+	VNAT_CFG_BRIDGE_POLICY = 1 << 7,
 };
 
 enum vnat_xdp_mode {

@@ -64,16 +64,21 @@ static long nft_attr_u32(const struct nlmsghdr *nh, int type)
 
 static void nft_note(struct nft_dump *d, const struct nlmsghdr *nh)
 {
+	const struct nfgenmsg *g = NLMSG_DATA(nh);
+	bool bridge = g->nfgen_family == NFPROTO_BRIDGE;
 	int msg = nh->nlmsg_type & 0xff;
 
 	if (msg == NFT_MSG_NEWGEN) {
 		d->p->nft_gen = (uint32_t)nft_attr_u32(nh, NFTA_GEN_ID);
 	} else if (msg == NFT_MSG_NEWRULE) {
 		d->p->nft_rules++;
+		d->p->nft_bridge_rules += bridge;
 	} else if (msg == NFT_MSG_NEWCHAIN) {
 		/* Base chains carry a policy; NF_DROP is 0. */
-		if (nft_attr_u32(nh, NFTA_CHAIN_POLICY) == NF_DROP)
+		if (nft_attr_u32(nh, NFTA_CHAIN_POLICY) == NF_DROP) {
 			d->p->nft_drop_chains++;
+			d->p->nft_bridge_rules += bridge;
+		}
 	}
 }
 
@@ -141,6 +146,20 @@ static void read_legacy(struct vnat_policy *p)
 	fclose(f);
 }
 
+/* br_netfilter hands bridged IPv4 to the IPv4 rules (exists only when built in or loaded). */
+static bool br_netfilter_on(void)
+{
+	FILE *f = fopen("/proc/sys/net/bridge/bridge-nf-call-iptables", "r");
+	int v = 0;
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
 int vnat_policy__generation(struct vnat_policy *p)
 {
 	int fd = nft_open(), err;
@@ -174,6 +193,7 @@ int vnat_policy__probe(struct vnat_policy *p)
 	}
 	read_legacy(p);
 	p->rules = p->nft_rules || p->nft_drop_chains || p->legacy[0];
+	p->bridge_rules = p->nft_bridge_rules || (p->rules && br_netfilter_on());
 	return 0;
 }
 
@@ -220,7 +240,7 @@ static bool tcp_liberal(bool want)
 int vnat_policy__apply(const struct vnat_maps *m, enum vnat_admission mode,
 		       const struct vnat_policy *p)
 {
-	bool liberal;
+	bool liberal, bridge;
 	struct vnat_config cfg;
 	bool on, was;
 	int err, n;
@@ -231,8 +251,10 @@ int vnat_policy__apply(const struct vnat_maps *m, enum vnat_admission mode,
 	on = want_kernel(mode, p);
 	was = cfg.flags & VNAT_CFG_POLICY;
 	liberal = tcp_liberal(on);
+	bridge = on && p->bridge_rules;
 	if (on == was && !!(cfg.flags & VNAT_CFG_POLICY_FIXED) == (mode != VNAT_ADMISSION_AUTO) &&
-	    liberal == !!(cfg.flags & VNAT_CFG_TCP_LIBERAL))
+	    liberal == !!(cfg.flags & VNAT_CFG_TCP_LIBERAL) &&
+	    bridge == !!(cfg.flags & VNAT_CFG_BRIDGE_POLICY))
 		return 0;
 	/*
 	 * vnat's own translated flows become the kernel's (as on unload), so
@@ -243,10 +265,11 @@ int vnat_policy__apply(const struct vnat_maps *m, enum vnat_admission mode,
 		if (n < 0)
 			vnat_err("policy: hand vnat's flows to conntrack: %s", strerror(-n));
 	}
-	cfg.flags &= ~(VNAT_CFG_POLICY | VNAT_CFG_POLICY_FIXED | VNAT_CFG_TCP_LIBERAL);
+	cfg.flags &= ~(VNAT_CFG_POLICY | VNAT_CFG_POLICY_FIXED | VNAT_CFG_TCP_LIBERAL |
+		       VNAT_CFG_BRIDGE_POLICY);
 	cfg.flags |= (on ? VNAT_CFG_POLICY : 0) |
 		     (mode != VNAT_ADMISSION_AUTO ? VNAT_CFG_POLICY_FIXED : 0) |
-		     (liberal ? VNAT_CFG_TCP_LIBERAL : 0);
+		     (liberal ? VNAT_CFG_TCP_LIBERAL : 0) | (bridge ? VNAT_CFG_BRIDGE_POLICY : 0);
 	err = vnat_maps__write_config(m, &cfg);
 	return err ? err : on != was;
 }

@@ -16,6 +16,9 @@
  */
 struct vnat_policy {
 	bool rules; /* anything above: the kernel must admit flows */
+	/* bridge-family rules or drop chains, or br_netfilter handing bridged IPv4 to rules */
+	bool bridge_rules;
+	unsigned int nft_bridge_rules;
 	uint32_t nft_gen; /* nftables ruleset generation (any nft change bumps it) */
 	unsigned int nft_rules, nft_drop_chains;
 	char legacy[64]; /* /proc/net/ip_tables_names, "" if none */

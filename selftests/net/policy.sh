@@ -17,7 +17,7 @@
 #
 # Checked: a policy matrix (iptables DROP, REJECT tcp-reset and
 # icmp-port-unreachable, nftables inet forward drop, nftables ip forward
-# with ct state) gives the same verdicts with vnat loaded as without, and
+# with ct state, nftables bridge forward drop between two guests) gives the same verdicts with vnat loaded as without, and
 # up captures 0 frames of a refused flow; admitted flows are carried by the
 # fast path after their first packets (counters) with MASQUERADE's
 # translation; DNAT port forwards (TCP, UDP) answer from the forwarded
@@ -180,6 +180,12 @@ policy_rules()
 					ip saddr $T2_G2_ADDR tcp dport 7104 drop
 				}
 			}
+			table bridge vnatbr {
+				chain filterfwd {
+					type filter hook forward priority 0; policy accept;
+					ip saddr $T2_G1_ADDR ip daddr $T2_G2_ADDR tcp dport 7201 drop
+				}
+			}
 			table ip vnatct {
 				chain filterfwd {
 					type filter hook forward priority -10; policy accept;
@@ -205,6 +211,10 @@ policy_matrix()
 		tcp_fails "$G2" "$T2_PUB_ADDR" 7104
 	check "$when: nft ip forward ct state new drop: UDP g1 -> pub:7105 unanswered" \
 		udp_none "$G1" "$T2_PUB_ADDR" 7105 35105 5
+	check "$when: nft bridge forward drop: TCP g1 -> g2:7201 fails" \
+		tcp_fails "$G1" "$T2_G2_ADDR" 7201
+	check "$when: allowed: TCP g1 -> g2:7001 (bridged) shows $T2_G1_ADDR" \
+		expect_peer "$T2_G1_ADDR" peer_ask_tcp "$G1" "$T2_G2_ADDR" 7001
 	check "$when: allowed: TCP g2 -> pub:7001 shows $SNAT" \
 		expect_peer "$SNAT" peer_ask_tcp "$G2" "$T2_PUB_ADDR" 7001
 	check "$when: allowed: 10 UDP queries g1:35002 -> pub:7002 answered" \
@@ -225,6 +235,8 @@ for p in 7002 7103 7105; do
 	must "UDP server in up :$p" peer_server_udp "SRV_U$p" "$UP" "$p" "$T2_PUB_ADDR"
 done
 must "UDP server in g1 :53" peer_server_udp SRV_G1U "$G1" 53
+must "TCP server in g2 :7001" peer_server_tcp SRV_G2T "$G2" 7001
+must "TCP server in g2 :7201" peer_server_tcp SRV_G2B "$G2" 7201
 must "TCP server in g1 :7001" peer_server_tcp SRV_G1T "$G1" 7001
 # DNAT port forwards on the uplink address, as in the issue's recipe.
 must "DNAT udp 8053 -> g1:53" in_ns "$HOST" iptables -t nat -A PREROUTING -d "$SNAT" -p udp \
@@ -254,9 +266,16 @@ check "status: admission kernel" json_eq "$(cat "$RUN_OUT")" 'd["config"]["admis
 test_group "policy: verdicts with vnat loaded"
 cap_start CAP "$UP" eth0 tcp port 7101 or tcp port 7102 or udp port 7103 or tcp port 7104 or \
 	udp port 7105
+cap_start CAPB "$G2" eth0 tcp port 7201
+counters_snap "$HOST" C0
 policy_matrix "with vnat"
+counters_snap "$HOST" C1
 cap_stop CAP
+cap_stop CAPB
 check "up saw 0 frames of the refused flows" cap_none "$CAP_FILE"
+check "g2 saw 0 frames of the bridged flow the bridge rule refuses" cap_none "$CAPB_FILE"
+check_cmp "pass_bridge_policy moved: bridged frames go to the kernel bridge" \
+	"$(cdelta C0 C1 pass_bridge_policy)" -gt 0
 must "rule added after the load: drop g1:35006's UDP" in_ns "$HOST" iptables -I FORWARD \
 	-s "$T2_G1_ADDR" -p udp --sport 35006 -j DROP
 check "the new rule applies at once: UDP g1:35006 -> pub:7002 unanswered" \
