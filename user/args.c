@@ -16,7 +16,7 @@ static const char load_usage[] =
 	"                 [{--snat ADDR | --masquerade} [--out IFACE] [--from CIDR ...]\n"
 	"                  [--ports LO-HI] [--filtering apdf|adf|eif] [--max-flows N]\n"
 	"                  [--udp-timeout S] [--tcp-timeout S] [--tcp-transitory-timeout S]\n"
-	"                  [--icmp-timeout S]]\n"
+	"                  [--icmp-timeout S] [--inbound drop|kernel]]\n"
 	"\n"
 	"Attach vnat's XDP and tc programs to each IFACE and pin its maps under\n" VNAT_PIN_ROOT
 	"/netns-<inode>/.\n"
@@ -53,6 +53,10 @@ static const char load_usage[] =
 	"      --tcp-timeout S            established, default 7440 (RFC 5382)\n"
 	"      --tcp-transitory-timeout S handshake, FIN, RST: default 240\n"
 	"      --icmp-timeout S           echo, default 60\n"
+	"      --inbound M     drop (default): where vnat admits flows itself, drop\n"
+	"                      what arrives on the uplink for an inside prefix\n"
+	"                      without being a reply, and inside sources arriving\n"
+	"                      there; kernel: leave both to the host's rules\n"
 	"  -h, --help          this text\n";
 
 static const char unload_usage[] =
@@ -283,7 +287,8 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		OPT_UDP,
 		OPT_TCP,
 		OPT_TCPT,
-		OPT_ICMP
+		OPT_ICMP,
+		OPT_INBOUND
 	};
 	static const struct option longopts[] = {
 		{ "iface", required_argument, NULL, 'i' },
@@ -303,6 +308,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		{ "tcp-timeout", required_argument, NULL, OPT_TCP },
 		{ "tcp-transitory-timeout", required_argument, NULL, OPT_TCPT },
 		{ "icmp-timeout", required_argument, NULL, OPT_ICMP },
+		{ "inbound", required_argument, NULL, OPT_INBOUND },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -380,6 +386,14 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 			break;
 		case OPT_ICMP:
 			err = parse_u32("--icmp-timeout", optarg, 1, 86400, secs, &o->timeout_icmp);
+			break;
+		case OPT_INBOUND:
+			if (!strcmp(optarg, "drop") || !strcmp(optarg, "kernel")) {
+				o->inbound_kernel = !strcmp(optarg, "kernel");
+			} else {
+				vnat_err("load: --inbound '%s': use drop or kernel", optarg);
+				err = -EINVAL;
+			}
 			break;
 		case 'i':
 			err = add_iface(o, optarg);

@@ -39,6 +39,7 @@ struct vnat_load_opts {
 	bool masquerade; /* --masquerade: the uplink's address, followed */
 	enum vnat_admission admission; /* --admission */
 	bool flush; /* --flush: hand kernel-admitted flows back */
+	bool inbound_kernel; /* --inbound kernel: unsolicited inbound to the kernel, not dropped */
 };
 
 struct vnat_unload_opts {

@@ -194,6 +194,8 @@ static void config_from_opts(const struct vnat_load_opts *o, const struct vnat_n
 	if (!o->snat_addr)
 		return;
 	cfg->flags |= VNAT_CFG_NAT;
+	if (o->inbound_kernel)
+		cfg->flags |= VNAT_CFG_INBOUND_KERNEL;
 	cfg->snat_addr = o->snat_addr;
 	cfg->port_min = o->port_min;
 	cfg->port_max = o->port_max;

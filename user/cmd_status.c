@@ -360,6 +360,8 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 		vnat_json_u64(j, "port_min", cfg->port_min);
 		vnat_json_u64(j, "port_max", cfg->port_max);
 		vnat_json_str(j, "filtering", filtering_name(cfg->filtering));
+		vnat_json_str(j, "inbound",
+			      cfg->flags & VNAT_CFG_INBOUND_KERNEL ? "kernel" : "drop");
 		vnat_json_u64(j, "max_flows", cfg->max_flows);
 		vnat_json_u64(j, "timeout_udp", cfg->timeout_udp);
 		vnat_json_u64(j, "timeout_tcp", cfg->timeout_tcp_est);

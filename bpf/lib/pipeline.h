@@ -312,6 +312,23 @@ static __always_inline enum vnat_verdict vnat_nat_hairpin(struct vnat_ctx *c)
 }
 
 /*
+ * vnat's own NAT with no host rules to protect the guests (an accept-all
+ * namespace): what libvirt's FORWARD rules stop, vnat drops on the uplink.
+ * Traffic to an inside prefix that is no reply (replies are addressed to
+ * the SNAT address) would reach a guest directly, and an inside source
+ * arriving from outside is spoofed. --inbound kernel leaves both to the
+ * kernel.
+ */
+static __always_inline enum vnat_verdict vnat_nat_guard(struct vnat_ctx *c)
+{
+	if (vnat_prefix_kind(c->p.ip->saddr) == VNAT_PREFIX_INSIDE)
+		return vnat_drop(c, VNAT_DROP_SPOOFED_INSIDE);
+	if (vnat_prefix_kind(c->p.ip->daddr) == VNAT_PREFIX_INSIDE)
+		return vnat_drop(c, VNAT_DROP_TO_INSIDE);
+	return VNAT_NEXT;
+}
+
+/*
  * A frame on a bridge port: bridged port to port, or, when addressed to
  * the bridge, routed as if it had arrived on the bridge (which is where the
  * kernel would route it). VNAT_NEXT with c->iface and c->in_ifindex
@@ -362,6 +379,11 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 	if (vnat_prefix_kind(c->p.ip->saddr) == VNAT_PREFIX_HOST)
 		return vnat_pass(c, VNAT_PASS_MARTIAN);
 	if (nat) {
+		if ((flags & VNAT_IFACE_OUTSIDE) && !(cfg->flags & VNAT_CFG_INBOUND_KERNEL)) {
+			v = vnat_nat_guard(c);
+			if (v)
+				return v;
+		}
 		if ((flags & VNAT_IFACE_OUTSIDE) && c->p.ip->daddr == cfg->snat_addr)
 			return vnat_nat_in(c);
 		if ((flags & VNAT_IFACE_INSIDE) && c->p.ip->daddr == cfg->snat_addr) {

@@ -23,7 +23,9 @@
 # translation; DNAT port forwards (TCP, UDP) answer from the forwarded
 # port; conntrack -L lists the flows vnat carries; conns flush hands a
 # flow back (a rule added meanwhile then stops it); conntrack -F ends
-# vnat's copy; load and unload during a transfer lose nothing.
+# vnat's copy; load and unload during a transfer lose nothing. Then, with
+# every rule removed, --snat alone: unsolicited inbound and spoofed inside
+# sources from the uplink never reach a guest, unless --inbound kernel.
 #
 # Usage: policy.sh        (V=1 for all command output; VNAT=path to override)
 
@@ -352,5 +354,57 @@ check_rc 0 "load again mid-transfer" vnat_load
 bg_wait_timeout 20 "$SND"
 bg_wait_timeout 5 "$RCV"
 check "the transfer arrived intact" same_content "$FILE" "$OUT"
+
+# ---------------------------------------------------------------- standalone
+
+# No host rules at all: vnat admits flows itself, with its own NAT, and
+# protects the guests as libvirt's FORWARD rules would (--inbound drop),
+# unless asked to leave that to the kernel (--inbound kernel).
+SPOOF=192.168.122.99
+SPOOF_PY='
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+for i in range(3):
+    s.sendto(b"spoofed", (sys.argv[2], 53))
+'
+
+# from_outside: up pings g1 and sends UDP from an inside address (its lo
+# holds one), through a route up does not normally have.
+from_outside()
+{
+	in_ns "$UP" ping -q -c 3 -i 0.2 -W 1 -w 3 "$T2_G1_ADDR" >/dev/null 2>&1
+	in_ns "$UP" python3 -c "$SPOOF_PY" "$SPOOF" "$T2_G1_ADDR"
+	return 0
+}
+
+test_group "policy: standalone --snat"
+must "unload" vnat_in "$HOST" unload --all
+must "no rules left" in_ns "$HOST" nft flush ruleset
+must "up: route to $T2_NET via the host" ip -n "$UP" route add "$T2_NET" via "$SNAT"
+must "up: an inside address on lo" ip -n "$UP" addr add "$SPOOF/32" dev lo
+check_rc 0 "vnat load --iface virbr0 --snat $SNAT" vnat_in "$HOST" load --iface virbr0 \
+	--snat "$SNAT"
+check "the load says vnat admits flows (no rules)" grep -q 'admission: vnat' "$RUN_OUT"
+check "a guest still reaches pub, translated" \
+	expect_peer "$SNAT" peer_ask_tcp "$G1" "$T2_PUB_ADDR" 7001
+counters_snap "$HOST" C0
+cap_start CAP "$G1" eth0 icmp or udp port 53
+from_outside
+cap_stop CAP
+counters_snap "$HOST" C1
+check "g1 saw no unsolicited echo request from up" cap_none "$CAP_FILE" icmp and src host "$T2_UP_ADDR"
+check "g1 saw no datagram from the spoofed inside address" cap_none "$CAP_FILE" src host "$SPOOF"
+check_cmp "drop_to_inside moved by >= 3" "$(cdelta C0 C1 drop_to_inside)" -ge 3
+check_cmp "drop_spoofed_inside moved by >= 3" "$(cdelta C0 C1 drop_spoofed_inside)" -ge 3
+
+must "unload" vnat_in "$HOST" unload --all
+check_rc 0 "vnat load ... --inbound kernel" vnat_in "$HOST" load --iface virbr0 --snat "$SNAT" \
+	--inbound kernel
+cap_start CAP "$G1" eth0 icmp or udp port 53
+from_outside
+cap_stop CAP
+check "--inbound kernel: the kernel (no rules) forwards up's echo requests to g1" \
+	cap_atleast "$CAP_FILE" 1 icmp and src host "$T2_UP_ADDR"
 
 exit_summary
