@@ -252,6 +252,8 @@ static int admission(const struct vnat_load_opts *o, const struct vnat_maps *m)
 	int err, n;
 
 	err = vnat_policy__probe(&p);
+	if (!err)
+		err = vnat_policy__check_leak(&p, o->admission, o->snat_addr || o->masquerade);
 	if (err)
 		return err;
 	err = vnat_policy__apply(m, o->admission, &p);

@@ -43,23 +43,102 @@ static int nft_request(int fd, int msg, __u16 flags, __u32 seq)
 	return send(fd, &req, sizeof(req), 0) < 0 ? -errno : 0;
 }
 
-/* A u32 attribute (network order) of one nftables message, or -1. */
-static long nft_attr_u32(const struct nlmsghdr *nh, int type)
+/* An attribute of one nftables message, or NULL; *plen its payload's length. */
+static const void *nft_attr(const struct nlmsghdr *nh, int type, int *plen)
 {
 	const struct nlattr *a =
 		(const void *)((const char *)NLMSG_DATA(nh) + NLMSG_ALIGN(sizeof(struct nfgenmsg)));
 	int len = nh->nlmsg_len - NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct nfgenmsg)));
-	__u32 v;
 
 	while (len >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) && a->nla_len <= len) {
-		if ((a->nla_type & NLA_TYPE_MASK) == type && a->nla_len >= NLA_HDRLEN + 4) {
-			memcpy(&v, (const char *)a + NLA_HDRLEN, 4);
-			return ntohl(v);
+		if ((a->nla_type & NLA_TYPE_MASK) == type) {
+			*plen = a->nla_len - NLA_HDRLEN;
+			return (const char *)a + NLA_HDRLEN;
 		}
 		len -= NLA_ALIGN(a->nla_len);
 		a = (const void *)((const char *)a + NLA_ALIGN(a->nla_len));
 	}
-	return -1;
+	return NULL;
+}
+
+/* A u32 attribute (network order), or -1. */
+static long nft_attr_u32(const struct nlmsghdr *nh, int type)
+{
+	const void *v;
+	__u32 x;
+	int len;
+
+	v = nft_attr(nh, type, &len);
+	if (!v || len < 4)
+		return -1;
+	memcpy(&x, v, 4);
+	return ntohl(x);
+}
+
+/* A string attribute copied into buf ("" if absent). */
+static void nft_attr_str(const struct nlmsghdr *nh, int type, char *buf, size_t size)
+{
+	const char *v;
+	int len;
+
+	v = nft_attr(nh, type, &len);
+	if (!v || len <= 0)
+		len = 0;
+	/* NUL-terminated in the message; the length bounds it anyway. */
+	snprintf(buf, size, "%.*s", len, v ? v : "");
+}
+
+static const char *family_name(uint8_t f)
+{
+	switch (f) {
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV6:
+		return "ip6";
+	case NFPROTO_BRIDGE:
+		return "bridge";
+	default:
+		return "?";
+	}
+}
+
+#define MAX_NAT_CHAINS                                   \
+	(sizeof(((struct vnat_policy *)0)->nat_chains) / \
+	 sizeof(((struct vnat_policy *)0)->nat_chains[0]))
+
+static void note_nat_chain(struct vnat_policy *p, const struct nlmsghdr *nh, uint8_t family)
+{
+	char type[16];
+
+	nft_attr_str(nh, NFTA_CHAIN_TYPE, type, sizeof(type));
+	if (strcmp(type, "nat") || p->n_nat_chains >= MAX_NAT_CHAINS)
+		return;
+	p->nat_chains[p->n_nat_chains].family = family;
+	nft_attr_str(nh, NFTA_CHAIN_TABLE, p->nat_chains[p->n_nat_chains].table,
+		     sizeof(p->nat_chains[0].table));
+	nft_attr_str(nh, NFTA_CHAIN_NAME, p->nat_chains[p->n_nat_chains].chain,
+		     sizeof(p->nat_chains[0].chain));
+	p->n_nat_chains++;
+}
+
+/* A rule in one of the NAT chains found before (chains are dumped first). */
+static void note_nat_rule(struct vnat_policy *p, const struct nlmsghdr *nh, uint8_t family)
+{
+	char table[32], chain[32];
+
+	nft_attr_str(nh, NFTA_RULE_TABLE, table, sizeof(table));
+	nft_attr_str(nh, NFTA_RULE_CHAIN, chain, sizeof(chain));
+	for (unsigned int i = 0; i < p->n_nat_chains; i++) {
+		if (p->nat_chains[i].family != family || strcmp(p->nat_chains[i].table, table) ||
+		    strcmp(p->nat_chains[i].chain, chain))
+			continue;
+		if (!p->nat_rules++)
+			snprintf(p->nat_first, sizeof(p->nat_first), "%s %s %s",
+				 family_name(family), table, chain);
+		return;
+	}
 }
 
 static void nft_note(struct nft_dump *d, const struct nlmsghdr *nh)
@@ -73,7 +152,9 @@ static void nft_note(struct nft_dump *d, const struct nlmsghdr *nh)
 	} else if (msg == NFT_MSG_NEWRULE) {
 		d->p->nft_rules++;
 		d->p->nft_bridge_rules += bridge;
+		note_nat_rule(d->p, nh, g->nfgen_family);
 	} else if (msg == NFT_MSG_NEWCHAIN) {
+		note_nat_chain(d->p, nh, g->nfgen_family);
 		/* Base chains carry a policy; NF_DROP is 0. */
 		if (nft_attr_u32(nh, NFTA_CHAIN_POLICY) == NF_DROP) {
 			d->p->nft_drop_chains++;
@@ -182,10 +263,11 @@ int vnat_policy__probe(struct vnat_policy *p)
 		return fd;
 	}
 	err = nft_ask(fd, p, NFT_MSG_GETGEN, false, 1);
+	/* Chains before rules: a rule is known to be NAT by its chain. */
 	if (!err)
-		err = nft_ask(fd, p, NFT_MSG_GETRULE, true, 2);
+		err = nft_ask(fd, p, NFT_MSG_GETCHAIN, true, 2);
 	if (!err)
-		err = nft_ask(fd, p, NFT_MSG_GETCHAIN, true, 3);
+		err = nft_ask(fd, p, NFT_MSG_GETRULE, true, 3);
 	close(fd);
 	if (err) {
 		vnat_err("policy: read the nftables ruleset: %s", strerror(-err));
@@ -272,6 +354,26 @@ int vnat_policy__apply(const struct vnat_maps *m, enum vnat_admission mode,
 		     (liberal ? VNAT_CFG_TCP_LIBERAL : 0) | (bridge ? VNAT_CFG_BRIDGE_POLICY : 0);
 	err = vnat_maps__write_config(m, &cfg);
 	return err ? err : on != was;
+}
+
+int vnat_policy__check_leak(const struct vnat_policy *p, enum vnat_admission mode, bool snat)
+{
+	if (snat || mode != VNAT_ADMISSION_VNAT)
+		return 0;
+	if (p->nat_rules) {
+		vnat_err("load: --admission vnat without --snat: vnat would route guest packets "
+			 "past the kernel's NAT rules (%u in chain %s) with their inside "
+			 "addresses (use --admission auto, or --snat ADDR)",
+			 p->nat_rules, p->nat_first);
+		return -EINVAL;
+	}
+	if (strstr(p->legacy, "nat")) {
+		vnat_err("load: --admission vnat without --snat: the iptables-legacy nat table "
+			 "may translate guest packets vnat would route untranslated (use "
+			 "--admission auto, or --snat ADDR)");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int vnat_policy__flush(const struct vnat_maps *m)

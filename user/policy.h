@@ -22,6 +22,13 @@ struct vnat_policy {
 	uint32_t nft_gen; /* nftables ruleset generation (any nft change bumps it) */
 	unsigned int nft_rules, nft_drop_chains;
 	char legacy[64]; /* /proc/net/ip_tables_names, "" if none */
+	/* nftables NAT base chains ("ip nat POSTROUTING", iptables-nft's too) and their rules */
+	struct {
+		uint8_t family;
+		char table[32], chain[32];
+	} nat_chains[8];
+	unsigned int n_nat_chains, nat_rules;
+	char nat_first[80]; /* "family table chain" of the first NAT chain holding a rule */
 };
 
 /* 0, or -errno with a message printed. */
@@ -37,6 +44,14 @@ int vnat_policy__generation(struct vnat_policy *p);
  */
 int vnat_policy__apply(const struct vnat_maps *m, enum vnat_admission mode,
 		       const struct vnat_policy *p);
+
+/*
+ * A configuration that would route guest packets past the kernel's NAT
+ * rules, untranslated: vnat deciding alone (--admission vnat, or auto in
+ * no case: auto admits through the kernel wherever rules exist) without
+ * --snat while NAT rules exist. 0, or -EINVAL with the rule's chain named.
+ */
+int vnat_policy__check_leak(const struct vnat_policy *p, enum vnat_admission mode, bool snat);
 
 /* Hand every kernel-admitted flow back to the kernel. Returns how many. */
 int vnat_policy__flush(const struct vnat_maps *m);

@@ -120,6 +120,13 @@ tcp_refused()
 	grep -q 'Connection refused' <<<"$out"
 }
 
+# one_line_naming FILE TEXT: FILE holds one line, and it contains TEXT.
+one_line_naming()
+{
+	cat "$1"
+	[ "$(grep -c . "$1")" -eq 1 ] && grep -qF -- "$2" "$1"
+}
+
 # counter_sum NS NAME...: the packets of these counters, summed.
 counter_sum()
 {
@@ -259,6 +266,12 @@ check "without vnat: DNAT UDP up -> $SNAT:8053: 10 answers from the forwarded po
 # ---------------------------------------------------------------- load
 
 test_group "policy: load"
+# Deciding alone without --snat would route guests past MASQUERADE: refused.
+check_rc 1 "vnat load ... --admission vnat (no --snat) is refused" vnat_load --admission vnat
+REFUSAL=$RUN_ERR
+check "... with one line naming the NAT chain" one_line_naming "$REFUSAL" 'chain ip nat POSTROUTING'
+
+check "... and nothing loaded" json_eq "$(vnat_status_json "$HOST")" 'd["loaded"]' false
 check_rc 0 "vnat load --iface virbr0 --iface eth0" vnat_load ||
 	die "vnat load failed: nothing else can be tested"
 check "the load says the kernel admits flows" grep -q 'admission: kernel' "$RUN_OUT"
