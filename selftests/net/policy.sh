@@ -420,4 +420,20 @@ cap_stop CAP
 check "--inbound kernel: the kernel (no rules) forwards up's echo requests to g1" \
 	cap_atleast "$CAP_FILE" 1 icmp and src host "$T2_UP_ADDR"
 
+# Rules appearing while vnat runs: the daemon switches to kernel admission.
+admission_is()
+{
+	json_eq "$(vnat_status_json "$HOST")" 'd["config"]["admission"]' "$1"
+}
+
+bg_in_ns DAEMON "$HOST" "$VNAT" daemon
+must "daemon follows" slowwait 5 grep -q following "$DAEMON_LOG"
+check "admission vnat before any rule" admission_is vnat
+must "a FORWARD rule appears" in_ns "$HOST" iptables -A FORWARD -s "$T2_G1_ADDR" -p tcp \
+	--dport 7101 -j DROP
+check "the daemon switches to kernel admission within seconds" slowwait 5 admission_is kernel
+check "the new rule decides: TCP g1 -> pub:7101 fails" tcp_fails "$G1" "$T2_PUB_ADDR" 7101
+check "other flows still pass: TCP g1 -> pub:7001 shows $SNAT" \
+	expect_peer "$SNAT" peer_ask_tcp "$G1" "$T2_PUB_ADDR" 7001
+
 exit_summary

@@ -2341,6 +2341,31 @@ static void test_admission_kernel_entry_gone(void **state)
 	assert_int_equal(map_count(cur->maps.ct), 0);
 }
 
+/*
+ * Filter rules but no kernel NAT rule, and --snat: the kernel's FORWARD
+ * decides the first packet; what it forwards untranslated out of the
+ * uplink, vnat's own NAT translates on tc egress, and that flow (only that
+ * one) is carried from then on, both ways.
+ */
+static void test_admission_own_nat_after_kernel_forward(void **state)
+{
+	struct hdrs u = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40140, REMOTE1, 53);
+	struct hdrs other = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40141, REMOTE1, 53);
+	struct hdrs r = from_remote(IPPROTO_UDP, REMOTE1, 53, 40140);
+	struct pkt p;
+
+	(void)state;
+	set_policy();
+	build(&p, &u);
+	xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
+	expect_tc_snat(&u, 40140, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	expect_snat(&u, 40140);
+	expect_dnat(&r, mac_a, GUEST_A, 40140);
+	/* Another flow of the same guest is still the kernel's to judge first. */
+	build(&p, &other);
+	xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
+}
+
 /* tc egress admits nothing the kernel's conntrack has not decided (here: no entry). */
 static void test_admission_egress_needs_kernel_entry(void **state)
 {
@@ -2417,6 +2442,7 @@ int main(void)
 		T(test_admission_carries_admitted),
 		T(test_admission_kernel_entry_gone),
 		T(test_admission_egress_needs_kernel_entry),
+		T(test_admission_own_nat_after_kernel_forward),
 		T(test_harness_detects_mismatch),
 	};
 
