@@ -384,6 +384,30 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 	vnat_json_free(j);
 }
 
+/*
+ * Who decided what: flow directions the kernel admitted, packets left to
+ * its rules (new flows, and flows they refused: those never get admitted),
+ * and flows handed back (the kernel's entry gone, TCP teardowns).
+ */
+static void admission_text(const struct vnat_maps *m, const struct vnat_config *cfg)
+{
+	struct vnat_stats c;
+
+	if (!(cfg->flags & VNAT_CFG_POLICY) || vnat_maps__read_counters(m, &c))
+		return;
+	printf("admission: %llu flow directions admitted, %llu packets left to the kernel's "
+	       "rules (new or refused flows), %llu flows handed back (%llu entries gone, %llu "
+	       "TCP teardowns)%s\n",
+	       (unsigned long long)c.admit_flow.packets,
+	       (unsigned long long)c.pass_admission.packets,
+	       (unsigned long long)(c.admit_gone.packets + c.admit_teardown.packets),
+	       (unsigned long long)c.admit_gone.packets,
+	       (unsigned long long)c.admit_teardown.packets,
+	       cfg->flags & VNAT_CFG_BRIDGE_POLICY ?
+		       "; bridge filtering: port to port by the kernel" :
+		       "");
+}
+
 static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 			const struct vnat_config *cfg)
 {
@@ -398,8 +422,9 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 	printf("admission: %s\n",
 	       cfg->flags & VNAT_CFG_POLICY ?
 		       "kernel (the host's firewall and NAT rules decide each new flow; vnat "
-		       "carries what the kernel admitted: admit_flow, pass_admission)" :
+		       "carries what the kernel admitted)" :
 		       "vnat (no netfilter rules, or --admission vnat)");
+	admission_text(m, cfg);
 	if (cfg->flags & VNAT_CFG_NAT) {
 		__u64 flows, runs;
 

@@ -127,6 +127,11 @@ one_line_naming()
 	[ "$(grep -c . "$1")" -eq 1 ] && grep -qF -- "$2" "$1"
 }
 
+status_admission_line()
+{
+	vnat_in "$HOST" status | grep -E '^admission: [1-9][0-9]* flow directions admitted, [1-9][0-9]* packets left'
+}
+
 # counter_sum NS NAME...: the packets of these counters, summed.
 counter_sum()
 {
@@ -313,6 +318,8 @@ check_cmp "fwd_admitted(_tc) carried >= 15 UDP and TCP packets past their first 
 	$(($(cdelta C0 C1 fwd_admitted) + $(cdelta C0 C1 fwd_admitted_tc))) -ge 15
 check_cmp "admit_flow moved by >= 4 (both directions of the flows)" \
 	"$(cdelta C0 C1 admit_flow)" -ge 4
+check "status says who decided: flows admitted, packets left to the kernel's rules" \
+	status_admission_line
 
 test_group "policy: DNAT port forwards"
 counters_snap "$HOST" C0
