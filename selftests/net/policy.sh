@@ -17,7 +17,9 @@
 #
 # Checked: a policy matrix (iptables DROP, REJECT tcp-reset and
 # icmp-port-unreachable, nftables inet forward drop, nftables ip forward
-# with ct state, nftables bridge forward drop between two guests) gives the same verdicts with vnat loaded as without, and
+# with ct state, nftables bridge forward drop and an ebtables-nft rule
+# between two guests, libvirt's own rules against unsolicited inbound and a
+# guest's foreign source address) gives the same verdicts with vnat loaded as without, and
 # up captures 0 frames of a refused flow; admitted flows are carried by the
 # fast path after their first packets (counters) with MASQUERADE's
 # translation; DNAT port forwards (TCP, UDP) answer from the forwarded
@@ -39,7 +41,7 @@ SNAT=$T2_HOST_ADDR
 BULK=$((4 * 1024 * 1024))
 
 require_root
-require_cmd ip ping socat tcpdump iptables iptables-restore nft conntrack python3 timeout ss \
+require_cmd ip ping socat tcpdump iptables iptables-restore nft ebtables conntrack python3 timeout ss \
 	sha256sum
 require_vnat
 
@@ -132,6 +134,55 @@ status_admission_line()
 	vnat_in "$HOST" status | grep -E '^admission: [1-9][0-9]* flow directions admitted, [1-9][0-9]* packets left'
 }
 
+# up -> g1 through a route up does not normally have: libvirt's FORWARD
+# rules admit only RELATED,ESTABLISHED toward virbr0.
+UNSOL_PORT=8081
+unsolicited_blocked()
+{
+	local ok=0
+
+	ip -n "$UP" route add "$T2_NET" via "$SNAT" || return 1
+	if in_ns "$UP" ping -q -c 3 -i 0.2 -W 1 -w 3 "$T2_G1_ADDR" >/dev/null 2>&1; then
+		echo "up -> $T2_G1_ADDR: ping answered"
+		ok=1
+	fi
+	if peer_ask_tcp "$UP" "$T2_G1_ADDR" "$UNSOL_PORT" >/dev/null 2>&1; then
+		echo "up -> $T2_G1_ADDR:$UNSOL_PORT: TCP connection accepted"
+		ok=1
+	fi
+	ip -n "$UP" route del "$T2_NET" via "$SNAT"
+	[ "$ok" = 0 ]
+}
+
+# A guest sending from an address outside the inside prefix (spoofed).
+FOREIGN=10.99.0.5
+UDP_FROM_PY='
+import socket, sys
+src, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((src, 0))
+s.settimeout(1)
+got = 0
+for i in range(3):
+    s.sendto(b"spoofed", (addr, port))
+    try:
+        s.recvfrom(2048)
+        got += 1
+    except (socket.timeout, ConnectionRefusedError):
+        pass
+print(got)
+'
+
+# udp_none_from NS SRC ADDR PORT: nothing sent from SRC is answered.
+udp_none_from()
+{
+	local got
+
+	got=$(timeout 20 ip netns exec "$1" python3 -c "$UDP_FROM_PY" "$2" "$3" "$4") || return 1
+	echo "$got of 3 answered"
+	[ "$got" -eq 0 ]
+}
+
 # counter_sum NS NAME...: the packets of these counters, summed.
 counter_sum()
 {
@@ -182,7 +233,9 @@ kconn_is()
 # up must see 0 frames of the refused flows.
 policy_rules()
 {
-	in_ns "$HOST" iptables -I FORWARD -s "$T2_G1_ADDR" -p tcp --dport 7101 -j DROP &&
+	in_ns "$HOST" ebtables -A FORWARD -p IPv4 --ip-src "$T2_G1_ADDR" --ip-dst "$T2_G2_ADDR" \
+		--ip-proto tcp --ip-dport 7202 -j DROP &&
+		in_ns "$HOST" iptables -I FORWARD -s "$T2_G1_ADDR" -p tcp --dport 7101 -j DROP &&
 		in_ns "$HOST" iptables -I FORWARD -s "$T2_G1_ADDR" -p tcp --dport 7102 \
 			-j REJECT --reject-with tcp-reset &&
 		in_ns "$HOST" iptables -I FORWARD -s "$T2_G1_ADDR" -p udp --dport 7103 \
@@ -227,6 +280,12 @@ policy_matrix()
 		udp_none "$G1" "$T2_PUB_ADDR" 7105 35105 5
 	check "$when: nft bridge forward drop: TCP g1 -> g2:7201 fails" \
 		tcp_fails "$G1" "$T2_G2_ADDR" 7201
+	check "$when: ebtables-nft drop: TCP g1 -> g2:7202 fails" \
+		tcp_fails "$G1" "$T2_G2_ADDR" 7202
+	check "$when: libvirt's FORWARD rejects unsolicited up -> g1 (ping, TCP)" \
+		unsolicited_blocked
+	check "$when: libvirt's FORWARD rejects g1's UDP from a foreign source $FOREIGN" \
+		udp_none_from "$G1" "$FOREIGN" "$T2_PUB_ADDR" 7002
 	check "$when: allowed: TCP g1 -> g2:7001 (bridged) shows $T2_G1_ADDR" \
 		expect_peer "$T2_G1_ADDR" peer_ask_tcp "$G1" "$T2_G2_ADDR" 7001
 	check "$when: allowed: TCP g2 -> pub:7001 shows $SNAT" \
@@ -251,6 +310,9 @@ done
 must "UDP server in g1 :53" peer_server_udp SRV_G1U "$G1" 53
 must "TCP server in g2 :7001" peer_server_tcp SRV_G2T "$G2" 7001
 must "TCP server in g2 :7201" peer_server_tcp SRV_G2B "$G2" 7201
+must "TCP server in g2 :7202" peer_server_tcp SRV_G2E "$G2" 7202
+must "TCP listener in g1 :$UNSOL_PORT" peer_server_tcp SRV_G1L "$G1" "$UNSOL_PORT"
+must "g1: a foreign address" ip -n "$G1" addr add "$FOREIGN/32" dev eth0
 must "TCP server in g1 :7001" peer_server_tcp SRV_G1T "$G1" 7001
 # DNAT port forwards on the uplink address, as in the issue's recipe.
 must "DNAT udp 8053 -> g1:53" in_ns "$HOST" iptables -t nat -A PREROUTING -d "$SNAT" -p udp \
@@ -285,15 +347,19 @@ check "status: admission kernel" json_eq "$(cat "$RUN_OUT")" 'd["config"]["admis
 
 test_group "policy: verdicts with vnat loaded"
 cap_start CAP "$UP" eth0 tcp port 7101 or tcp port 7102 or udp port 7103 or tcp port 7104 or \
-	udp port 7105
-cap_start CAPB "$G2" eth0 tcp port 7201
+	udp port 7105 or src host "$FOREIGN"
+cap_start CAPB "$G2" eth0 tcp port 7201 or tcp port 7202
+cap_start CAPG "$G1" eth0 icmp or tcp port "$UNSOL_PORT"
 counters_snap "$HOST" C0
 policy_matrix "with vnat"
 counters_snap "$HOST" C1
 cap_stop CAP
 cap_stop CAPB
-check "up saw 0 frames of the refused flows" cap_none "$CAP_FILE"
-check "g2 saw 0 frames of the bridged flow the bridge rule refuses" cap_none "$CAPB_FILE"
+cap_stop CAPG
+check "up saw 0 frames of the refused flows (the foreign source's included)" cap_none "$CAP_FILE"
+check "g2 saw 0 frames of the bridged flows the bridge rules refuse" cap_none "$CAPB_FILE"
+check "g1 saw 0 frames of up's unsolicited ping and TCP" cap_none "$CAPG_FILE" \
+	src host "$T2_UP_ADDR"
 check_cmp "pass_bridge_policy moved: bridged frames go to the kernel bridge" \
 	"$(cdelta C0 C1 pass_bridge_policy)" -gt 0
 must "rule added after the load: drop g1:35006's UDP" in_ns "$HOST" iptables -I FORWARD \
