@@ -441,6 +441,19 @@ bg_wait_timeout 20 "$SND"
 bg_wait_timeout 5 "$RCV"
 check "the transfer arrived intact" same_content "$FILE" "$OUT"
 
+test_group "policy: one mapping per endpoint with --snat and MASQUERADE"
+# The kernel's MASQUERADE translates; vnat's own NAT (--ports) never gives
+# the same endpoint a second mapping (issue 10: :45000, then :40008).
+must "unload" vnat_in "$HOST" unload --all
+check_rc 0 "vnat load --iface virbr0 --snat $SNAT --ports 40000-40009" \
+	vnat_in "$HOST" load --iface virbr0 --snat "$SNAT" --ports 40000-40009
+for i in 1 2 3; do
+	check "UDP g1:34600 -> pub, ask $i: pub sees MASQUERADE's $SNAT:34600" \
+		expect_peer "$SNAT:34600" peer_ask_udp "$G1" "$T2_PUB_ADDR" 7002 34600
+done
+check "conns: that flow's translation is the kernel's" \
+	kconn_is udp "$T2_G1_ADDR:34600" "$T2_PUB_ADDR:7002" "$SNAT:34600"
+
 # ---------------------------------------------------------------- standalone
 
 # No host rules at all: vnat admits flows itself, with its own NAT, and
