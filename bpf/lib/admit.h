@@ -190,12 +190,9 @@ static __always_inline enum vnat_verdict vnat_admitted(struct vnat_ctx *c)
 	return vnat_nh_apply(c, &ct->nh[0], VNAT_FWD_ADMITTED);
 }
 
-/*
- * The direction (of the kernel entry) a packet seen after translation
- * travels: its reversed tuple is the other direction's tuple.
- */
-static __always_inline int vnat_kct_tuple(const struct nf_conn *kct, int dir, __be32 *saddr,
-					  __be32 *daddr, __be16 *sport, __be16 *dport)
+/* The kernel entry's tuple for direction dir (as that direction's packets arrive). */
+static __always_inline void vnat_kct_tuple(const struct nf_conn *kct, int dir, __be32 *saddr,
+					   __be32 *daddr, __be16 *sport, __be16 *dport)
 {
 	/* Constant indexes: CO-RE cannot relocate a variable one. */
 	if (dir == VNAT_CT_DIR_ORIGINAL) {
@@ -209,7 +206,6 @@ static __always_inline int vnat_kct_tuple(const struct nf_conn *kct, int dir, __
 		*sport = kct->tuplehash[1].tuple.src.u.all;
 		*dport = kct->tuplehash[1].tuple.dst.u.all;
 	}
-	return 0;
 }
 
 /*
