@@ -339,14 +339,16 @@ static __always_inline enum vnat_verdict vnat_nat_hairpin(struct vnat_ctx *c)
  * namespace): what libvirt's FORWARD rules stop, vnat drops on the uplink.
  * Traffic to an inside prefix that is no reply (replies are addressed to
  * the SNAT address) would reach a guest directly, and an inside source
- * arriving from outside is spoofed. --inbound kernel leaves both to the
- * kernel.
+ * arriving from outside is spoofed (skind: the source's prefix kind).
+ * --inbound kernel leaves both to the kernel.
  */
-static __always_inline enum vnat_verdict vnat_nat_guard(struct vnat_ctx *c)
+static __always_inline enum vnat_verdict vnat_nat_guard(struct vnat_ctx *c, __u32 skind)
 {
-	if (vnat_prefix_kind(c->p.ip->saddr) == VNAT_PREFIX_INSIDE)
+	if (skind == VNAT_PREFIX_INSIDE)
 		return vnat_drop(c, VNAT_DROP_SPOOFED_INSIDE);
-	if (vnat_prefix_kind(c->p.ip->daddr) == VNAT_PREFIX_INSIDE)
+	/* Replies (to the SNAT address) pay no lookup. */
+	if (c->p.ip->daddr != c->cfg->snat_addr &&
+	    vnat_prefix_kind(c->p.ip->daddr) == VNAT_PREFIX_INSIDE)
 		return vnat_drop(c, VNAT_DROP_TO_INSIDE);
 	return VNAT_NEXT;
 }
@@ -379,6 +381,34 @@ static __always_inline enum vnat_verdict vnat_port_ingress(struct vnat_ctx *c)
 	return VNAT_NEXT;
 }
 
+/*
+ * Kernel admission: the host's rules decide; vnat neither routes nor
+ * admits on its own. With --snat, flows its own NAT took on tc egress (the
+ * kernel had forwarded their first packet, no kernel NAT rule translated
+ * it) keep their translation; everything else meets admission.
+ */
+static __always_inline enum vnat_verdict vnat_route_policy(struct vnat_ctx *c, int nat)
+{
+	__u32 flags = c->iface->flags;
+	enum vnat_verdict v = VNAT_NEXT;
+
+	if (vnat_prefix_kind(c->p.ip->saddr) == VNAT_PREFIX_HOST)
+		return vnat_pass(c, VNAT_PASS_MARTIAN);
+	if (!nat)
+		return vnat_admitted(c);
+	v = vnat_nat_fast(c);
+	if (v)
+		return v;
+	if ((flags & VNAT_IFACE_OUTSIDE) && c->p.ip->daddr == c->cfg->snat_addr)
+		v = vnat_nat_in(c);
+	else if ((flags & VNAT_IFACE_INSIDE) && vnat_nat_candidate(c->p.ip->saddr, c->p.ip->daddr))
+		v = vnat_nat_out(c);
+	/* Not one of vnat's own flows: perhaps one the kernel admitted. */
+	if (v && (v != VNAT_PASS || c->reason != VNAT_PASS_ADMISSION))
+		return v;
+	return vnat_admitted(c);
+}
+
 /* IPv4 addressed to this interface (or its bridge): NAT, then routing. */
 static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 {
@@ -386,43 +416,22 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 	__u32 flags = c->iface->flags;
 	int nat = cfg && (cfg->flags & VNAT_CFG_NAT);
 	enum vnat_verdict v;
+	__u32 skind;
 
-	/*
-	 * The host's rules decide: vnat neither routes nor admits on its own.
-	 * With --snat, flows its own NAT took on tc egress (the kernel had
-	 * forwarded their first packet, no kernel NAT rule translated it)
-	 * keep their translation; everything else meets admission.
-	 */
-	if (cfg && (cfg->flags & VNAT_CFG_POLICY)) {
-		if (vnat_prefix_kind(c->p.ip->saddr) == VNAT_PREFIX_HOST)
-			return vnat_pass(c, VNAT_PASS_MARTIAN);
-		if (nat) {
-			v = vnat_nat_fast(c);
-			if (v)
-				return v;
-			v = VNAT_NEXT;
-			if ((flags & VNAT_IFACE_OUTSIDE) && c->p.ip->daddr == cfg->snat_addr)
-				v = vnat_nat_in(c);
-			else if ((flags & VNAT_IFACE_INSIDE) &&
-				 vnat_nat_candidate(c->p.ip->saddr, c->p.ip->daddr))
-				v = vnat_nat_out(c);
-			/* Not one of vnat's own flows: perhaps one the kernel admitted. */
-			if (v && (v != VNAT_PASS || c->reason != VNAT_PASS_ADMISSION))
-				return v;
-		}
-		return vnat_admitted(c);
-	}
+	if (cfg && (cfg->flags & VNAT_CFG_POLICY))
+		return vnat_route_policy(c, nat);
 	if (nat) {
 		v = vnat_nat_fast(c);
 		if (v)
 			return v;
 	}
 	/* fib_validate_source() would refuse our own address as a source. */
-	if (vnat_prefix_kind(c->p.ip->saddr) == VNAT_PREFIX_HOST)
+	skind = vnat_prefix_kind(c->p.ip->saddr);
+	if (skind == VNAT_PREFIX_HOST)
 		return vnat_pass(c, VNAT_PASS_MARTIAN);
 	if (nat) {
 		if ((flags & VNAT_IFACE_OUTSIDE) && !(cfg->flags & VNAT_CFG_INBOUND_KERNEL)) {
-			v = vnat_nat_guard(c);
+			v = vnat_nat_guard(c, skind);
 			if (v)
 				return v;
 		}
