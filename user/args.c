@@ -11,12 +11,13 @@
 #include "vnat_build.h"
 
 static const char load_usage[] =
-	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--hook xdp|tc|auto]\n"
+	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--hook auto|tc|xdp]\n"
 	"                 [--mode native|skb] [--redirects suppress|keep]\n"
+	"                 [--admission auto|kernel|vnat] [--flush]\n"
 	"                 [{--snat ADDR | --masquerade} [--out IFACE] [--from CIDR ...]\n"
 	"                  [--ports LO-HI] [--filtering apdf|adf|eif] [--max-flows N]\n"
 	"                  [--udp-timeout S] [--tcp-timeout S] [--tcp-transitory-timeout S]\n"
-	"                  [--icmp-timeout S]]\n"
+	"                  [--icmp-timeout S] [--inbound drop|kernel]]\n"
 	"\n"
 	"Attach vnat's XDP and tc programs to each IFACE and pin its maps under\n" VNAT_PIN_ROOT
 	"/netns-<inode>/.\n"
@@ -33,6 +34,13 @@ static const char load_usage[] =
 	"      --redirects M   suppress (default): route same-segment next hops in\n"
 	"                      XDP and drop ICMP redirects the host would send out\n"
 	"                      of managed interfaces; keep: leave both to the kernel\n"
+	"      --admission M   who admits new flows: auto (default: the kernel\n"
+	"                      when the namespace has netfilter rules, so its\n"
+	"                      firewall and NAT rules keep applying; vnat when it\n"
+	"                      has none), kernel, or vnat (vnat alone: the host's\n"
+	"                      FORWARD and NAT rules are bypassed)\n"
+	"      --flush         hand the flows the kernel admitted back to it, so\n"
+	"                      its current rules judge them again\n"
 	"  -s, --snat ADDR     masquerade guest traffic leaving the uplink as ADDR\n"
 	"      --masquerade    as the uplink's own address, following it when it\n"
 	"                      changes (uplink: --out, else the default route's)\n"
@@ -46,6 +54,10 @@ static const char load_usage[] =
 	"      --tcp-timeout S            established, default 7440 (RFC 5382)\n"
 	"      --tcp-transitory-timeout S handshake, FIN, RST: default 240\n"
 	"      --icmp-timeout S           echo, default 60\n"
+	"      --inbound M     drop (default): where vnat admits flows itself, drop\n"
+	"                      what arrives on the uplink for an inside prefix\n"
+	"                      without being a reply, and inside sources arriving\n"
+	"                      there; kernel: leave both to the host's rules\n"
 	"  -v, --verbose       show libbpf/libxdp messages (the verifier's log)\n"
 	"  -h, --help          this text\n";
 
@@ -250,6 +262,21 @@ static int parse_hook(const char *text, uint32_t *hook)
 	return 0;
 }
 
+static int parse_admission(const char *text, enum vnat_admission *a)
+{
+	if (!strcmp(text, "auto"))
+		*a = VNAT_ADMISSION_AUTO;
+	else if (!strcmp(text, "kernel"))
+		*a = VNAT_ADMISSION_KERNEL;
+	else if (!strcmp(text, "vnat"))
+		*a = VNAT_ADMISSION_VNAT;
+	else {
+		vnat_err("load: --admission '%s': unknown mode (use auto, kernel or vnat)", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 {
 	if (!strcmp(text, "native"))
@@ -264,7 +291,9 @@ static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 }
 
 enum load_opt {
-	OPT_HOOK = 253, /* not NAT options: below OPT_OUT */
+	OPT_ADMISSION = 251, /* not NAT options: below OPT_OUT */
+	OPT_FLUSH = 252,
+	OPT_HOOK = 253,
 	OPT_REDIRECTS = 254,
 	OPT_MASQ = 255,
 	OPT_OUT = 256,
@@ -275,12 +304,15 @@ enum load_opt {
 	OPT_UDP,
 	OPT_TCP,
 	OPT_TCPT,
-	OPT_ICMP
+	OPT_ICMP,
+	OPT_INBOUND
 };
 static const struct option load_longopts[] = {
 	{ "iface", required_argument, NULL, 'i' },
 	{ "mode", required_argument, NULL, 'm' },
 	{ "hook", required_argument, NULL, OPT_HOOK },
+	{ "admission", required_argument, NULL, OPT_ADMISSION },
+	{ "flush", no_argument, NULL, OPT_FLUSH },
 	{ "snat", required_argument, NULL, 's' },
 	{ "redirects", required_argument, NULL, OPT_REDIRECTS },
 	{ "masquerade", no_argument, NULL, OPT_MASQ },
@@ -293,6 +325,7 @@ static const struct option load_longopts[] = {
 	{ "tcp-timeout", required_argument, NULL, OPT_TCP },
 	{ "tcp-transitory-timeout", required_argument, NULL, OPT_TCPT },
 	{ "icmp-timeout", required_argument, NULL, OPT_ICMP },
+	{ "inbound", required_argument, NULL, OPT_INBOUND },
 	VERBOSE_LONGOPT,
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -321,6 +354,12 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 			break;
 		case OPT_HOOK:
 			err = parse_hook(optarg, &o->hook);
+			break;
+		case OPT_ADMISSION:
+			err = parse_admission(optarg, &o->admission);
+			break;
+		case OPT_FLUSH:
+			o->flush = true;
 			break;
 		case OPT_REDIRECTS:
 			if (!strcmp(optarg, "suppress") || !strcmp(optarg, "keep")) {
@@ -367,6 +406,14 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 			break;
 		case OPT_ICMP:
 			err = parse_u32("--icmp-timeout", optarg, 1, 86400, secs, &o->timeout_icmp);
+			break;
+		case OPT_INBOUND:
+			if (!strcmp(optarg, "drop") || !strcmp(optarg, "kernel")) {
+				o->inbound_kernel = !strcmp(optarg, "kernel");
+			} else {
+				vnat_err("load: --inbound '%s': use drop or kernel", optarg);
+				err = -EINVAL;
+			}
 			break;
 		case 'i':
 			err = add_iface(o, optarg);

@@ -14,6 +14,12 @@ struct vnat_cidr {
 	uint8_t len;
 };
 
+enum vnat_admission {
+	VNAT_ADMISSION_AUTO = 0, /* kernel where netfilter rules exist, else vnat */
+	VNAT_ADMISSION_KERNEL,
+	VNAT_ADMISSION_VNAT, /* vnat decides alone: the host's rules are bypassed */
+};
+
 struct vnat_load_opts {
 	char ifaces[VNAT_MAX_LOAD_IFACES][VNAT_IFNAMSIZ];
 	int n_ifaces;
@@ -32,6 +38,9 @@ struct vnat_load_opts {
 	bool keep_redirects; /* --redirects keep */
 	bool masquerade; /* --masquerade: the uplink's address, followed */
 	bool verbose; /* -v after the command */
+	enum vnat_admission admission; /* --admission */
+	bool flush; /* --flush: hand kernel-admitted flows back */
+	bool inbound_kernel; /* --inbound kernel: unsolicited inbound to the kernel, not dropped */
 };
 
 struct vnat_unload_opts {

@@ -30,6 +30,7 @@
 #include "datapath.h"
 #include "instance.h"
 #include "log.h"
+#include "policy.h"
 #include "stale.h"
 #include "sync.h"
 #include "topo.h"
@@ -83,12 +84,44 @@ static struct nl_sock *event_socket(void)
 }
 
 /* changed: rtnetlink reported something (a route, a neighbour ...). */
+/*
+ * Rules added or removed since load (or the last look): admission follows,
+ * unless --admission fixed it. Every nftables change (iptables-nft and
+ * ebtables-nft included) bumps the ruleset generation, so the full probe
+ * runs only then, or when the legacy tables change.
+ */
+static void follow_policy(const struct vnat_maps *m)
+{
+	static struct vnat_policy last;
+	static bool seen;
+	struct vnat_policy now;
+	struct vnat_config cfg;
+	int r;
+
+	if (vnat_maps__read_config(m, &cfg) || (cfg.flags & VNAT_CFG_POLICY_FIXED))
+		return;
+	if (vnat_policy__generation(&now))
+		return;
+	if (seen && now.nft_gen == last.nft_gen && !strcmp(now.legacy, last.legacy))
+		return;
+	if (vnat_policy__probe(&now))
+		return;
+	last = now;
+	seen = true;
+	r = vnat_policy__apply(m, VNAT_ADMISSION_AUTO, &now);
+	if (r > 0)
+		vnat_info("vnat: daemon: admission now %s (%u nftables rules%s%s)",
+			  now.rules ? "kernel" : "vnat", now.nft_rules,
+			  now.legacy[0] ? ", legacy tables " : "", now.legacy);
+}
+
 static int resync(struct vnat_loader *l, struct vnat_topo *t, bool changed)
 {
 	int ports, fdb, prefixes, masq;
 
 	if (vnat_topo__dump(t))
 		return -EIO;
+	follow_policy(&l->maps);
 	ports = vnat_sync__reattach(l, t);
 	ports = ports < 0 ? ports : vnat_sync__ports(l, t) + ports;
 	fdb = vnat_sync__fdb(&l->maps, t);

@@ -360,6 +360,7 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 		vnat_json_null(j, "snat");
 	vnat_json_u64(j, "loaded_at", cfg->loaded_at);
 	vnat_json_bool(j, "masquerade", cfg->flags & VNAT_CFG_MASQUERADE);
+	vnat_json_str(j, "admission", cfg->flags & VNAT_CFG_POLICY ? "kernel" : "vnat");
 	if (cfg->flags & VNAT_CFG_NAT) {
 		__u64 flows, runs;
 
@@ -367,6 +368,8 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 		vnat_json_u64(j, "port_min", cfg->port_min);
 		vnat_json_u64(j, "port_max", cfg->port_max);
 		vnat_json_str(j, "filtering", filtering_name(cfg->filtering));
+		vnat_json_str(j, "inbound",
+			      cfg->flags & VNAT_CFG_INBOUND_KERNEL ? "kernel" : "drop");
 		vnat_json_u64(j, "max_flows", cfg->max_flows);
 		vnat_json_u64(j, "timeout_udp", cfg->timeout_udp);
 		vnat_json_u64(j, "timeout_tcp", cfg->timeout_tcp_est);
@@ -389,6 +392,30 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 	vnat_json_free(j);
 }
 
+/*
+ * Who decided what: flow directions the kernel admitted, packets left to
+ * its rules (new flows, and flows they refused: those never get admitted),
+ * and flows handed back (the kernel's entry gone, TCP teardowns).
+ */
+static void admission_text(const struct vnat_maps *m, const struct vnat_config *cfg)
+{
+	struct vnat_stats c;
+
+	if (!(cfg->flags & VNAT_CFG_POLICY) || vnat_maps__read_counters(m, &c))
+		return;
+	printf("admission: %llu flow directions admitted, %llu packets left to the kernel's "
+	       "rules (new or refused flows), %llu flows handed back (%llu entries gone, %llu "
+	       "TCP teardowns)%s\n",
+	       (unsigned long long)c.admit_flow.packets,
+	       (unsigned long long)c.pass_admission.packets,
+	       (unsigned long long)(c.admit_gone.packets + c.admit_teardown.packets),
+	       (unsigned long long)c.admit_gone.packets,
+	       (unsigned long long)c.admit_teardown.packets,
+	       cfg->flags & VNAT_CFG_BRIDGE_POLICY ?
+		       "; bridge filtering: port to port by the kernel" :
+		       "");
+}
+
 static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 			const struct vnat_config *cfg, const struct vnat_health *h)
 {
@@ -401,6 +428,12 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 	printf("vnat: loaded since %s, pins in %s\n", when, ns->pin_dir);
 	printf("config: snat %s%s\n", snat,
 	       cfg->flags & VNAT_CFG_MASQUERADE ? " (--masquerade: follows the uplink)" : "");
+	printf("admission: %s\n",
+	       cfg->flags & VNAT_CFG_POLICY ?
+		       "kernel (the host's firewall and NAT rules decide each new flow; vnat "
+		       "carries what the kernel admitted)" :
+		       "vnat (no netfilter rules, or --admission vnat)");
+	admission_text(m, cfg);
 	if (cfg->flags & VNAT_CFG_NAT) {
 		__u64 flows, runs;
 

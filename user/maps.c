@@ -23,7 +23,7 @@ _Static_assert(sizeof(struct vnat_fdb_val) == 16, "vnat_fdb_val layout");
 _Static_assert(sizeof(struct vnat_config) == 64, "vnat_config layout");
 _Static_assert(sizeof(struct vnat_ct_key) == 16, "vnat_ct_key layout");
 _Static_assert(sizeof(struct vnat_nh) == 32, "vnat_nh layout");
-_Static_assert(sizeof(struct vnat_ct_val) == 120, "vnat_ct_val layout");
+_Static_assert(sizeof(struct vnat_ct_val) == 136, "vnat_ct_val layout");
 _Static_assert(sizeof(struct vnat_map_key) == 8, "vnat_map_key layout");
 _Static_assert(sizeof(struct vnat_rev_key) == 4, "vnat_rev_key layout");
 _Static_assert(sizeof(struct vnat_counter) == 16, "vnat_counter layout");
@@ -33,7 +33,8 @@ _Static_assert(sizeof(struct vnat_stats) == VNAT_STAT_MAX * sizeof(struct vnat_c
 const char *const vnat_map_names[] = { "vnat_stats",	"vnat_ifaces",	 "vnat_txports",
 				       "vnat_config",	"vnat_prefixes", "vnat_ct",
 				       "vnat_mappings", "vnat_ports",	 "vnat_gc",
-				       "vnat_fdb",	"vnat_macmoves", "vnat_gen" };
+				       "vnat_fdb",	"vnat_macmoves", "vnat_gen",
+				       "vnat_kegress" };
 _Static_assert(sizeof(vnat_map_names) / sizeof(vnat_map_names[0]) == VNAT_N_MAPS,
 	       "one name per map of struct vnat_maps");
 
@@ -43,7 +44,8 @@ int *vnat_maps__slot(struct vnat_maps *m, size_t i)
 {
 	int *slots[VNAT_N_MAPS] = { &m->stats,	  &m->ifaces, &m->txports,  &m->config,
 				    &m->prefixes, &m->ct,     &m->mappings, &m->ports,
-				    &m->gc,	  &m->fdb,    &m->macmoves, &m->gen };
+				    &m->gc,	  &m->fdb,    &m->macmoves, &m->gen,
+				    &m->kegress };
 
 	return slots[i];
 }

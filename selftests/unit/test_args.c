@@ -313,6 +313,37 @@ static void test_load_mode_bogus(void **state)
 	}
 }
 
+/* --admission, --flush and --inbound: accepted forms, defaults, bad values. */
+static void test_load_admission(void **state)
+{
+	struct vnat_load_opts o;
+
+	(void)state;
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1"), 0);
+	assert_int_equal(o.admission, VNAT_ADMISSION_AUTO);
+	assert_false(o.flush);
+	assert_false(o.inbound_kernel);
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--admission", "kernel", "--flush"), 0);
+	assert_silent();
+	assert_int_equal(o.admission, VNAT_ADMISSION_KERNEL);
+	assert_true(o.flush);
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--admission", "vnat", "--snat",
+			      "192.168.1.101", "--inbound", "kernel"),
+			 0);
+	assert_int_equal(o.admission, VNAT_ADMISSION_VNAT);
+	assert_true(o.inbound_kernel);
+
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--admission", "firewall"), -EINVAL);
+	assert_error_line("vnat: load: ", "--admission 'firewall'", "auto, kernel or vnat");
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--snat", "192.168.1.101", "--inbound",
+			      "accept"),
+			 -EINVAL);
+	assert_error_line("vnat: load: ", "--inbound 'accept'", "drop or kernel");
+	/* A NAT option: it protects what vnat's own NAT exposes. */
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--inbound", "kernel"), -EINVAL);
+	assert_error_line("vnat: load: ", "need --snat");
+}
+
 static void test_load_snat_not_ipv4(void **state)
 {
 	static const char *const bad[] = { "300.1.1.1",	       "::1",	     "10.1",	  "",
@@ -692,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_load_unknown_option),
 		cmocka_unit_test(test_load_missing_value),
 		cmocka_unit_test(test_load_mode_bogus),
+		cmocka_unit_test(test_load_admission),
 		cmocka_unit_test(test_load_snat_not_ipv4),
 		cmocka_unit_test(test_load_snat_unusable),
 		cmocka_unit_test(test_load_duplicate_iface),
