@@ -1394,9 +1394,15 @@ static void check_xdp_endpoints(struct vnat_doctor *d)
 	}
 }
 
-/* 10. rules vnat's fast path would bypass (policy is decided elsewhere). */
+/*
+ * 10. rules vnat's fast path would bypass: only where vnat admits flows
+ * itself (--admission vnat); under kernel admission every new flow meets
+ * the host's rules first.
+ */
 static void check_bypass(struct vnat_doctor *d)
 {
+	if (d->loaded && (d->cfg.flags & VNAT_CFG_POLICY))
+		return;
 	for (int i = 0; d->loaded && i < d->n_rules; i++) {
 		const struct vnat_ipt_rule *r = &d->rules[i];
 		bool fwd_refuse = !strcmp(r->table, "filter") && !strcmp(r->chain, "FORWARD") &&
@@ -1413,13 +1419,14 @@ static void check_bypass(struct vnat_doctor *d)
 			 "iptables-save -c: [%llu packets] -t %s -A %s",
 			 (unsigned long long)r->packets, r->table, r->spec);
 		snprintf(f->effect, sizeof(f->effect),
-			 "flows vnat forwards in XDP/tc never reach this rule: it %s only for "
-			 "what takes the kernel path",
+			 "vnat admits flows itself (--admission vnat): flows it forwards in "
+			 "XDP/tc never reach this rule, which %s only for what takes the kernel "
+			 "path",
 			 dnat ? "translates" : "refuses");
-		snprintf(f->fix, sizeof(f->fix), "vnat unload --all");
+		reload_cmd(d, "auto", f->fix, sizeof(f->fix));
+		strncat(f->fix, " --admission auto", sizeof(f->fix) - strlen(f->fix) - 1);
 		snprintf(f->fix_on, sizeof(f->fix_on),
-			 "this host (or keep the rule out of vnat's "
-			 "interfaces)");
+			 "this host (kernel admission: the host's rules decide every new flow)");
 	}
 }
 

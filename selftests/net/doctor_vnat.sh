@@ -216,14 +216,22 @@ test_bypass()
 	t2_create bypass
 	h=$T2H
 	defer vnat_in "$h" unload --all
-	must "vnat on virbr0" vnat_in "$h" load --iface virbr0 --snat 10.0.0.15
+	# Kernel admission (the default with rules present) bypasses nothing.
+	must "vnat on virbr0, kernel admission" vnat_in "$h" load --iface virbr0 --snat 10.0.0.15
+	bg_in_ns d "$h" "$VNAT" daemon
+	check "doctor finds nothing under kernel admission" slowwait 5 doctor_clean "$h"
+	must "unload" vnat_in "$h" unload --all
+	bg_wait_timeout 3 "$d"
+	must "vnat on virbr0, --admission vnat" \
+		vnat_in "$h" load --iface virbr0 --snat 10.0.0.15 --admission vnat
 	bg_in_ns d "$h" "$VNAT" daemon
 	check "doctor names libvirt's REJECT rule vnat bypasses" doctor_finds "$h" vnat-bypass virbr0
 	check "evidence: the rule" finding_has evidence "-A FORWARD -o virbr0 -j REJECT"
-	check "fix: vnat unload --all" finding_has fix "vnat unload --all"
+	check "fix: reload with kernel admission" finding_has fix "--admission auto"
 	check "the printed fix applies" apply_fix "$h"
 	bg_wait_timeout 3 "$d"
-	check "after the fix doctor finds nothing" doctor_clean "$h"
+	bg_in_ns d "$h" "$VNAT" daemon
+	check "after the fix doctor finds nothing" slowwait 5 doctor_clean "$h"
 	check "g1 reaches up" ping_all "$T2G" 10.0.0.1 3
 }
 
