@@ -73,6 +73,8 @@ static __always_inline enum vnat_stat vnat_tc_fwd_reason(enum vnat_stat reason)
 		return VNAT_FWD_ICMP_ERROR_TC;
 	case VNAT_FWD_HAIRPIN:
 		return VNAT_FWD_HAIRPIN_TC;
+	case VNAT_FWD_ADMITTED:
+		return VNAT_FWD_ADMITTED_TC;
 	default:
 		return reason; /* fwd_same_segment, fwd_dnat_neigh */
 	}
@@ -171,6 +173,22 @@ static __always_inline int vnat_tc_snat(struct __sk_buff *skb, struct vnat_ctx *
 }
 
 /*
+ * A packet vnat's own NAT translated (from the SNAT address at a mapped
+ * port): none of the kernel's, never admitted, and no kernel lookup for it.
+ */
+static __always_inline int vnat_own_nat_flow(struct vnat_ctx *c)
+{
+	struct vnat_rev_key rk = {};
+
+	if (!(c->cfg->flags & VNAT_CFG_NAT) || c->p.ip->saddr != c->cfg->snat_addr ||
+	    vnat_parse_l4(c))
+		return 0;
+	rk.outside_port = c->l4.sport;
+	rk.proto = c->l4.proto;
+	return bpf_map_lookup_elem(&vnat_ports, &rk) != NULL;
+}
+
+/*
  * Every skb leaving a managed interface: counted, ICMP redirects dropped
  * (the host's own, and a guest router's crossing a managed bridge, seed
  * 000), then SNAT.
@@ -201,7 +219,11 @@ int tc_vnat_egress(struct __sk_buff *skb)
 		return TC_ACT_SHOT;
 	}
 	iface = bpf_map_lookup_elem(&vnat_ifaces, &ifindex);
-	if (!(c.cfg->flags & VNAT_CFG_NAT) || !vnat_nat_egress(c.cfg, iface, ifindex) || v)
-		return TC_ACT_OK;
-	return vnat_tc_snat(skb, &c);
+	if ((c.cfg->flags & VNAT_CFG_NAT) && vnat_nat_egress(c.cfg, iface, ifindex) && !v &&
+	    vnat_nat_candidate(c.p.ip->saddr, c.p.ip->daddr))
+		return vnat_tc_snat(skb, &c);
+	/* The kernel forwarded it, its rules accepted and translated it: vnat may take the rest. */
+	if ((c.cfg->flags & VNAT_CFG_POLICY) && !v && !vnat_own_nat_flow(&c))
+		vnat_admit_egress(&c, skb->ingress_ifindex);
+	return TC_ACT_OK;
 }

@@ -43,81 +43,99 @@
  * of one element), so bpftool prints every counter by name from BTF.
  * X(ENUM, member): member is ENUM in lower case without VNAT_.
  */
-#define VNAT_STAT_LIST(X)                                                                       \
-	X(VNAT_FWD_ROUTED, fwd_routed) /* XDP: routed to another managed interface */           \
-	/* routed back out of its ingress interface: the kernel would send a redirect */        \
-	X(VNAT_FWD_SAME_SEGMENT, fwd_same_segment)                                              \
-	X(VNAT_FWD_ROUTED_TC, fwd_routed_tc) /* tc ingress: routed skb (GSO/large frames) */    \
-	X(VNAT_PASS_NOT_IPV4, pass_not_ipv4) /* ARP, IPv6, LLDP, any other ethertype */         \
-	X(VNAT_PASS_NOT_TO_US, pass_not_to_us) /* L2 destination is not the interface's MAC */  \
-	X(VNAT_PASS_MALFORMED, pass_malformed) /* truncated or inconsistent headers */          \
-	X(VNAT_PASS_IP_OPTIONS, pass_ip_options) /* IHL > 5: the kernel handles options */      \
-	X(VNAT_PASS_FRAGMENT, pass_fragment) /* MF set or non-zero fragment offset */           \
-	X(VNAT_PASS_TTL, pass_ttl) /* TTL <= 1: the kernel sends Time Exceeded */               \
-	/* local, broadcast or no route: the FIB says "not forwarded" to all */                 \
-	X(VNAT_PASS_LOCAL, pass_local)                                                          \
-	X(VNAT_PASS_NO_ROUTE, pass_no_route) /* unreachable/blackhole/prohibit route */         \
-	X(VNAT_PASS_NO_NEIGH, pass_no_neigh) /* next hop not resolved yet: kernel resolves */   \
-	X(VNAT_PASS_MTU, pass_mtu) /* larger than the egress MTU */                             \
-	/* ip_forward is off on the ingress interface */                                        \
-	X(VNAT_PASS_FWD_DISABLED, pass_fwd_disabled)                                            \
-	/* route leaves through an unmanaged interface */                                       \
-	X(VNAT_PASS_UNMANAGED_OUT, pass_unmanaged_out)                                          \
-	/* route type the fast path does not implement */                                       \
-	X(VNAT_PASS_UNSUPPORTED, pass_unsupported)                                              \
-	X(VNAT_TX_SKB, tx_skb) /* tc egress: left a managed interface as an skb */              \
-	X(VNAT_FWD_SNAT, fwd_snat) /* translated outbound (guest -> outside) */                 \
-	X(VNAT_FWD_DNAT, fwd_dnat) /* translated reply (outside -> guest) */                    \
-	X(VNAT_FWD_SNAT_TC, fwd_snat_tc) /* translated on the tc path (kernel-forwarded/GSO) */ \
-	X(VNAT_FWD_DNAT_TC, fwd_dnat_tc) /* ... and the reply */                                \
-	X(VNAT_NAT_NEW_FLOW, nat_new_flow) /* connection tracking entries created */            \
-	X(VNAT_NAT_NEW_MAPPING, nat_new_mapping) /* outside ports allocated */                  \
-	X(VNAT_NAT_PORT_KEPT, nat_port_kept) /* ... of which kept the inside source port */     \
-	/* to multicast, class E or 255.255.255.255: never forwarded */                         \
-	X(VNAT_PASS_NOT_UNICAST, pass_not_unicast)                                              \
-	X(VNAT_PASS_NAT_PROTO, pass_nat_proto) /* protocol vnat does not translate */           \
-	X(VNAT_PASS_NAT_UNTRACKED, pass_nat_untracked) /* mid-stream TCP vnat never saw open */ \
-	X(VNAT_PASS_NO_MAPPING, pass_no_mapping) /* inbound to the SNAT address, no mapping */  \
-	X(VNAT_PASS_FILTERED, pass_filtered) /* inbound the filtering mode does not admit */    \
-	X(VNAT_DROP_NO_PORT, drop_no_port) /* new flow refused: port range exhausted */         \
-	X(VNAT_DROP_TABLE_FULL, drop_table_full) /* new flow refused: flow table full */        \
-	X(VNAT_GC_EXPIRED, gc_expired) /* flows the garbage collector removed */                \
-	X(VNAT_FWD_BRIDGED, fwd_bridged) /* XDP: bridge port to bridge port (known unicast) */  \
-	X(VNAT_PASS_FLOOD, pass_flood) /* broadcast/multicast: the kernel bridge floods */      \
-	X(VNAT_PASS_FDB_MISS, pass_fdb_miss) /* destination MAC not (yet) in vnat's FDB */      \
-	/* sampled to the kernel so its FDB stays fresh */                                      \
-	X(VNAT_PASS_FDB_REFRESH, pass_fdb_refresh)                                              \
-	X(VNAT_PASS_PORT_STATE, pass_port_state) /* a port not forwarding (STP) or isolated */  \
-	X(VNAT_PASS_SAME_PORT, pass_same_port) /* destination learned on the ingress port */    \
-	X(VNAT_PASS_DUP_MAC, pass_dup_mac) /* MAC claimed by two ports: kernel decides */       \
-	X(VNAT_FDB_MOVED, fdb_moved) /* a source MAC appeared on another port */                \
-	/* --redirects keep: a same-segment next hop stays with the kernel */                   \
-	X(VNAT_PASS_SAME_SEGMENT, pass_same_segment)                                            \
-	X(VNAT_DROP_REDIRECT, drop_redirect) /* ICMP redirect leaving a managed interface */    \
-	/* source the kernel refuses: 0/8, 127/8, 224/4+, own address */                        \
-	X(VNAT_PASS_MARTIAN, pass_martian)                                                      \
-	X(VNAT_PASS_BAD_CSUM, pass_bad_csum) /* IPv4 header checksum wrong (RFC 1812 5.2.2) */  \
-	/* ICMP error translated with its quoted header (RFC 5508) */                           \
-	X(VNAT_FWD_ICMP_ERROR, fwd_icmp_error)                                                  \
-	/* ICMP error for no flow vnat knows: the host's */                                     \
-	X(VNAT_PASS_ICMP_ERROR, pass_icmp_error)                                                \
-	/* guest to another guest's outside ip:port (RFC 4787 REQ-9) */                         \
-	X(VNAT_FWD_HAIRPIN, fwd_hairpin)                                                        \
-	/* source MAC not in vnat's FDB: the kernel bridge learns it */                         \
-	X(VNAT_PASS_FDB_LEARN, pass_fdb_learn)                                                  \
-	/* NAT: uplink to guests, not a reply: the kernel's firewall decides */                 \
-	X(VNAT_PASS_TO_INSIDE, pass_to_inside)                                                  \
-	/* tc: a reply for a guest not resolved yet, translated, to the neighbour code */       \
-	X(VNAT_FWD_DNAT_NEIGH, fwd_dnat_neigh)                                                  \
-	X(VNAT_FWD_BRIDGED_TC, fwd_bridged_tc) /* tc ingress: bridge port to bridge port */     \
-	X(VNAT_FWD_ICMP_ERROR_TC, fwd_icmp_error_tc) /* tc ingress: ICMP error translated */    \
-	X(VNAT_FWD_HAIRPIN_TC, fwd_hairpin_tc) /* tc ingress: NAT hairpinning */                \
-	/* XDP cannot transmit to the target (XDP frames would be lost there): tc carries it */ \
-	X(VNAT_PASS_NO_XDP_TX, pass_no_xdp_tx)                                                  \
-	/* what conntrack calls invalid (UDP length, TCP offset/flags, ICMP error checksum) */  \
-	X(VNAT_PASS_INVALID, pass_invalid)                                                      \
-	/* NAT: an inside interface's source outside the inside prefixes: the host's rules */   \
-	X(VNAT_PASS_FOREIGN_SOURCE, pass_foreign_source)
+#define VNAT_STAT_LIST(X)                                                                          \
+	X(VNAT_FWD_ROUTED, fwd_routed) /* XDP: routed to another managed interface */              \
+	/* routed back out of its ingress interface: the kernel would send a redirect */           \
+	X(VNAT_FWD_SAME_SEGMENT, fwd_same_segment)                                                 \
+	X(VNAT_FWD_ROUTED_TC, fwd_routed_tc) /* tc ingress: routed skb (GSO/large frames) */       \
+	X(VNAT_PASS_NOT_IPV4, pass_not_ipv4) /* ARP, IPv6, LLDP, any other ethertype */            \
+	X(VNAT_PASS_NOT_TO_US, pass_not_to_us) /* L2 destination is not the interface's MAC */     \
+	X(VNAT_PASS_MALFORMED, pass_malformed) /* truncated or inconsistent headers */             \
+	X(VNAT_PASS_IP_OPTIONS, pass_ip_options) /* IHL > 5: the kernel handles options */         \
+	X(VNAT_PASS_FRAGMENT, pass_fragment) /* MF set or non-zero fragment offset */              \
+	X(VNAT_PASS_TTL, pass_ttl) /* TTL <= 1: the kernel sends Time Exceeded */                  \
+	/* local, broadcast or no route: the FIB says "not forwarded" to all */                    \
+	X(VNAT_PASS_LOCAL, pass_local)                                                             \
+	X(VNAT_PASS_NO_ROUTE, pass_no_route) /* unreachable/blackhole/prohibit route */            \
+	X(VNAT_PASS_NO_NEIGH, pass_no_neigh) /* next hop not resolved yet: kernel resolves */      \
+	X(VNAT_PASS_MTU, pass_mtu) /* larger than the egress MTU */                                \
+	/* ip_forward is off on the ingress interface */                                           \
+	X(VNAT_PASS_FWD_DISABLED, pass_fwd_disabled)                                               \
+	/* route leaves through an unmanaged interface */                                          \
+	X(VNAT_PASS_UNMANAGED_OUT, pass_unmanaged_out)                                             \
+	/* route type the fast path does not implement */                                          \
+	X(VNAT_PASS_UNSUPPORTED, pass_unsupported)                                                 \
+	X(VNAT_TX_SKB, tx_skb) /* tc egress: left a managed interface as an skb */                 \
+	X(VNAT_FWD_SNAT, fwd_snat) /* translated outbound (guest -> outside) */                    \
+	X(VNAT_FWD_DNAT, fwd_dnat) /* translated reply (outside -> guest) */                       \
+	X(VNAT_FWD_SNAT_TC, fwd_snat_tc) /* translated on the tc path (kernel-forwarded/GSO) */    \
+	X(VNAT_FWD_DNAT_TC, fwd_dnat_tc) /* ... and the reply */                                   \
+	X(VNAT_NAT_NEW_FLOW, nat_new_flow) /* connection tracking entries created */               \
+	X(VNAT_NAT_NEW_MAPPING, nat_new_mapping) /* outside ports allocated */                     \
+	X(VNAT_NAT_PORT_KEPT, nat_port_kept) /* ... of which kept the inside source port */        \
+	/* to multicast, class E or 255.255.255.255: never forwarded */                            \
+	X(VNAT_PASS_NOT_UNICAST, pass_not_unicast)                                                 \
+	X(VNAT_PASS_NAT_PROTO, pass_nat_proto) /* protocol vnat does not translate */              \
+	X(VNAT_PASS_NAT_UNTRACKED, pass_nat_untracked) /* mid-stream TCP vnat never saw open */    \
+	X(VNAT_PASS_NO_MAPPING, pass_no_mapping) /* inbound to the SNAT address, no mapping */     \
+	X(VNAT_PASS_FILTERED, pass_filtered) /* inbound the filtering mode does not admit */       \
+	X(VNAT_DROP_NO_PORT, drop_no_port) /* new flow refused: port range exhausted */            \
+	X(VNAT_DROP_TABLE_FULL, drop_table_full) /* new flow refused: flow table full */           \
+	X(VNAT_GC_EXPIRED, gc_expired) /* flows the garbage collector removed */                   \
+	X(VNAT_FWD_BRIDGED, fwd_bridged) /* XDP: bridge port to bridge port (known unicast) */     \
+	X(VNAT_PASS_FLOOD, pass_flood) /* broadcast/multicast: the kernel bridge floods */         \
+	X(VNAT_PASS_FDB_MISS, pass_fdb_miss) /* destination MAC not (yet) in vnat's FDB */         \
+	/* sampled to the kernel so its FDB stays fresh */                                         \
+	X(VNAT_PASS_FDB_REFRESH, pass_fdb_refresh)                                                 \
+	X(VNAT_PASS_PORT_STATE, pass_port_state) /* a port not forwarding (STP) or isolated */     \
+	X(VNAT_PASS_SAME_PORT, pass_same_port) /* destination learned on the ingress port */       \
+	X(VNAT_PASS_DUP_MAC, pass_dup_mac) /* MAC claimed by two ports: kernel decides */          \
+	X(VNAT_FDB_MOVED, fdb_moved) /* a source MAC appeared on another port */                   \
+	/* --redirects keep: a same-segment next hop stays with the kernel */                      \
+	X(VNAT_PASS_SAME_SEGMENT, pass_same_segment)                                               \
+	X(VNAT_DROP_REDIRECT, drop_redirect) /* ICMP redirect leaving a managed interface */       \
+	/* source the kernel refuses: 0/8, 127/8, 224/4+, own address */                           \
+	X(VNAT_PASS_MARTIAN, pass_martian)                                                         \
+	X(VNAT_PASS_BAD_CSUM, pass_bad_csum) /* IPv4 header checksum wrong (RFC 1812 5.2.2) */     \
+	/* ICMP error translated with its quoted header (RFC 5508) */                              \
+	X(VNAT_FWD_ICMP_ERROR, fwd_icmp_error)                                                     \
+	/* ICMP error for no flow vnat knows: the host's */                                        \
+	X(VNAT_PASS_ICMP_ERROR, pass_icmp_error)                                                   \
+	/* guest to another guest's outside ip:port (RFC 4787 REQ-9) */                            \
+	X(VNAT_FWD_HAIRPIN, fwd_hairpin)                                                           \
+	/* source MAC not in vnat's FDB: the kernel bridge learns it */                            \
+	X(VNAT_PASS_FDB_LEARN, pass_fdb_learn)                                                     \
+	/* NAT: uplink to guests, not a reply: the kernel's firewall decides */                    \
+	X(VNAT_PASS_TO_INSIDE, pass_to_inside)                                                     \
+	/* tc: a reply for a guest not resolved yet, translated, to the neighbour code */          \
+	X(VNAT_FWD_DNAT_NEIGH, fwd_dnat_neigh)                                                     \
+	X(VNAT_FWD_BRIDGED_TC, fwd_bridged_tc) /* tc ingress: bridge port to bridge port */        \
+	X(VNAT_FWD_ICMP_ERROR_TC, fwd_icmp_error_tc) /* tc ingress: ICMP error translated */       \
+	X(VNAT_FWD_HAIRPIN_TC, fwd_hairpin_tc) /* tc ingress: NAT hairpinning */                   \
+	/* XDP cannot transmit to the target (XDP frames would be lost there): tc carries it */    \
+	X(VNAT_PASS_NO_XDP_TX, pass_no_xdp_tx)                                                     \
+	/* what conntrack calls invalid (UDP length, TCP offset/flags, ICMP error checksum) */     \
+	X(VNAT_PASS_INVALID, pass_invalid)                                                         \
+	/* NAT: an inside interface's source outside the inside prefixes: the host's rules */      \
+	X(VNAT_PASS_FOREIGN_SOURCE, pass_foreign_source)                                           \
+	/* kernel admission: no admitted flow, the kernel's rules decide (new or refused) */       \
+	X(VNAT_PASS_ADMISSION, pass_admission)                                                     \
+	X(VNAT_FWD_ADMITTED, fwd_admitted) /* XDP: an admitted flow, as the kernel decided */      \
+	X(VNAT_FWD_ADMITTED_TC, fwd_admitted_tc) /* tc ingress: the same */                        \
+	/* flow directions admitted: tc egress saw the kernel forward one, decided */              \
+	X(VNAT_ADMIT_FLOW, admit_flow)                                                             \
+	/* the kernel's entry went away (flush, timeout): vnat's copy ended */                     \
+	X(VNAT_ADMIT_GONE, admit_gone)                                                             \
+	/* TCP FIN/RST of an admitted flow handed to the kernel (it sees the teardown) */          \
+	X(VNAT_ADMIT_TEARDOWN, admit_teardown)                                                     \
+	/* TCP FIN/RST carried by vnat: the kernel's entry is not liberal (stale window) */        \
+	X(VNAT_ADMIT_CLOSED_FAST, admit_closed_fast)                                               \
+	/* bridge filtering rules exist: the kernel bridge forwards port to port */                \
+	X(VNAT_PASS_BRIDGE_POLICY, pass_bridge_policy)                                             \
+	/* --snat alone: uplink traffic to an inside prefix that is no reply (guests protected) */ \
+	X(VNAT_DROP_TO_INSIDE, drop_to_inside)                                                     \
+	/* --snat alone: an inside prefix's source arriving on the uplink (spoofed) */             \
+	X(VNAT_DROP_SPOOFED_INSIDE, drop_spoofed_inside)
 
 #define VNAT_STAT_ENUM(e, m) e,
 enum vnat_stat {
@@ -183,6 +201,36 @@ enum vnat_config_flags {
 	VNAT_CFG_KEEP_REDIRECTS = 1 << 1, /* --redirects keep */
 	VNAT_CFG_FROM = 1 << 2, /* inside prefixes fixed by --from */
 	VNAT_CFG_MASQUERADE = 1 << 3, /* snat_addr follows out_ifindex's address */
+	/*
+	 * Kernel admission: the namespace has netfilter rules (or --admission
+	 * kernel), so the kernel path decides every new flow's fate and
+	 * translation; vnat carries only flows the kernel forwarded, as its
+	 * conntrack entry says (bpf/lib/admit.h). Written by load and daemon.
+	 */
+	VNAT_CFG_POLICY = 1 << 4,
+	/* --admission kernel|vnat was given: the daemon leaves VNAT_CFG_POLICY as it is */
+	VNAT_CFG_POLICY_FIXED = 1 << 5,
+	/*
+	 * The namespace's conntrack tracks TCP liberally
+	 * (nf_conntrack_tcp_be_liberal=1, set by load under kernel admission):
+	 * it accepts segments after ones vnat carried, so an admitted flow's
+	 * FIN and RST can go to the kernel.
+	 */
+	VNAT_CFG_TCP_LIBERAL = 1 << 6,
+	/*
+	 * Bridge filtering applies (nftables bridge-family rules, ebtables-nft,
+	 * or br_netfilter passing bridged IPv4 to iptables/nftables rules):
+	 * frames between ports of a managed bridge go to the kernel bridge.
+	 * Under kernel admission only; every managed bridge alike (vnat does
+	 * not read which bridge a rule names).
+	 */
+	VNAT_CFG_BRIDGE_POLICY = 1 << 7,
+	/*
+	 * --inbound kernel: with vnat's own NAT, uplink traffic to the inside
+	 * prefixes that is no reply, and inside sources arriving on the
+	 * uplink, go to the kernel instead of being dropped.
+	 */
+	VNAT_CFG_INBOUND_KERNEL = 1 << 8,
 };
 
 enum vnat_xdp_mode {
@@ -351,10 +399,25 @@ enum vnat_ct_flags {
 	VNAT_CT_FIN_OUT = 1 << 0,
 	VNAT_CT_FIN_IN = 1 << 1,
 	VNAT_CT_ADDR_ENTRY = 1 << 2, /* ADF record, not a flow */
+	/* One direction of a flow the kernel admitted: its translation is the kernel's */
+	VNAT_CT_KERNEL = 1 << 3,
+	VNAT_CT_KREPLY = 1 << 4, /* ... the reply direction (conns shows the original) */
 };
 
 /* vnat_ct_key.pad[0] of an ADF address record: its own key space. */
 #define VNAT_CT_KEY_ADDR 1
+/*
+ * vnat_ct_key.pad[0] of a kernel-admitted flow direction, keyed by its
+ * tuple as it arrives on the wire (inside_* = source, remote_* =
+ * destination, whichever side sent it): own key space, so vnat's own NAT
+ * never meets these entries.
+ */
+#define VNAT_CT_KEY_KERNEL 2
+/*
+ * How often a packet of an admitted flow refreshes the kernel's entry
+ * (bpf_ct_change_timeout) and checks it still exists: not per packet.
+ */
+#define VNAT_KCT_REFRESH_NS (2ULL * 1000000000ULL)
 
 struct vnat_ct_val {
 	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
@@ -368,6 +431,16 @@ struct vnat_ct_val {
 	__u8 state; /* enum vnat_tcp_state */
 	__u8 flags; /* enum vnat_ct_flags */
 	struct vnat_nh nh[VNAT_NH_DIRS]; /* by enum vnat_nh_dir */
+	/*
+	 * Kernel-admitted directions (VNAT_CT_KERNEL): the translation is
+	 * source -> outside_addr:outside_port, destination -> xl_daddr:xl_dport
+	 * (the other direction's conntrack tuple, reversed); nh[0] is this
+	 * direction's next hop.
+	 */
+	__be32 xl_daddr; /* network order */
+	__be16 xl_dport; /* network order */
+	__u16 pad;
+	__u64 kct_refreshed_ns; /* when the kernel entry was last refreshed */
 };
 
 /* Endpoint-independent mapping, inside endpoint -> outside port. */

@@ -7,10 +7,11 @@ set -eu
 PKGS=(
 	make gcc clang llvm pkg-config gcc-multilib clang-format
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev libcmocka-dev bpftool xdp-tools
-	libnl-3-dev libnl-route-3-dev
+	libnl-3-dev libnl-route-3-dev go-md2man
 	iproute2 iptables nftables conntrack tcpdump iperf3 ethtool netsniff-ng
 	iputils-ping iputils-tracepath traceroute netcat-openbsd socat python3 procps pv
 	qemu-system-x86 busybox-static cpio
+	libvirt-daemon libvirt-clients dnsmasq-base
 )
 
 if [ "$(id -u)" != 0 ]; then

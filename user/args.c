@@ -8,14 +8,16 @@
 #include <string.h>
 #include "args.h"
 #include "log.h"
+#include "vnat_build.h"
 
 static const char load_usage[] =
-	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--hook xdp|tc|auto]\n"
+	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--hook auto|tc|xdp]\n"
 	"                 [--mode native|skb] [--redirects suppress|keep]\n"
+	"                 [--admission auto|kernel|vnat] [--flush]\n"
 	"                 [{--snat ADDR | --masquerade} [--out IFACE] [--from CIDR ...]\n"
 	"                  [--ports LO-HI] [--filtering apdf|adf|eif] [--max-flows N]\n"
 	"                  [--udp-timeout S] [--tcp-timeout S] [--tcp-transitory-timeout S]\n"
-	"                  [--icmp-timeout S]]\n"
+	"                  [--icmp-timeout S] [--inbound drop|kernel]]\n"
 	"\n"
 	"Attach vnat's XDP and tc programs to each IFACE and pin its maps under\n" VNAT_PIN_ROOT
 	"/netns-<inode>/.\n"
@@ -32,6 +34,13 @@ static const char load_usage[] =
 	"      --redirects M   suppress (default): route same-segment next hops in\n"
 	"                      XDP and drop ICMP redirects the host would send out\n"
 	"                      of managed interfaces; keep: leave both to the kernel\n"
+	"      --admission M   who admits new flows: auto (default: the kernel\n"
+	"                      when the namespace has netfilter rules, so its\n"
+	"                      firewall and NAT rules keep applying; vnat when it\n"
+	"                      has none), kernel, or vnat (vnat alone: the host's\n"
+	"                      FORWARD and NAT rules are bypassed)\n"
+	"      --flush         hand the flows the kernel admitted back to it, so\n"
+	"                      its current rules judge them again\n"
 	"  -s, --snat ADDR     masquerade guest traffic leaving the uplink as ADDR\n"
 	"      --masquerade    as the uplink's own address, following it when it\n"
 	"                      changes (uplink: --out, else the default route's)\n"
@@ -45,17 +54,39 @@ static const char load_usage[] =
 	"      --tcp-timeout S            established, default 7440 (RFC 5382)\n"
 	"      --tcp-transitory-timeout S handshake, FIN, RST: default 240\n"
 	"      --icmp-timeout S           echo, default 60\n"
+	"      --inbound M     drop (default): where vnat admits flows itself, drop\n"
+	"                      what arrives on the uplink for an inside prefix\n"
+	"                      without being a reply, and inside sources arriving\n"
+	"                      there; kernel: leave both to the host's rules\n"
+	"  -v, --verbose       show libbpf/libxdp messages (the verifier's log)\n"
 	"  -h, --help          this text\n";
 
 static const char unload_usage[] =
-	"Usage: vnat unload [--iface IFACE | --all]\n"
+	"Usage: vnat unload [--iface IFACE | --all | --stale]\n"
 	"\n"
 	"Detach vnat from IFACE, or from every interface it manages (the default),\n"
 	"and remove its pins once no interface is left.\n"
 	"\n"
 	"  -i, --iface IFACE   interface to release\n"
 	"  -a, --all           every managed interface\n"
+	"      --stale         remove the pins of network namespaces that no\n"
+	"                      longer exist (in every namespace, not only this one)\n"
+	"  -v, --verbose       show libbpf/libxdp messages\n"
 	"  -h, --help          this text\n";
+
+/* $VNAT_CONF, else the compiled-in path: a unit or a test may point elsewhere. */
+static const char *default_config(void)
+{
+	const char *env = getenv("VNAT_CONF");
+
+	return env && *env ? env : VNAT_CONF_PATH;
+}
+
+/* -v after a command as before it: libbpf's and libxdp's messages. */
+#define VERBOSE_LONGOPT                           \
+	{                                         \
+		"verbose", no_argument, NULL, 'v' \
+	}
 
 /* getopt keeps global state; each parse starts afresh (glibc: optind = 0). */
 static void getopt_reset(void)
@@ -231,6 +262,21 @@ static int parse_hook(const char *text, uint32_t *hook)
 	return 0;
 }
 
+static int parse_admission(const char *text, enum vnat_admission *a)
+{
+	if (!strcmp(text, "auto"))
+		*a = VNAT_ADMISSION_AUTO;
+	else if (!strcmp(text, "kernel"))
+		*a = VNAT_ADMISSION_KERNEL;
+	else if (!strcmp(text, "vnat"))
+		*a = VNAT_ADMISSION_VNAT;
+	else {
+		vnat_err("load: --admission '%s': unknown mode (use auto, kernel or vnat)", text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 {
 	if (!strcmp(text, "native"))
@@ -244,41 +290,48 @@ static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 	return 0;
 }
 
+enum load_opt {
+	OPT_ADMISSION = 251, /* not NAT options: below OPT_OUT */
+	OPT_FLUSH = 252,
+	OPT_HOOK = 253,
+	OPT_REDIRECTS = 254,
+	OPT_MASQ = 255,
+	OPT_OUT = 256,
+	OPT_FROM,
+	OPT_PORTS,
+	OPT_FILTER,
+	OPT_MAXFLOWS,
+	OPT_UDP,
+	OPT_TCP,
+	OPT_TCPT,
+	OPT_ICMP,
+	OPT_INBOUND
+};
+static const struct option load_longopts[] = {
+	{ "iface", required_argument, NULL, 'i' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "hook", required_argument, NULL, OPT_HOOK },
+	{ "admission", required_argument, NULL, OPT_ADMISSION },
+	{ "flush", no_argument, NULL, OPT_FLUSH },
+	{ "snat", required_argument, NULL, 's' },
+	{ "redirects", required_argument, NULL, OPT_REDIRECTS },
+	{ "masquerade", no_argument, NULL, OPT_MASQ },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "ports", required_argument, NULL, OPT_PORTS },
+	{ "filtering", required_argument, NULL, OPT_FILTER },
+	{ "max-flows", required_argument, NULL, OPT_MAXFLOWS },
+	{ "udp-timeout", required_argument, NULL, OPT_UDP },
+	{ "tcp-timeout", required_argument, NULL, OPT_TCP },
+	{ "tcp-transitory-timeout", required_argument, NULL, OPT_TCPT },
+	{ "icmp-timeout", required_argument, NULL, OPT_ICMP },
+	{ "inbound", required_argument, NULL, OPT_INBOUND },
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
 int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 {
-	enum {
-		OPT_HOOK = 253, /* not NAT options: below OPT_OUT */
-		OPT_REDIRECTS = 254,
-		OPT_MASQ = 255,
-		OPT_OUT = 256,
-		OPT_FROM,
-		OPT_PORTS,
-		OPT_FILTER,
-		OPT_MAXFLOWS,
-		OPT_UDP,
-		OPT_TCP,
-		OPT_TCPT,
-		OPT_ICMP
-	};
-	static const struct option longopts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "hook", required_argument, NULL, OPT_HOOK },
-		{ "snat", required_argument, NULL, 's' },
-		{ "redirects", required_argument, NULL, OPT_REDIRECTS },
-		{ "masquerade", no_argument, NULL, OPT_MASQ },
-		{ "out", required_argument, NULL, OPT_OUT },
-		{ "from", required_argument, NULL, OPT_FROM },
-		{ "ports", required_argument, NULL, OPT_PORTS },
-		{ "filtering", required_argument, NULL, OPT_FILTER },
-		{ "max-flows", required_argument, NULL, OPT_MAXFLOWS },
-		{ "udp-timeout", required_argument, NULL, OPT_UDP },
-		{ "tcp-timeout", required_argument, NULL, OPT_TCP },
-		{ "tcp-transitory-timeout", required_argument, NULL, OPT_TCPT },
-		{ "icmp-timeout", required_argument, NULL, OPT_ICMP },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char secs[] = "not a timeout in seconds (1-86400)";
 	int c, err = 0;
 
@@ -292,7 +345,7 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 	o->timeout_tcp_trans = VNAT_TIMEOUT_TCP_TRANS;
 	o->timeout_icmp = VNAT_TIMEOUT_ICMP;
 	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:i:m:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:i:m:s:vh", load_longopts, NULL)) != -1) {
 		if (c >= OPT_OUT)
 			o->nat_opts = true;
 		switch (c) {
@@ -301,6 +354,12 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 			break;
 		case OPT_HOOK:
 			err = parse_hook(optarg, &o->hook);
+			break;
+		case OPT_ADMISSION:
+			err = parse_admission(optarg, &o->admission);
+			break;
+		case OPT_FLUSH:
+			o->flush = true;
 			break;
 		case OPT_REDIRECTS:
 			if (!strcmp(optarg, "suppress") || !strcmp(optarg, "keep")) {
@@ -348,6 +407,14 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 		case OPT_ICMP:
 			err = parse_u32("--icmp-timeout", optarg, 1, 86400, secs, &o->timeout_icmp);
 			break;
+		case OPT_INBOUND:
+			if (!strcmp(optarg, "drop") || !strcmp(optarg, "kernel")) {
+				o->inbound_kernel = !strcmp(optarg, "kernel");
+			} else {
+				vnat_err("load: --inbound '%s': use drop or kernel", optarg);
+				err = -EINVAL;
+			}
+			break;
 		case 'i':
 			err = add_iface(o, optarg);
 			break;
@@ -357,6 +424,9 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 			break;
 		case 's':
 			err = vnat_args__parse_ipv4("load: --snat", optarg, &o->snat_addr);
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'h':
 			fputs(load_usage, stdout);
@@ -390,19 +460,21 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 	return 0;
 }
 
+enum { OPT_STALE = 256, OPT_ONCE, OPT_CONFIG };
+
+static const struct option unload_longopts[] = {
+	{ "iface", required_argument, NULL, 'i' }, { "all", no_argument, NULL, 'a' },
+	{ "stale", no_argument, NULL, OPT_STALE }, VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+};
+
 int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
 	memset(o, 0, sizeof(*o));
 	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:i:ah", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:i:avh", unload_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (!*optarg || strlen(optarg) >= VNAT_IFNAMSIZ) {
@@ -414,6 +486,12 @@ int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 			break;
 		case 'a':
 			o->all = true;
+			break;
+		case OPT_STALE:
+			o->stale = true;
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'h':
 			fputs(unload_usage, stdout);
@@ -428,30 +506,39 @@ int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 		vnat_err("unload: give either --iface or --all, not both");
 		return -EINVAL;
 	}
-	if (!o->iface[0])
+	if (o->stale && (o->all || o->iface[0])) {
+		vnat_err("unload: --stale removes other namespaces' pins; give it alone");
+		return -EINVAL;
+	}
+	if (!o->iface[0] && !o->stale)
 		o->all = true;
 	return 0;
 }
 
+static const struct option show_longopts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "pretty", no_argument, NULL, 'p' },
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *usage,
 			  struct vnat_show_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
 
 	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:jph", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:jpvh", show_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->pretty = true;
 			/* fall through */
 		case 'j':
 			o->json = true;
+			break;
+		case 'v':
+			o->verbose = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -461,4 +548,184 @@ int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *us
 		}
 	}
 	return stray_args(cmd, argc, argv);
+}
+
+static const char daemon_usage[] =
+	"Usage: vnat daemon [--once] [--config FILE]\n"
+	"\n"
+	"Keep vnat's maps in sync with the host: ports of managed bridges, their\n"
+	"FDB entries and STP state, and this host's addresses; re-attach a managed\n"
+	"bridge deleted and created again. One daemon per network namespace. Runs\n"
+	"in the foreground until SIGTERM/SIGINT, or until vnat is unloaded;\n"
+	"SIGHUP applies the configuration file again (vnat apply).\n"
+	"\n"
+	"      --once          synchronise once and exit\n"
+	"      --config FILE   what SIGHUP applies (default $VNAT_CONF, else\n"
+	"                      " VNAT_CONF_PATH ")\n"
+	"  -v, --verbose       report every synchronisation\n"
+	"  -h, --help          this text\n";
+
+static const struct option daemon_longopts[] = {
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int vnat_args__parse_daemon(int argc, char **argv, struct vnat_daemon_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->config = default_config();
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "+:vh", daemon_longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ONCE:
+			o->once = true;
+			break;
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(daemon_usage, stdout);
+			return 1;
+		default:
+			return bad_option(c, "daemon", argc, argv);
+		}
+	}
+	return stray_args("daemon", argc, argv);
+}
+
+/* Commands whose operand is a file (completed as one). */
+bool vnat_args__takes_file(const char *cmd)
+{
+	return !strcmp(cmd, "apply");
+}
+
+static const char apply_usage[] =
+	"Usage: vnat apply [FILE]\n"
+	"\n"
+	"Make this network namespace's vnat what the configuration file says\n"
+	"(default $VNAT_CONF, else " VNAT_CONF_PATH "): load the networks not\n"
+	"loaded yet, unload the interfaces an earlier apply loaded that the file\n"
+	"no longer names, and change live the NAT options that can (ports,\n"
+	"filtering, timeouts, redirects); what cannot change live is refused,\n"
+	"and then nothing changes. The same file applied twice changes nothing\n"
+	"the second time.\n"
+	"\n"
+	"  -v, --verbose   show libbpf/libxdp messages\n"
+	"  -h, --help      this text\n";
+
+static const struct option apply_longopts[] = {
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int vnat_args__parse_apply(int argc, char **argv, struct vnat_apply_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->file = default_config();
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "+:vh", apply_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(apply_usage, stdout);
+			return 1;
+		default:
+			return bad_option(c, "apply", argc, argv);
+		}
+	}
+	if (optind < argc)
+		o->file = argv[optind++];
+	return stray_args("apply", argc, argv);
+}
+
+static const char libvirt_usage[] =
+	"Usage: vnat libvirt-hook [--config FILE] NETWORK OPERATION [SUB-OPERATION [EXTRA]]\n"
+	"\n"
+	"What /etc/libvirt/hooks/network runs, with the network's XML on stdin:\n"
+	"on 'started' vnat loads the network's bridge as its forward mode says\n"
+	"(nat: masqueraded with its port range; route, open: routed; isolated: left\n"
+	"to the kernel unless the configuration includes it), on 'stopped' it\n"
+	"unloads it, on 'updated' whichever now applies; other operations do\n"
+	"nothing. A [network NAME] section of the configuration may skip the\n"
+	"network (libvirt = skip), include it (libvirt = include) and add load\n"
+	"options.\n"
+	"\n"
+	"      --config FILE   the configuration (default $VNAT_CONF, else\n"
+	"                      " VNAT_CONF_PATH "; none: every network included)\n"
+	"  -v, --verbose       show libbpf/libxdp messages\n"
+	"  -h, --help          this text\n";
+
+static const struct option libvirt_longopts[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	VERBOSE_LONGOPT,
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+int vnat_args__parse_libvirt(int argc, char **argv, struct vnat_libvirt_opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->config = default_config();
+	getopt_reset();
+	while ((c = getopt_long(argc, argv, "+:vh", libvirt_longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_CONFIG:
+			o->config = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			fputs(libvirt_usage, stdout);
+			return 1;
+		default:
+			return bad_option(c, "libvirt-hook", argc, argv);
+		}
+	}
+	/* libvirt passes four: NETWORK OPERATION SUB-OPERATION EXTRA. */
+	if (argc - optind < 2 || argc - optind > 4) {
+		vnat_err("libvirt-hook: give NETWORK OPERATION [SUB-OPERATION [EXTRA]] as libvirtd "
+			 "does (see 'vnat libvirt-hook --help')");
+		return -EINVAL;
+	}
+	o->network = argv[optind];
+	o->op = argv[optind + 1];
+	return 0;
+}
+
+/* The tables the parsers run on, for the completion script. */
+const struct option *vnat_args__longopts(const char *cmd)
+{
+	static const struct {
+		const char *cmd;
+		const struct option *opts;
+	} tables[] = {
+		{ "load", load_longopts },
+		{ "unload", unload_longopts },
+		{ "status", show_longopts },
+		{ "conns", show_longopts },
+		{ "daemon", daemon_longopts },
+		{ "apply", apply_longopts },
+		{ "libvirt-hook", libvirt_longopts },
+	};
+
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (!strcmp(tables[i].cmd, cmd))
+			return tables[i].opts;
+	return NULL;
 }

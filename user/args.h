@@ -14,6 +14,12 @@ struct vnat_cidr {
 	uint8_t len;
 };
 
+enum vnat_admission {
+	VNAT_ADMISSION_AUTO = 0, /* kernel where netfilter rules exist, else vnat */
+	VNAT_ADMISSION_KERNEL,
+	VNAT_ADMISSION_VNAT, /* vnat decides alone: the host's rules are bypassed */
+};
+
 struct vnat_load_opts {
 	char ifaces[VNAT_MAX_LOAD_IFACES][VNAT_IFNAMSIZ];
 	int n_ifaces;
@@ -31,11 +37,23 @@ struct vnat_load_opts {
 	bool nat_opts; /* any NAT option given (they need --snat) */
 	bool keep_redirects; /* --redirects keep */
 	bool masquerade; /* --masquerade: the uplink's address, followed */
+	bool verbose; /* -v after the command */
+	enum vnat_admission admission; /* --admission */
+	bool flush; /* --flush: hand kernel-admitted flows back */
+	bool inbound_kernel; /* --inbound kernel: unsolicited inbound to the kernel, not dropped */
 };
 
 struct vnat_unload_opts {
 	char iface[VNAT_IFNAMSIZ];
 	bool all;
+	bool stale; /* --stale: pins of namespaces that are gone */
+	bool verbose;
+};
+
+struct vnat_daemon_opts {
+	bool once;
+	const char *config; /* --config: what SIGHUP applies */
+	bool verbose;
 };
 
 /* 0 on success, 1 when help was printed, -EINVAL (message printed) on bad input. */
@@ -45,10 +63,32 @@ int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o);
 struct vnat_show_opts {
 	bool json;
 	bool pretty;
+	bool verbose;
 };
 
 int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *usage,
 			  struct vnat_show_opts *o);
+int vnat_args__parse_daemon(int argc, char **argv, struct vnat_daemon_opts *o);
+
+struct vnat_apply_opts {
+	const char *file;
+	bool verbose;
+};
+
+int vnat_args__parse_apply(int argc, char **argv, struct vnat_apply_opts *o);
+
+struct vnat_libvirt_opts {
+	const char *config;
+	const char *network; /* as libvirtd names it */
+	const char *op; /* started, stopped, updated, ... */
+	bool verbose;
+};
+
+int vnat_args__parse_libvirt(int argc, char **argv, struct vnat_libvirt_opts *o);
+/* The long options of a command's parser (NULL-terminated), NULL if none. */
+struct option;
+const struct option *vnat_args__longopts(const char *cmd);
+bool vnat_args__takes_file(const char *cmd);
 int vnat_args__parse_ipv4(const char *opt, const char *text, uint32_t *addr);
 int vnat_args__parse_cidr(const char *opt, const char *text, struct vnat_cidr *c);
 

@@ -12,11 +12,25 @@
 #include "instance.h"
 #include "json.h"
 #include "log.h"
+#include "policy.h"
 
-static const char conns_usage[] = "Usage: vnat conns [-j|--json] [-p|--pretty]\n"
-				  "\n"
-				  "List the flows vnat translates: protocol, inside, outside and\n"
-				  "remote endpoints, TCP state, seconds left, packets and bytes.\n";
+static const char conns_usage[] =
+	"Usage: vnat conns [-j|--json] [-p|--pretty]\n"
+	"       vnat conns flush\n"
+	"\n"
+	"List the flows vnat translates: protocol, inside, outside and\n"
+	"remote endpoints, TCP state, seconds left, packets and bytes, and who\n"
+	"decided the translation: \"kernel\" (a flow the host's conntrack\n"
+	"admitted: inside is its original source, remote its original\n"
+	"destination, outside the translated source, to the translated\n"
+	"destination) or \"vnat\" (vnat's own NAT).\n"
+	"flush hands every kernel-admitted flow back to the kernel, whose\n"
+	"current rules judge its next packets.\n"
+	"\n"
+	"  -j, --json      JSON output\n"
+	"  -p, --pretty    indented JSON\n"
+	"  -v, --verbose   show libbpf/libxdp messages\n"
+	"  -h, --help      this text\n";
 
 static const char *proto_name(__u8 proto)
 {
@@ -65,7 +79,7 @@ static __u64 now_ns(void)
 }
 
 struct conn {
-	char proto[8], inside[24], outside[24], remote[24];
+	char proto[8], inside[24], outside[24], remote[24], to[24];
 	const char *state;
 	__u64 secs_left, packets, bytes;
 };
@@ -78,6 +92,10 @@ static void conn_from(const struct vnat_ct_key *k, const struct vnat_ct_val *v, 
 	endpoint(c->outside, sizeof(c->outside), v->outside_addr, v->outside_port);
 	endpoint(c->remote, sizeof(c->remote), k->remote_addr, k->remote_port);
 	c->state = state_name(v->state);
+	if (v->flags & VNAT_CT_KERNEL)
+		endpoint(c->to, sizeof(c->to), v->xl_daddr, v->xl_dport);
+	else
+		c->to[0] = 0;
 	c->secs_left = v->expires_ns > now ? (v->expires_ns - now) / 1000000000ull : 0;
 	c->packets = v->packets_out + v->packets_in;
 	c->bytes = v->bytes_out + v->bytes_in;
@@ -90,6 +108,9 @@ static void conn_json(struct vnat_json *j, const struct conn *c, const struct vn
 	vnat_json_str(j, "inside", c->inside);
 	vnat_json_str(j, "outside", c->outside);
 	vnat_json_str(j, "remote", c->remote);
+	vnat_json_str(j, "by", c->to[0] ? "kernel" : "vnat");
+	if (c->to[0])
+		vnat_json_str(j, "to", c->to);
 	vnat_json_str(j, "state", c->state);
 	vnat_json_u64(j, "seconds_left", c->secs_left);
 	vnat_json_u64(j, "packets_out", v->packets_out);
@@ -97,6 +118,27 @@ static void conn_json(struct vnat_json *j, const struct conn *c, const struct vn
 	vnat_json_u64(j, "packets_in", v->packets_in);
 	vnat_json_u64(j, "bytes_in", v->bytes_in);
 	vnat_json_obj_close(j);
+}
+
+/*
+ * A kernel-admitted flow is two vnat_ct entries, one per direction: the
+ * reply direction's packets are this flow's "in" counts.
+ */
+static void kernel_reply_counts(const struct vnat_maps *m, const struct vnat_ct_key *k,
+				struct vnat_ct_val *v)
+{
+	struct vnat_ct_key rk = { .inside_addr = v->xl_daddr,
+				  .remote_addr = v->outside_addr,
+				  .inside_port = v->xl_dport,
+				  .remote_port = v->outside_port,
+				  .proto = k->proto,
+				  .pad = { VNAT_CT_KEY_KERNEL } };
+	struct vnat_ct_val r;
+
+	if (bpf_map_lookup_elem(m->ct, &rk, &r))
+		return;
+	v->packets_in = r.packets_out;
+	v->bytes_in = r.bytes_out;
 }
 
 static int list_conns(const struct vnat_maps *m)
@@ -110,23 +152,26 @@ static int list_conns(const struct vnat_maps *m)
 	if (j)
 		vnat_json_arr_open(j, NULL);
 	else
-		printf("%-5s %-21s %-21s %-21s %-11s %6s %10s %12s\n", "proto", "inside", "outside",
-		       "remote", "state", "expire", "packets", "bytes");
+		printf("%-5s %-21s %-21s %-21s %-6s %-11s %6s %10s %12s\n", "proto", "inside",
+		       "outside", "remote", "by", "state", "expire", "packets", "bytes");
 	for (int err = bpf_map_get_next_key(m->ct, NULL, &next); !err;
 	     err = bpf_map_get_next_key(m->ct, &key, &next)) {
 		struct conn c;
 
 		key = next;
 		/* ADF address records are bookkeeping, not connections. */
-		if (bpf_map_lookup_elem(m->ct, &key, &val) || (val.flags & VNAT_CT_ADDR_ENTRY))
+		if (bpf_map_lookup_elem(m->ct, &key, &val) ||
+		    (val.flags & (VNAT_CT_ADDR_ENTRY | VNAT_CT_KREPLY)))
 			continue;
+		if (val.flags & VNAT_CT_KERNEL)
+			kernel_reply_counts(m, &key, &val);
 		conn_from(&key, &val, now, &c);
 		n++;
 		if (j)
 			conn_json(j, &c, &val);
 		else
-			printf("%-5s %-21s %-21s %-21s %-11s %6llu %10llu %12llu\n", c.proto,
-			       c.inside, c.outside, c.remote, c.state,
+			printf("%-5s %-21s %-21s %-21s %-6s %-11s %6llu %10llu %12llu\n", c.proto,
+			       c.inside, c.outside, c.remote, c.to[0] ? "kernel" : "vnat", c.state,
 			       (unsigned long long)c.secs_left, (unsigned long long)c.packets,
 			       (unsigned long long)c.bytes);
 	}
@@ -139,12 +184,36 @@ static int list_conns(const struct vnat_maps *m)
 	return 0;
 }
 
+/* extra: arguments after "flush" */
+static int flush_conns(int extra)
+{
+	struct vnat_netns ns;
+	struct vnat_maps m;
+	int err, n;
+
+	if (extra) {
+		vnat_err("conns flush: takes no arguments");
+		return -EINVAL;
+	}
+	err = vnat_instance__find(&ns, &m);
+	if (err == -ENOENT)
+		vnat_err("conns flush: vnat is not loaded in this network namespace");
+	if (err)
+		return err;
+	n = vnat_policy__flush(&m);
+	vnat_maps__close(&m);
+	printf("%d admitted flow%s handed back to the kernel\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
 int cmd_conns(int argc, char **argv)
 {
 	struct vnat_netns ns;
 	struct vnat_maps m;
 	int err;
 
+	if (argc > 1 && !strcmp(argv[1], "flush"))
+		return flush_conns(argc - 2);
 	err = cmd_show_options(argc, argv, "conns", conns_usage);
 	if (err)
 		return err > 0 ? 0 : err;

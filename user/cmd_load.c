@@ -9,10 +9,12 @@
 #include "addrs.h"
 #include "args.h"
 #include "cmds.h"
+#include "config.h"
 #include "datapath.h"
 #include "iface.h"
 #include "instance.h"
 #include "log.h"
+#include "policy.h"
 #include "sync.h"
 #include "topo.h"
 #include "warnings.h"
@@ -162,19 +164,6 @@ static int plan_interfaces(struct vnat_load_opts *o, struct load_plan *pl)
 	return plan_one(pl, uplink, VNAT_IFACE_OUTSIDE, o->hook);
 }
 
-static uint32_t gc_interval_ms(const struct vnat_load_opts *o)
-{
-	uint32_t t = o->timeout_icmp;
-
-	if (o->timeout_tcp_trans < t)
-		t = o->timeout_tcp_trans;
-	if (o->timeout_tcp_est < t)
-		t = o->timeout_tcp_est;
-	/* A quarter of the shortest timeout, between 100 ms and 10 s. */
-	t = t * 1000 / 4;
-	return t < 100 ? 100 : t > 10000 ? 10000 : t;
-}
-
 static void config_from_opts(const struct vnat_load_opts *o, const struct vnat_netns *ns,
 			     const struct load_plan *pl, struct vnat_config *cfg)
 {
@@ -183,19 +172,23 @@ static void config_from_opts(const struct vnat_load_opts *o, const struct vnat_n
 	cfg->loaded_at = time(NULL);
 	if (o->keep_redirects)
 		cfg->flags |= VNAT_CFG_KEEP_REDIRECTS;
-	if (!o->snat_addr)
-		return;
-	cfg->flags |= VNAT_CFG_NAT;
-	cfg->snat_addr = o->snat_addr;
-	cfg->port_min = o->port_min;
-	cfg->port_max = o->port_max;
-	cfg->filtering = o->filtering;
+	/* Flows the kernel admits are timed and collected even without --snat. */
 	cfg->timeout_udp = o->timeout_udp;
 	cfg->timeout_tcp_est = o->timeout_tcp_est;
 	cfg->timeout_tcp_trans = o->timeout_tcp_trans;
 	cfg->timeout_icmp = o->timeout_icmp;
 	cfg->max_flows = o->max_flows;
-	cfg->gc_interval_ms = gc_interval_ms(o);
+	cfg->gc_interval_ms = vnat_config__gc_interval_ms(o->timeout_tcp_est, o->timeout_tcp_trans,
+							  o->timeout_icmp);
+	if (!o->snat_addr)
+		return;
+	cfg->flags |= VNAT_CFG_NAT;
+	if (o->inbound_kernel)
+		cfg->flags |= VNAT_CFG_INBOUND_KERNEL;
+	cfg->snat_addr = o->snat_addr;
+	cfg->port_min = o->port_min;
+	cfg->port_max = o->port_max;
+	cfg->filtering = o->filtering;
 	if (o->out[0])
 		cfg->out_ifindex = pl->ifi[pl->n - 1].ifindex;
 	if (o->masquerade)
@@ -239,6 +232,51 @@ static int plan_prefixes(const struct load_plan *pl, const struct vnat_maps *m)
 	if (err < 0)
 		vnat_err("load: fill vnat_prefixes: %s", strerror(-err));
 	return err < 0 ? err : 0;
+}
+
+/* A further NAT load (another inside network) shares the uplink attached before. */
+static bool uplink_managed(const struct vnat_maps *m, const struct vnat_iface_info *ifi,
+			   const struct vnat_role *role)
+{
+	struct vnat_iface val;
+	__u32 key = ifi->ifindex;
+
+	return (role->flags & VNAT_IFACE_OUTSIDE) && !bpf_map_lookup_elem(m->ifaces, &key, &val) &&
+	       (val.flags & VNAT_IFACE_OUTSIDE);
+}
+
+/* Kernel admission where the namespace has netfilter rules (policy.c). */
+static int admission(const struct vnat_load_opts *o, const struct vnat_maps *m)
+{
+	struct vnat_policy p;
+	int err, n;
+
+	err = vnat_policy__probe(&p);
+	if (!err)
+		err = vnat_policy__check_leak(&p, o->admission, o->snat_addr || o->masquerade);
+	if (err)
+		return err;
+	err = vnat_policy__apply(m, o->admission, &p);
+	if (err < 0) {
+		vnat_err("load: write vnat_config: %s", strerror(-err));
+		return err;
+	}
+	if (o->admission == VNAT_ADMISSION_VNAT)
+		vnat_info("vnat: admission: vnat (--admission vnat: the host's FORWARD and NAT "
+			  "rules do not apply to the flows vnat carries)");
+	else if (o->admission == VNAT_ADMISSION_KERNEL || p.rules)
+		vnat_info("vnat: admission: kernel (%u nftables rules, %u drop-policy chains%s%s): "
+			  "the host's firewall and NAT rules decide every new flow",
+			  p.nft_rules, p.nft_drop_chains, p.legacy[0] ? ", legacy tables " : "",
+			  p.legacy);
+	else
+		vnat_info("vnat: admission: vnat (no netfilter rules in this namespace)");
+	if (o->flush) {
+		n = vnat_policy__flush(m);
+		vnat_info("vnat: %d admitted flow%s handed back to the kernel", n,
+			  n == 1 ? "" : "s");
+	}
+	return 0;
 }
 
 /* Undo this call: every interface it attached, bridge ports included. */
@@ -296,6 +334,8 @@ int cmd_load(int argc, char **argv)
 	err = vnat_args__parse_load(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : err;
+	if (o.verbose)
+		vnat_log_init(vnat_opts.json, (vnat_opts.verbose = true));
 	memset(&pl, 0, sizeof(pl));
 	err = plan_interfaces(&o, &pl);
 	if (err)
@@ -319,6 +359,9 @@ int cmd_load(int argc, char **argv)
 		if (!err)
 			err = fill_from(&o, &l.maps);
 	}
+	/* Who admits flows, before any hook: the host's rules apply from the first packet. */
+	if (!err)
+		err = admission(&o, &l.maps);
 	/* Scope before hooks: no guest packet may pass untranslated meanwhile. */
 	if (!err)
 		err = plan_prefixes(&pl, &l.maps);
@@ -326,6 +369,8 @@ int cmd_load(int argc, char **argv)
 		goto out_close;
 
 	for (n = 0; n < pl.n; n++) {
+		if (uplink_managed(&l.maps, &pl.ifi[n], &pl.role[n]))
+			continue;
 		err = vnat_loader__attach(&l, &pl.ifi[n], o.mode, &pl.role[n]);
 		if (err)
 			goto err_detach;

@@ -12,6 +12,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "datapath.h"
+#include "health.h"
 #include "iface.h"
 #include "ifstats.h"
 #include "instance.h"
@@ -20,10 +21,16 @@
 #include "warnings.h"
 
 static const char status_usage[] =
-	"Usage: vnat status [-j|--json] [-p|--pretty]\n"
+	"Usage: vnat status [-j|--json] [-p|--pretty] [-v|--verbose]\n"
 	"\n"
-	"Show the managed interfaces, their program ids and attach mode,\n"
-	"the configuration and the per-reason counters.\n";
+	"Show a health line (exit 1 when a managed interface lost its hooks),\n"
+	"the managed interfaces, their program ids and attach mode, the\n"
+	"configuration and the per-reason counters.\n"
+	"\n"
+	"  -j, --json      JSON output\n"
+	"  -p, --pretty    indented JSON\n"
+	"  -v, --verbose   the counters at zero too\n"
+	"  -h, --help      this text\n";
 
 /*
  * Counter names come from the BTF of the pinned stats map (the members of
@@ -335,13 +342,14 @@ static void snat_text(const struct vnat_config *cfg, char *buf, size_t len)
 }
 
 static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
-			const struct vnat_config *cfg)
+			const struct vnat_config *cfg, const struct vnat_health *h)
 {
 	struct vnat_json *j = vnat_json_new(stdout, vnat_opts.pretty);
 	char snat[INET_ADDRSTRLEN];
 
 	vnat_json_obj_open(j, NULL);
 	vnat_json_bool(j, "loaded", true);
+	vnat_health__json(j, h);
 	vnat_json_u64(j, "netns_cookie", ns->cookie);
 	vnat_json_str(j, "pin_dir", ns->pin_dir);
 	vnat_json_obj_open(j, "config");
@@ -352,6 +360,7 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 		vnat_json_null(j, "snat");
 	vnat_json_u64(j, "loaded_at", cfg->loaded_at);
 	vnat_json_bool(j, "masquerade", cfg->flags & VNAT_CFG_MASQUERADE);
+	vnat_json_str(j, "admission", cfg->flags & VNAT_CFG_POLICY ? "kernel" : "vnat");
 	if (cfg->flags & VNAT_CFG_NAT) {
 		__u64 flows, runs;
 
@@ -359,6 +368,8 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 		vnat_json_u64(j, "port_min", cfg->port_min);
 		vnat_json_u64(j, "port_max", cfg->port_max);
 		vnat_json_str(j, "filtering", filtering_name(cfg->filtering));
+		vnat_json_str(j, "inbound",
+			      cfg->flags & VNAT_CFG_INBOUND_KERNEL ? "kernel" : "drop");
 		vnat_json_u64(j, "max_flows", cfg->max_flows);
 		vnat_json_u64(j, "timeout_udp", cfg->timeout_udp);
 		vnat_json_u64(j, "timeout_tcp", cfg->timeout_tcp_est);
@@ -381,17 +392,48 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 	vnat_json_free(j);
 }
 
+/*
+ * Who decided what: flow directions the kernel admitted, packets left to
+ * its rules (new flows, and flows they refused: those never get admitted),
+ * and flows handed back (the kernel's entry gone, TCP teardowns).
+ */
+static void admission_text(const struct vnat_maps *m, const struct vnat_config *cfg)
+{
+	struct vnat_stats c;
+
+	if (!(cfg->flags & VNAT_CFG_POLICY) || vnat_maps__read_counters(m, &c))
+		return;
+	printf("admission: %llu flow directions admitted, %llu packets left to the kernel's "
+	       "rules (new or refused flows), %llu flows handed back (%llu entries gone, %llu "
+	       "TCP teardowns)%s\n",
+	       (unsigned long long)c.admit_flow.packets,
+	       (unsigned long long)c.pass_admission.packets,
+	       (unsigned long long)(c.admit_gone.packets + c.admit_teardown.packets),
+	       (unsigned long long)c.admit_gone.packets,
+	       (unsigned long long)c.admit_teardown.packets,
+	       cfg->flags & VNAT_CFG_BRIDGE_POLICY ?
+		       "; bridge filtering: port to port by the kernel" :
+		       "");
+}
+
 static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
-			const struct vnat_config *cfg)
+			const struct vnat_config *cfg, const struct vnat_health *h)
 {
 	char snat[INET_ADDRSTRLEN], when[64];
 	time_t t = cfg->loaded_at;
 
+	vnat_health__text(h);
 	snat_text(cfg, snat, sizeof(snat));
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime(&t));
 	printf("vnat: loaded since %s, pins in %s\n", when, ns->pin_dir);
 	printf("config: snat %s%s\n", snat,
 	       cfg->flags & VNAT_CFG_MASQUERADE ? " (--masquerade: follows the uplink)" : "");
+	printf("admission: %s\n",
+	       cfg->flags & VNAT_CFG_POLICY ?
+		       "kernel (the host's firewall and NAT rules decide each new flow; vnat "
+		       "carries what the kernel admitted)" :
+		       "vnat (no netfilter rules, or --admission vnat)");
+	admission_text(m, cfg);
 	if (cfg->flags & VNAT_CFG_NAT) {
 		__u64 flows, runs;
 
@@ -415,6 +457,7 @@ static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,
 
 int cmd_status(int argc, char **argv)
 {
+	struct vnat_health health;
 	struct vnat_config cfg;
 	struct vnat_netns ns;
 	struct vnat_maps m;
@@ -440,12 +483,14 @@ int cmd_status(int argc, char **argv)
 	if (err)
 		return err;
 	err = vnat_maps__read_config(&m, &cfg);
+	vnat_health__check(&m, &health);
 	if (err)
 		vnat_err("status: read %s/vnat_config: %s", ns.pin_dir, strerror(-err));
 	else if (vnat_opts.json)
-		status_json(&ns, &m, &cfg);
+		status_json(&ns, &m, &cfg, &health);
 	else
-		status_text(&ns, &m, &cfg);
+		status_text(&ns, &m, &cfg, &health);
 	vnat_maps__close(&m);
-	return err;
+	/* Unhealthy exits 1 (after the full report): a monitoring check. */
+	return err ?: vnat_health__ok(&health) ? 0 : -EIO;
 }

@@ -7,23 +7,30 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "apply.h"
 #include "args.h"
 #include "cmds.h"
 #include "ctnl.h"
 #include "datapath.h"
 #include "instance.h"
+#include "iter.h"
 #include "log.h"
+#include "netns.h"
+#include "stale.h"
+
+static int count_one(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	(void)ifindex;
+	(void)val;
+	++*(int *)ctx;
+	return 0;
+}
 
 static int iface_count(const struct vnat_maps *m)
 {
-	__u32 key, next;
 	int n = 0;
 
-	for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err;
-	     err = bpf_map_get_next_key(m->ifaces, &key, &next)) {
-		key = next;
-		n++;
-	}
+	vnat_ifaces__each(m, count_one, &n);
 	return n;
 }
 
@@ -42,59 +49,85 @@ static int unload_one(const struct vnat_maps *m, __u32 ifindex)
 	return err;
 }
 
+struct by_name {
+	const char *name;
+	__u32 found;
+};
+
+static int match_name(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct by_name *b = ctx;
+
+	if ((val->flags & VNAT_IFACE_AUTO) || strcmp(val->name, b->name))
+		return 0;
+	b->found = ifindex;
+	return 1;
+}
+
+/*
+ * IFACE's entry: by its ifindex, or, when that device is gone (a bridge
+ * libvirt deleted) or was created again, by the name it was loaded with.
+ */
+static __u32 managed_ifindex(const struct vnat_maps *m, const char *name)
+{
+	struct by_name b = { .name = name, .found = if_nametoindex(name) };
+	struct vnat_iface val;
+
+	if (b.found && !bpf_map_lookup_elem(m->ifaces, &b.found, &val))
+		return b.found;
+	b.found = 0;
+	vnat_ifaces__each(m, match_name, &b);
+	return b.found;
+}
+
 /* How long the uplink keeps translating after a hand-over (see unload_all). */
 #define VNAT_HANDOFF_GRACE_MS 1000
+
+struct unload_walk {
+	const struct vnat_maps *m;
+	__u32 bridge; /* unload_port: whose ports */
+	bool uplinks; /* unload_entry, detach_entry: the uplinks too */
+	int err;
+};
+
+static int unload_port(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct unload_walk *w = ctx;
+
+	if ((val->flags & VNAT_IFACE_AUTO) && val->master == w->bridge)
+		w->err = unload_one(w->m, ifindex) ?: w->err;
+	return 0;
+}
 
 /* The ports vnat attached for a bridge go with it. */
 static int unload_bridge_ports(const struct vnat_maps *m, __u32 bridge)
 {
-	struct vnat_iface val;
-	__u32 key, next;
-	int err = 0;
-	bool again = true;
+	struct unload_walk w = { .m = m, .bridge = bridge };
 
-	while (again) {
-		again = false;
-		for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e;
-		     e = bpf_map_get_next_key(m->ifaces, &key, &next)) {
-			key = next;
-			if (bpf_map_lookup_elem(m->ifaces, &key, &val) ||
-			    !(val.flags & VNAT_IFACE_AUTO) || val.master != bridge)
-				continue;
-			err = unload_one(m, key) ?: err;
-			again = true;
-			break;
-		}
+	vnat_ifaces__each(m, unload_port, &w);
+	return w.err;
+}
+
+static int unload_entry(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct unload_walk *w = ctx;
+
+	if (!w->uplinks && (val->flags & VNAT_IFACE_OUTSIDE))
+		return 0;
+	if (unload_one(w->m, ifindex)) {
+		w->err = -EIO;
+		bpf_map_delete_elem(w->m->ifaces, &ifindex);
 	}
-	return err;
+	return 0;
 }
 
 /* Unload every managed interface but the uplinks (outside), or all. */
 static int unload_pass(const struct vnat_maps *m, bool uplinks)
 {
-	struct vnat_iface val;
-	__u32 key, next;
-	int err = 0;
-	bool again = true;
+	struct unload_walk w = { .m = m, .uplinks = uplinks };
 
-	/* Restart from the first key after each removal: it deletes as it goes. */
-	while (again) {
-		again = false;
-		for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e;
-		     e = bpf_map_get_next_key(m->ifaces, &key, &next)) {
-			key = next;
-			if (bpf_map_lookup_elem(m->ifaces, &key, &val) ||
-			    (!uplinks && (val.flags & VNAT_IFACE_OUTSIDE)))
-				continue;
-			if (unload_one(m, key)) {
-				err = -EIO;
-				bpf_map_delete_elem(m->ifaces, &key);
-			}
-			again = true;
-			break;
-		}
-	}
-	return err;
+	vnat_ifaces__each(m, unload_entry, &w);
+	return w.err;
 }
 
 /* Established translations continue on the kernel path (its conntrack). */
@@ -111,19 +144,23 @@ static void handoff(const struct vnat_maps *m, const char *more)
 			  strerror(-n));
 }
 
-/* Take the hooks off every managed interface (uplinks too, or not). */
-static int detach_all_hooks(const struct vnat_maps *m, const __u32 *keys, int n, bool uplinks)
+static int detach_entry(__u32 ifindex, struct vnat_iface *val, void *ctx)
 {
-	struct vnat_iface val;
-	int err = 0;
+	struct unload_walk *w = ctx;
 
-	for (int i = 0; i < n; i++) {
-		if (!bpf_map_lookup_elem(m->ifaces, &keys[i], &val) &&
-		    (uplinks || !(val.flags & VNAT_IFACE_OUTSIDE)) &&
-		    vnat_datapath__detach_hooks(m, keys[i], &val))
-			err = -EIO;
-	}
-	return err;
+	if ((w->uplinks || !(val->flags & VNAT_IFACE_OUTSIDE)) &&
+	    vnat_datapath__detach_hooks(w->m, ifindex, val))
+		w->err = -EIO;
+	return 0;
+}
+
+/* Take the hooks off every managed interface (uplinks too, or not). */
+static int detach_all_hooks(const struct vnat_maps *m, bool uplinks)
+{
+	struct unload_walk w = { .m = m, .uplinks = uplinks };
+
+	vnat_ifaces__each(m, detach_entry, &w);
+	return w.err;
 }
 
 /*
@@ -138,14 +175,8 @@ static int detach_all_hooks(const struct vnat_maps *m, const __u32 *keys, int n,
  */
 static int unload_all(const struct vnat_maps *m)
 {
-	__u32 keys[VNAT_MAX_IFACES], key, next;
-	int err, n = 0;
+	int err = detach_all_hooks(m, false);
 
-	/* Keys first: updating a hash entry moves it, which would upset the walk. */
-	for (int e = bpf_map_get_next_key(m->ifaces, NULL, &next); !e && n < VNAT_MAX_IFACES;
-	     e = bpf_map_get_next_key(m->ifaces, &key, &next))
-		keys[n++] = key = next;
-	err = detach_all_hooks(m, keys, n, false);
 	/*
 	 * Flows opened (or TCP flows established) between the first hand-over
 	 * and the inside hooks' removal: no new ones can start in vnat now.
@@ -154,8 +185,26 @@ static int unload_all(const struct vnat_maps *m)
 	handoff(m, "more ");
 	if (vnat_maps__count_flows(m, IPPROTO_TCP) > 0)
 		usleep(VNAT_HANDOFF_GRACE_MS * 1000);
-	err = detach_all_hooks(m, keys, n, true) ?: err;
+	err = detach_all_hooks(m, true) ?: err;
 	return unload_pass(m, true) ?: err;
+}
+
+/* --stale: every namespace's leftovers, not only this one's. */
+static int unload_stale(void)
+{
+	int n = vnat_bpffs__prepare();
+
+	if (n)
+		return n; /* said */
+	n = vnat_stale__remove();
+	if (n == -E2BIG)
+		vnat_err("unload: --stale: too many network namespaces to tell which are gone; "
+			 "nothing removed");
+	else if (n < 0)
+		vnat_err("unload: --stale: %s", strerror(-n));
+	else if (!n)
+		vnat_info("vnat: no stale pins");
+	return n < 0 ? n : 0;
 }
 
 int cmd_unload(int argc, char **argv)
@@ -169,6 +218,10 @@ int cmd_unload(int argc, char **argv)
 	err = vnat_args__parse_unload(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : err;
+	if (o.verbose)
+		vnat_log_init(vnat_opts.json, (vnat_opts.verbose = true));
+	if (o.stale)
+		return unload_stale();
 	err = vnat_instance__find(&ns, &m);
 	if (err == -ENOENT) {
 		if (o.all) {
@@ -186,7 +239,7 @@ int cmd_unload(int argc, char **argv)
 	if (o.all) {
 		err = unload_all(&m);
 	} else {
-		ifindex = if_nametoindex(o.iface);
+		ifindex = managed_ifindex(&m, o.iface);
 		err = ifindex ? unload_one(&m, ifindex) : -ENODEV;
 		if (!err)
 			err = unload_bridge_ports(&m, ifindex);
@@ -196,6 +249,7 @@ int cmd_unload(int argc, char **argv)
 	if (!iface_count(&m)) {
 		int e = vnat_maps__unpin(ns.pin_dir);
 
+		vnat_apply__forget(&ns);
 		if (e && !err) {
 			vnat_err("unload: remove pins in %s: %s", ns.pin_dir, strerror(-e));
 			err = e;

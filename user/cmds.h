@@ -20,5 +20,8 @@ int cmd_unload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_libvirt_hook(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

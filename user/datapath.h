@@ -22,6 +22,7 @@ struct vnat_maps {
 	int fdb;
 	int macmoves;
 	int gen;
+	int kegress; /* post-translation tuples of kernel-admitted flows */
 	/* vnat_gen mapped (BPF_F_MMAPABLE): bumped with an atomic add; NULL if not */
 	__u64 *gen_mem;
 	char pin_dir[128]; /* where they are pinned, for messages; "" = not pinned */

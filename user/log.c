@@ -9,6 +9,7 @@
 
 static bool log_json;
 static bool log_verbose;
+static char log_context[256];
 
 bool vnat_log_json(void)
 {
@@ -43,13 +44,28 @@ void vnat_log_init(bool json, bool verbose)
 	libxdp_set_print(libxdp_print);
 }
 
-void vnat_err(const char *fmt, ...)
+void vnat_log_context(const char *fmt, ...)
 {
-	char msg[512];
 	va_list ap;
 
+	log_context[0] = '\0';
+	if (!fmt)
+		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(log_context, sizeof(log_context), fmt, ap);
+	va_end(ap);
+}
+
+void vnat_err(const char *fmt, ...)
+{
+	char msg[768];
+	size_t off = 0;
+	va_list ap;
+
+	if (log_context[0])
+		off = snprintf(msg, sizeof(msg), "%s: ", log_context);
+	va_start(ap, fmt);
+	vsnprintf(msg + off, sizeof(msg) - off, fmt, ap);
 	va_end(ap);
 	if (log_json) {
 		struct vnat_json *j = vnat_json_new(stdout, false);

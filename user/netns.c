@@ -7,9 +7,14 @@
  * pins) when the command exits. So when /sys/fs/bpf is not bpffs we join
  * the outer mount namespace, which only changes what paths resolve to:
  * the network namespace, and so every netlink and ifindex operation, stays.
+ * When no ancestor shows it (the one that started us exited, and PID 1's
+ * namespace is out of reach), we join that of another process whose
+ * /sys/fs/bpf holds this namespace's pins, or, for a first load, is bpffs.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +27,7 @@
 #include "vnat.h"
 #include "log.h"
 #include "netns.h"
+#include "privs.h"
 
 #define BPFFS_MOUNT "/sys/fs/bpf"
 
@@ -126,12 +132,67 @@ static int join_outer_mount_ns(void)
 	return -ENOENT;
 }
 
+/* /proc/PID/root/sys/fs/bpf: PID's bpffs, walked in its mount namespace. */
+static void bpffs_of(pid_t pid, char *path, size_t len)
+{
+	snprintf(path, len, "/proc/%d/root%s", pid, BPFFS_MOUNT);
+}
+
+/*
+ * A process whose /sys/fs/bpf is bpffs: one that shows this namespace's
+ * pins if any does (a daemon must find what load pinned), else the first.
+ */
+static pid_t bpffs_holder(const char *pin_dir)
+{
+	char path[256];
+	struct dirent *e;
+	pid_t first = 0, pid;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		pid = atoi(e->d_name);
+		if (pid <= 1 || pid == getpid())
+			continue;
+		bpffs_of(pid, path, sizeof(path));
+		if (!is_bpffs(path))
+			continue;
+		if (!first)
+			first = pid;
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s",
+			 pin_dir + strlen(BPFFS_MOUNT));
+		if (!access(path, F_OK)) {
+			first = pid;
+			break;
+		}
+	}
+	closedir(d);
+	return first;
+}
+
+/* Into the mount namespace of a process that shows bpffs (see above). */
+static int join_bpffs_holder(const char *pin_dir)
+{
+	pid_t pid = bpffs_holder(pin_dir);
+
+	return pid ? join_mount_ns_of(pid) : -ENOENT;
+}
+
 int vnat_bpffs__prepare(void)
 {
+	struct vnat_netns ns;
+
+	if (!vnat_privs__enough()) {
+		vnat_err(VNAT_PRIVS_MSG);
+		return -EPERM;
+	}
 	if (is_bpffs(BPFFS_MOUNT))
 		return 0;
 	/* Hidden by `ip netns exec`: use the outer namespace's (see above). */
 	if (!join_outer_mount_ns() && is_bpffs(BPFFS_MOUNT))
+		return 0;
+	if (!vnat_netns__identify(&ns) && !join_bpffs_holder(ns.pin_dir) && is_bpffs(BPFFS_MOUNT))
 		return 0;
 	/* No bpffs anywhere yet: mount one where the host expects it. */
 	if (mount("bpf", BPFFS_MOUNT, "bpf", 0, "mode=0700")) {

@@ -9,6 +9,7 @@
 #include <net/if.h>
 #include "addrs.h"
 #include "log.h"
+#include "iter.h"
 #include "sync.h"
 
 /* After changes to the maps: flows' cached next hops may depend on them. */
@@ -36,6 +37,20 @@ static uint32_t port_flags(const struct vnat_link *l)
 	return f;
 }
 
+/*
+ * The hook flags for link under a --hook choice; one the endpoint refuses
+ * (--hook xdp on a tap, or on a veth whose peer cannot take it) falls back
+ * to tc, and we say so: the check has named the reason.
+ */
+static void hook_or_tc(const struct vnat_link *link, uint32_t hook, const char *what,
+		       uint32_t *flags)
+{
+	if (!vnat_link__check_hook(link, hook, what, flags))
+		return;
+	vnat_info("%s %s: attaching vnat's tc programs only (no XDP)", what, link->name);
+	*flags |= vnat_link__hook_flags(link, VNAT_IFACE_HOOK_TC) & ~VNAT_IFACE_HOOK_TC;
+}
+
 static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 		       const struct vnat_iface *bridge)
 {
@@ -51,10 +66,7 @@ static int attach_port(struct vnat_loader *l, const struct vnat_link *link,
 	 * flags); one that --hook xdp cannot serve (a tap, a veth whose peer
 	 * sends partial checksums or drops XDP frames) runs tc, and we say so.
 	 */
-	if (vnat_link__check_hook(link, bridge->flags, "bridge port", &role.flags)) {
-		vnat_info("bridge port %s: attaching vnat's tc programs only (no XDP)", link->name);
-		role.flags |= vnat_link__hook_flags(link, VNAT_IFACE_HOOK_TC) & ~VNAT_IFACE_HOOK_TC;
-	}
+	hook_or_tc(link, bridge->flags, "bridge port", &role.flags);
 
 	snprintf(ifi.name, sizeof(ifi.name), "%s", link->name);
 	memcpy(ifi.mac, link->mac, sizeof(ifi.mac));
@@ -75,36 +87,49 @@ static int update_port(const struct vnat_maps *m, const struct vnat_link *link,
 	return bpf_map_update_elem(m->ifaces, &link->ifindex, val, BPF_EXIST) ? -errno : 1;
 }
 
+struct sync_walk {
+	struct vnat_loader *l;
+	const struct vnat_maps *m;
+	const struct vnat_topo *t;
+	int changes;
+};
+
+static int release_if_stale(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct sync_walk *w = ctx;
+	const struct vnat_link *link;
+
+	if (!(val->flags & VNAT_IFACE_AUTO))
+		return 0;
+	link = vnat_topo__link(w->t, ifindex);
+	if (link && link->is_port && link->master == val->master)
+		return 0;
+	vnat_datapath__detach(w->m, ifindex, val);
+	vnat_info("vnat: %s: left bridge, released", val->name);
+	w->changes++;
+	return 0;
+}
+
 /* Ports vnat manages whose link is gone or no longer in their bridge. */
 static int release_stale_ports(const struct vnat_maps *m, const struct vnat_topo *t)
 {
-	struct vnat_iface val;
-	__u32 key, next;
-	int changes = 0;
-	bool again = true;
+	struct sync_walk w = { .m = m, .t = t };
 
-	/* Restart after each removal: deleting breaks get_next_key's walk. */
-	while (again) {
-		again = false;
-		for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err;
-		     err = bpf_map_get_next_key(m->ifaces, &key, &next)) {
-			const struct vnat_link *link;
+	vnat_ifaces__each(m, release_if_stale, &w);
+	return w.changes;
+}
 
-			key = next;
-			if (bpf_map_lookup_elem(m->ifaces, &key, &val) ||
-			    !(val.flags & VNAT_IFACE_AUTO))
-				continue;
-			link = vnat_topo__link(t, key);
-			if (link && link->is_port && link->master == val.master)
-				continue;
-			vnat_datapath__detach(m, key, &val);
-			vnat_info("vnat: %s: left bridge, released", val.name);
-			changes++;
-			again = true;
-			break;
-		}
-	}
-	return changes;
+static int refresh_mac(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct sync_walk *w = ctx;
+	const struct vnat_link *link = vnat_topo__link(w->t, ifindex);
+
+	if (!link || !memcmp(val->mac, link->mac, sizeof(val->mac)))
+		return 0;
+	memcpy(val->mac, link->mac, sizeof(val->mac));
+	if (!bpf_map_update_elem(w->m->ifaces, &ifindex, val, BPF_EXIST))
+		w->changes++;
+	return 0;
 }
 
 /*
@@ -113,27 +138,68 @@ static int release_stale_ports(const struct vnat_maps *m, const struct vnat_topo
  */
 static int refresh_macs(const struct vnat_maps *m, const struct vnat_topo *t)
 {
-	__u32 keys[VNAT_MAX_IFACES], key, next;
-	struct vnat_iface val;
-	int changes = 0, n = 0;
+	struct sync_walk w = { .m = m, .t = t };
 
-	/* Keys first: an update moves the entry, which would upset the walk. */
-	for (int err = bpf_map_get_next_key(m->ifaces, NULL, &next); !err && n < VNAT_MAX_IFACES;
-	     err = bpf_map_get_next_key(m->ifaces, &key, &next))
-		keys[n++] = key = next;
-	for (int i = 0; i < n; i++) {
-		const struct vnat_link *link;
+	vnat_ifaces__each(m, refresh_mac, &w);
+	return w.changes;
+}
 
-		key = keys[i];
-		link = vnat_topo__link(t, key);
-		if (!link || bpf_map_lookup_elem(m->ifaces, &key, &val) ||
-		    !memcmp(val.mac, link->mac, sizeof(val.mac)))
-			continue;
-		memcpy(val.mac, link->mac, sizeof(val.mac));
-		if (!bpf_map_update_elem(m->ifaces, &key, &val, BPF_EXIST))
-			changes++;
+/* Role bits that survive a re-creation; the hook's result is recomputed. */
+#define REATTACH_KEEP (VNAT_IFACE_INSIDE | VNAT_IFACE_OUTSIDE)
+#define HOOK_CHOICE (VNAT_IFACE_HOOK_TC | VNAT_IFACE_HOOK_AUTO | VNAT_IFACE_HOOK_XDP)
+
+static int reattach_one(struct vnat_loader *l, __u32 old, const struct vnat_iface *val,
+			const struct vnat_link *link)
+{
+	struct vnat_role role = { .flags = val->flags & REATTACH_KEEP };
+	struct vnat_iface_info ifi = { .ifindex = link->ifindex };
+	struct vnat_config cfg;
+	int err;
+
+	if (vnat_link__is_bridge(link))
+		role.flags |= VNAT_IFACE_BRIDGE;
+	/* The --hook it was loaded with; one the new device refuses falls back to tc. */
+	hook_or_tc(link, val->flags & HOOK_CHOICE, "interface", &role.flags);
+	snprintf(ifi.name, sizeof(ifi.name), "%s", link->name);
+	memcpy(ifi.mac, link->mac, sizeof(ifi.mac));
+	/* The old device took its hooks with it: only the entries remain. */
+	vnat_datapath__detach(&l->maps, old, val);
+	err = vnat_loader__attach(l, &ifi, val->xdp_mode, &role);
+	if (err)
+		return err;
+	/* --out named the old ifindex: translate on the new one. */
+	if (!vnat_maps__read_config(&l->maps, &cfg) && cfg.out_ifindex == old) {
+		cfg.out_ifindex = link->ifindex;
+		err = vnat_maps__write_config(&l->maps, &cfg);
 	}
-	return changes;
+	vnat_info("vnat: %s: created again (ifindex %u, was %u), attached", link->name,
+		  link->ifindex, old);
+	return err;
+}
+
+static int reattach_if_recreated(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct sync_walk *w = ctx;
+	const struct vnat_link *link;
+	struct vnat_iface other;
+
+	if ((val->flags & VNAT_IFACE_AUTO) || vnat_topo__link(w->t, ifindex))
+		return 0;
+	link = vnat_topo__link_by_name(w->t, val->name);
+	if (!link || managed(w->m, link->ifindex, &other))
+		return 0;
+	/* One that cannot be attached must not stop the others. */
+	if (!reattach_one(w->l, ifindex, val, link))
+		w->changes++;
+	return 0;
+}
+
+int vnat_sync__reattach(struct vnat_loader *l, const struct vnat_topo *t)
+{
+	struct sync_walk w = { .l = l, .m = &l->maps, .t = t };
+
+	vnat_ifaces__each(&l->maps, reattach_if_recreated, &w);
+	return w.changes;
 }
 
 int vnat_sync__ports(struct vnat_loader *l, const struct vnat_topo *t)
@@ -210,29 +276,37 @@ static bool in_topology(const struct vnat_maps *m, const struct vnat_topo *t,
 	return false;
 }
 
+struct fdb_walk {
+	const struct vnat_maps *m;
+	const struct vnat_topo *t;
+	__u64 now;
+	int changes;
+};
+
+/* Entries that aged out, moved, or belong to a duplicate MAC. */
+static int drop_if_gone(const void *key, void *val, void *ctx)
+{
+	struct fdb_walk *w = ctx;
+
+	if (in_topology(w->m, w->t, key, val, w->now))
+		return 0;
+	if (!bpf_map_delete_elem(w->m->fdb, key))
+		w->changes++;
+	return 0;
+}
+
 int vnat_sync__fdb(const struct vnat_maps *m, const struct vnat_topo *t)
 {
-	__u64 now = monotonic_ns();
-	struct vnat_fdb_key key, next, k;
+	struct fdb_walk w = { .m = m, .t = t, .now = monotonic_ns() };
+	__u64 now = w.now;
+	struct vnat_fdb_key k;
 	struct vnat_fdb_val val;
-	int changes = 0;
-	bool again = true;
+	int changes, err;
 
-	/* Entries that aged out, moved, or belong to a duplicate MAC. */
-	while (again) {
-		again = false;
-		for (int err = bpf_map_get_next_key(m->fdb, NULL, &next); !err;
-		     err = bpf_map_get_next_key(m->fdb, &key, &next)) {
-			key = next;
-			if (bpf_map_lookup_elem(m->fdb, &key, &val) ||
-			    in_topology(m, t, &key, &val, now))
-				continue;
-			bpf_map_delete_elem(m->fdb, &key);
-			changes++;
-			again = true;
-			break;
-		}
-	}
+	err = vnat_map__each(m->fdb, drop_if_gone, &w);
+	if (err)
+		return err;
+	changes = w.changes;
 	for (int i = 0; i < t->n_fdb; i++) {
 		struct vnat_fdb_val nv = { .port = t->fdb[i].port, .refreshed_ns = now };
 
@@ -310,34 +384,42 @@ static bool prefix_wanted(const struct prefix_set *ps, const struct vnat_prefix_
 	return false;
 }
 
+struct prefix_walk {
+	const struct vnat_maps *m;
+	const struct prefix_set *ps;
+	const struct vnat_config *cfg;
+	int changes;
+};
+
+static int drop_if_unwanted(const void *key, void *val, void *ctx)
+{
+	struct prefix_walk *w = ctx;
+
+	if (prefix_wanted(w->ps, key, val, w->cfg))
+		return 0;
+	if (!bpf_map_delete_elem(w->m->prefixes, key))
+		w->changes++;
+	return 0;
+}
+
 int vnat_sync__prefixes(const struct vnat_maps *m, const uint32_t *inside, int n_inside)
 {
 	static struct prefix_set ps;
-	struct vnat_prefix_key key, next;
+	struct prefix_walk w = { .m = m, .ps = &ps };
 	struct vnat_prefix_val val;
 	struct vnat_config cfg;
-	int changes = 0, err;
-	bool again = true;
+	int changes, err;
 
 	err = vnat_maps__read_config(m, &cfg);
 	if (!err)
 		err = desired_prefixes(m, &cfg, inside, n_inside, &ps);
 	if (err)
 		return err;
-	while (again) {
-		again = false;
-		for (int e = bpf_map_get_next_key(m->prefixes, NULL, &next); !e;
-		     e = bpf_map_get_next_key(m->prefixes, &key, &next)) {
-			key = next;
-			if (bpf_map_lookup_elem(m->prefixes, &key, &val) ||
-			    prefix_wanted(&ps, &key, &val, &cfg))
-				continue;
-			bpf_map_delete_elem(m->prefixes, &key);
-			changes++;
-			again = true;
-			break;
-		}
-	}
+	w.cfg = &cfg;
+	err = vnat_map__each(m->prefixes, drop_if_unwanted, &w);
+	if (err)
+		return err;
+	changes = w.changes;
 	for (int i = 0; i < ps.n; i++) {
 		if (!bpf_map_lookup_elem(m->prefixes, &ps.key[i], &val) &&
 		    val.kind == ps.val[i].kind)

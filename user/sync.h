@@ -13,6 +13,12 @@
  * or -errno.
  */
 int vnat_sync__ports(struct vnat_loader *l, const struct vnat_topo *t);
+/*
+ * Interfaces named in a load (not bridge ports) whose device was deleted
+ * and created again under the same name: attached anew with their role.
+ * The number re-attached.
+ */
+int vnat_sync__reattach(struct vnat_loader *l, const struct vnat_topo *t);
 int vnat_sync__fdb(const struct vnat_maps *m, const struct vnat_topo *t);
 /*
  * vnat_prefixes: every address of this host as a /32 never translated nor

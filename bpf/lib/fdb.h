@@ -151,6 +151,8 @@ vnat_bridge_forward(struct vnat_ctx *c, const struct vnat_iface *in_port, __u32 
 	 */
 	if (c->cfg && !(c->cfg->flags & VNAT_CFG_KEEP_REDIRECTS) && vnat_frame_is_redirect(&c->p))
 		return vnat_drop(c, VNAT_DROP_REDIRECT);
+	if (c->cfg && (c->cfg->flags & VNAT_CFG_BRIDGE_POLICY))
+		return vnat_pass(c, VNAT_PASS_BRIDGE_POLICY);
 	v = vnat_fdb_port(c, in_port->master, c->p.eth->h_dest, &out_port);
 	if (v)
 		return v;

@@ -60,6 +60,12 @@ static long vnat_gc_flow(void *map, struct vnat_ct_key *key, struct vnat_ct_val 
 {
 	if (ct->expires_ns > c->now)
 		return 0;
+	if (ct->flags & VNAT_CT_KERNEL) {
+		/* Holds no mapping; the kernel's entry expires with the same timeout. */
+		vnat_kflow_forget(key, ct);
+		vnat_count(VNAT_GC_EXPIRED, 0);
+		return 0;
+	}
 	if (!(ct->flags & VNAT_CT_ADDR_ENTRY))
 		vnat_gc_release(key);
 	bpf_map_delete_elem(map, key);

@@ -115,6 +115,44 @@ struct {
 	__type(value, __u64);
 } vnat_gen SEC(".maps");
 
+/*
+ * Post-translation tuples of kernel-admitted directions (admit.h): what tc
+ * egress sees of a packet vnat transmitted itself, recognised without a
+ * kernel lookup. LRU: a lost entry costs one kernel lookup, never a
+ * decision. An entry goes with its vnat_ct direction (vnat_kflow_forget).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VNAT_DEFAULT_MAX_FLOWS);
+	__type(key, struct vnat_ct_key);
+	__type(value, __u32);
+} vnat_kegress SEC(".maps");
+
+/* The vnat_ct key of a kernel-admitted direction: its tuple as it arrives. */
+static __always_inline void vnat_kflow_key(struct vnat_ct_key *k, __be32 saddr, __be32 daddr,
+					   __be16 sport, __be16 dport, __u8 proto)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->inside_addr = saddr;
+	k->remote_addr = daddr;
+	k->inside_port = sport;
+	k->remote_port = dport;
+	k->proto = proto;
+	k->pad[0] = VNAT_CT_KEY_KERNEL;
+}
+
+/* Remove one admitted direction and its egress marker (its tuple translated). */
+static __always_inline void vnat_kflow_forget(const struct vnat_ct_key *k,
+					      const struct vnat_ct_val *ct)
+{
+	struct vnat_ct_key ek;
+
+	vnat_kflow_key(&ek, ct->outside_addr, ct->xl_daddr, ct->outside_port, ct->xl_dport,
+		       k->proto);
+	bpf_map_delete_elem(&vnat_kegress, &ek);
+	bpf_map_delete_elem(&vnat_ct, k);
+}
+
 static __always_inline struct vnat_config *vnat_get_config(void)
 {
 	__u32 key = 0;

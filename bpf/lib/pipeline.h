@@ -10,6 +10,7 @@
 #ifndef VNAT_LIB_PIPELINE_H
 #define VNAT_LIB_PIPELINE_H
 
+#include "admit.h"
 #include "ct.h"
 #include "ctx.h"
 #include "fib.h"
@@ -131,6 +132,8 @@ static __always_inline enum vnat_verdict vnat_nat_out(struct vnat_ctx *c)
 	enum vnat_verdict v = vnat_parse_l4(c);
 	struct bpf_fib_lookup fib;
 	struct vnat_iface *egress;
+	int policy = c->cfg->flags & VNAT_CFG_POLICY;
+	struct vnat_ct_key key;
 	struct vnat_ct_val *ct;
 	int reason;
 	__u64 now;
@@ -139,6 +142,13 @@ static __always_inline enum vnat_verdict vnat_nat_out(struct vnat_ctx *c)
 		return vnat_nat_icmp_out(c);
 	if (v)
 		return v;
+	/* Kernel admission: only a flow tc egress created after FORWARD accepted it. */
+	if (policy) {
+		vnat_ct_key_out(&key, c->p.ip, &c->l4);
+		ct = bpf_map_lookup_elem(&vnat_ct, &key);
+		if (!ct)
+			return vnat_pass(c, VNAT_PASS_ADMISSION);
+	}
 	v = vnat_fib(c, c->p.ip->daddr, &fib);
 	if (v)
 		return v; /* the kernel forwards it; tc egress translates then */
@@ -147,12 +157,20 @@ static __always_inline enum vnat_verdict vnat_nat_out(struct vnat_ctx *c)
 	if (v)
 		return v;
 	if (!vnat_nat_egress(c->cfg, egress, fib.ifindex))
-		return vnat_fib_apply(c, &fib, VNAT_FWD_ROUTED);
+		return policy ? vnat_pass(c, VNAT_PASS_ADMISSION) :
+				vnat_fib_apply(c, &fib, VNAT_FWD_ROUTED);
 
 	now = bpf_ktime_get_ns();
-	ct = vnat_ct_track_out(c->cfg, c->p.ip, &c->l4, c->len, now, &reason);
-	if (!ct)
-		return vnat_nat_refused(c, reason);
+	if (policy) {
+		ct = bpf_map_lookup_elem(&vnat_ct, &key);
+		if (!ct)
+			return vnat_pass(c, VNAT_PASS_ADMISSION);
+		vnat_ct_refresh_out(c->cfg, &key, ct, &c->l4, c->len, now);
+	} else {
+		ct = vnat_ct_track_out(c->cfg, c->p.ip, &c->l4, c->len, now, &reason);
+		if (!ct)
+			return vnat_nat_refused(c, reason);
+	}
 	vnat_nh_store(c, &ct->nh[VNAT_NH_OUT], &fib, gen, now);
 	vnat_xlate_src(c, ct->outside_addr, ct->outside_port);
 	return vnat_fib_apply(c, &fib, VNAT_FWD_SNAT);
@@ -174,7 +192,13 @@ static __always_inline enum vnat_verdict vnat_nat_in(struct vnat_ctx *c)
 	if (v)
 		return v;
 	now = bpf_ktime_get_ns();
-	ct = vnat_ct_inbound(c->cfg, c->p.ip, &c->l4, &key, now, &reason);
+	/* Kernel admission: the exact flow only; whatever else, the kernel's rules judge. */
+	if (c->cfg->flags & VNAT_CFG_POLICY) {
+		ct = vnat_ct_find_in(c->p.ip, &c->l4, &key);
+		reason = VNAT_PASS_ADMISSION;
+	} else {
+		ct = vnat_ct_inbound(c->cfg, c->p.ip, &c->l4, &key, now, &reason);
+	}
 	if (!ct)
 		return vnat_pass(c, reason);
 	v = vnat_fib(c, key.inside_addr, &fib);
@@ -311,6 +335,25 @@ static __always_inline enum vnat_verdict vnat_nat_hairpin(struct vnat_ctx *c)
 }
 
 /*
+ * vnat's own NAT with no host rules to protect the guests (an accept-all
+ * namespace): what libvirt's FORWARD rules stop, vnat drops on the uplink.
+ * Traffic to an inside prefix that is no reply (replies are addressed to
+ * the SNAT address) would reach a guest directly, and an inside source
+ * arriving from outside is spoofed (skind: the source's prefix kind).
+ * --inbound kernel leaves both to the kernel.
+ */
+static __always_inline enum vnat_verdict vnat_nat_guard(struct vnat_ctx *c, __u32 skind)
+{
+	if (skind == VNAT_PREFIX_INSIDE)
+		return vnat_drop(c, VNAT_DROP_SPOOFED_INSIDE);
+	/* Replies (to the SNAT address) pay no lookup. */
+	if (c->p.ip->daddr != c->cfg->snat_addr &&
+	    vnat_prefix_kind(c->p.ip->daddr) == VNAT_PREFIX_INSIDE)
+		return vnat_drop(c, VNAT_DROP_TO_INSIDE);
+	return VNAT_NEXT;
+}
+
+/*
  * A frame on a bridge port: bridged port to port, or, when addressed to
  * the bridge, routed as if it had arrived on the bridge (which is where the
  * kernel would route it). VNAT_NEXT with c->iface and c->in_ifindex
@@ -338,6 +381,34 @@ static __always_inline enum vnat_verdict vnat_port_ingress(struct vnat_ctx *c)
 	return VNAT_NEXT;
 }
 
+/*
+ * Kernel admission: the host's rules decide; vnat neither routes nor
+ * admits on its own. With --snat, flows its own NAT took on tc egress (the
+ * kernel had forwarded their first packet, no kernel NAT rule translated
+ * it) keep their translation; everything else meets admission.
+ */
+static __always_inline enum vnat_verdict vnat_route_policy(struct vnat_ctx *c, int nat)
+{
+	__u32 flags = c->iface->flags;
+	enum vnat_verdict v = VNAT_NEXT;
+
+	if (vnat_prefix_kind(c->p.ip->saddr) == VNAT_PREFIX_HOST)
+		return vnat_pass(c, VNAT_PASS_MARTIAN);
+	if (!nat)
+		return vnat_admitted(c);
+	v = vnat_nat_fast(c);
+	if (v)
+		return v;
+	if ((flags & VNAT_IFACE_OUTSIDE) && c->p.ip->daddr == c->cfg->snat_addr)
+		v = vnat_nat_in(c);
+	else if ((flags & VNAT_IFACE_INSIDE) && vnat_nat_candidate(c->p.ip->saddr, c->p.ip->daddr))
+		v = vnat_nat_out(c);
+	/* Not one of vnat's own flows: perhaps one the kernel admitted. */
+	if (v && (v != VNAT_PASS || c->reason != VNAT_PASS_ADMISSION))
+		return v;
+	return vnat_admitted(c);
+}
+
 /* IPv4 addressed to this interface (or its bridge): NAT, then routing. */
 static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 {
@@ -347,6 +418,8 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 	enum vnat_verdict v;
 	__u32 src;
 
+	if (cfg && (cfg->flags & VNAT_CFG_POLICY))
+		return vnat_route_policy(c, nat);
 	if (nat) {
 		v = vnat_nat_fast(c);
 		if (v)
@@ -365,6 +438,11 @@ static __always_inline enum vnat_verdict vnat_route_or_nat(struct vnat_ctx *c)
 	if (nat && (flags & VNAT_IFACE_INSIDE) && src != VNAT_PREFIX_INSIDE)
 		return vnat_pass(c, VNAT_PASS_FOREIGN_SOURCE);
 	if (nat) {
+		if ((flags & VNAT_IFACE_OUTSIDE) && !(cfg->flags & VNAT_CFG_INBOUND_KERNEL)) {
+			v = vnat_nat_guard(c, src);
+			if (v)
+				return v;
+		}
 		if ((flags & VNAT_IFACE_OUTSIDE) && c->p.ip->daddr == cfg->snat_addr)
 			return vnat_nat_in(c);
 		if ((flags & VNAT_IFACE_INSIDE) && c->p.ip->daddr == cfg->snat_addr) {

@@ -250,6 +250,23 @@ check "br0: status says --hook tc was asked" iface_is "$ST" br0 "i['hook_option'
 check "brg's eth1 (the later port's peer) keeps TSO/GSO" has_tso "$BRG" eth1
 must "unload" vnat_in "$BRH" unload --all
 
+# --hook xdp on a bridge: each port as its peer allows, said at load.
+test_group "hook: xdp on a bridge"
+must "brg eth1: GRO on, tx checksums off (the setting under test)" prepare_xdp_peer "$BRG" eth1
+run vnat_in "$BRH" load --iface br0 --hook xdp
+# Each check is a run of its own: keep this one's output.
+LOAD_OUT=$LIB_TMPDIR/bridge-xdp.out LOAD_ERR=$LIB_TMPDIR/bridge-xdp.err
+cp "$RUN_OUT" "$LOAD_OUT" && cp "$RUN_ERR" "$LOAD_ERR"
+check_cmp "load --iface br0 --hook xdp: exit 0" "$RUN_RC" -eq 0
+check "it says vnet0's peer sends partial checksums" grep -q "vnet0.*tx-checksumming" "$LOAD_ERR"
+check "it says vnet0 runs tc only" grep -q "bridge port vnet0: attaching vnat's tc programs only" "$LOAD_OUT"
+ST=$(vnat_status_json "$BRH")
+check "vnet0 (peer as created): a port on hook tc" iface_is "$ST" vnet0 "i['role'] + ' ' + i['hook']" "port tc"
+check "vnet0: ip link shows no XDP" no_xdp_on "$BRH" vnet0
+check "vnet1 (peer set up for XDP): a port on hook xdp" iface_is "$ST" vnet1 "i['role'] + ' ' + i['hook']" "port xdp"
+check "brg's eth0 keeps TSO/GSO" has_tso "$BRG" eth0
+must "unload" vnat_in "$BRH" unload --all
+
 # --hook xdp on veths: the peers' settings decide, and are this test's subject.
 test_group "hook: xdp"
 run vnat_in "$VM3" load "${SNAT[@]}" --hook xdp

@@ -4,9 +4,11 @@
 # libvirt.sh - T2, libvirt's default NAT network (seeds 001 and 004), first
 # on the kernel path with libvirt's own iptables rules, then with
 #
-#     vnat load --iface virbr0 --snat 10.0.0.15
+#     vnat load --iface virbr0 --snat 10.0.0.15 --admission vnat
 #
-# on top of the same rules, then unloaded again:
+# on top of the same rules, then unloaded again. --admission vnat: this
+# script tests vnat's own NAT engine and its hand-over to the kernel; the
+# default with such rules, kernel admission, is policy.sh's subject.
 #
 #   [g1] 192.168.122.10 --vnet0--+
 #                                virbr0 192.168.122.1 [host] eth0 10.0.0.15 -- [up] 10.0.0.1
@@ -115,7 +117,7 @@ warmup()
 
 vnat_load()
 {
-	vnat_in "$HOST" load --iface virbr0 --snat "$SNAT"
+	vnat_in "$HOST" load --iface virbr0 --snat "$SNAT" --admission vnat
 }
 
 # up -> g1 through a route up does not normally have (192.168.122.0/24 via

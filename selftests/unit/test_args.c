@@ -313,6 +313,37 @@ static void test_load_mode_bogus(void **state)
 	}
 }
 
+/* --admission, --flush and --inbound: accepted forms, defaults, bad values. */
+static void test_load_admission(void **state)
+{
+	struct vnat_load_opts o;
+
+	(void)state;
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1"), 0);
+	assert_int_equal(o.admission, VNAT_ADMISSION_AUTO);
+	assert_false(o.flush);
+	assert_false(o.inbound_kernel);
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--admission", "kernel", "--flush"), 0);
+	assert_silent();
+	assert_int_equal(o.admission, VNAT_ADMISSION_KERNEL);
+	assert_true(o.flush);
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--admission", "vnat", "--snat",
+			      "192.168.1.101", "--inbound", "kernel"),
+			 0);
+	assert_int_equal(o.admission, VNAT_ADMISSION_VNAT);
+	assert_true(o.inbound_kernel);
+
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--admission", "firewall"), -EINVAL);
+	assert_error_line("vnat: load: ", "--admission 'firewall'", "auto, kernel or vnat");
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--snat", "192.168.1.101", "--inbound",
+			      "accept"),
+			 -EINVAL);
+	assert_error_line("vnat: load: ", "--inbound 'accept'", "drop or kernel");
+	/* A NAT option: it protects what vnat's own NAT exposes. */
+	assert_int_equal(LOAD(&o, "load", "--iface", "br1", "--inbound", "kernel"), -EINVAL);
+	assert_error_line("vnat: load: ", "need --snat");
+}
+
 static void test_load_snat_not_ipv4(void **state)
 {
 	static const char *const bad[] = { "300.1.1.1",	       "::1",	     "10.1",	  "",
@@ -517,6 +548,93 @@ static void test_none(void **state)
 	assert_string_equal(out_text, "Usage: vnat status\n");
 }
 
+/* -v after a show command, as before it (it was refused while -j was taken). */
+static void test_show_verbose(void **state)
+{
+	(void)state;
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "-v"), 0);
+	assert_silent();
+	assert_true(show.verbose);
+	assert_false(show.json);
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "-jv"), 0);
+	assert_true(show.verbose && show.json);
+	assert_int_equal(NONE("Usage: vnat status\n", "status", "--verbose"), 0);
+	assert_true(show.verbose);
+}
+
+static void test_unload_stale(void **state)
+{
+	struct vnat_unload_opts o;
+
+	(void)state;
+	assert_int_equal(UNLOAD(&o, "unload", "--stale"), 0);
+	assert_silent();
+	assert_true(o.stale);
+	assert_false(o.all);
+	assert_int_equal(UNLOAD(&o, "unload", "--stale", "--all"), -EINVAL);
+	assert_error_line("vnat: unload: ", "--stale", "alone");
+	assert_int_equal(UNLOAD(&o, "unload", "--iface", "br1", "--stale"), -EINVAL);
+	assert_error_line("vnat: unload: ", "--stale", "alone");
+}
+
+#define DAEMON(o, ...) CAPTURED(vnat_args__parse_daemon(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
+
+static void test_daemon(void **state)
+{
+	struct vnat_daemon_opts o;
+
+	(void)state;
+	assert_int_equal(DAEMON(&o, "daemon"), 0);
+	assert_false(o.once);
+	assert_int_equal(DAEMON(&o, "daemon", "--once", "-v"), 0);
+	assert_silent();
+	assert_true(o.once && o.verbose);
+	assert_int_equal(DAEMON(&o, "daemon", "--bogus"), -EINVAL);
+	assert_error_line("vnat: daemon: ", "unknown option '--bogus'");
+	assert_int_equal(DAEMON(&o, "daemon", "now"), -EINVAL);
+	assert_error_line("vnat: daemon: ", "unexpected argument 'now'");
+}
+
+#define APPLY(o, ...) CAPTURED(vnat_args__parse_apply(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
+#define LIBVIRT(o, ...) \
+	CAPTURED(vnat_args__parse_libvirt(ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), (o)))
+
+static void test_apply(void **state)
+{
+	struct vnat_apply_opts o;
+
+	(void)state;
+	assert_int_equal(APPLY(&o, "apply", "/tmp/x.conf"), 0);
+	assert_silent();
+	assert_string_equal(o.file, "/tmp/x.conf");
+	setenv("VNAT_CONF", "/tmp/env.conf", 1);
+	assert_int_equal(APPLY(&o, "apply"), 0);
+	assert_string_equal(o.file, "/tmp/env.conf");
+	unsetenv("VNAT_CONF");
+	assert_int_equal(APPLY(&o, "apply", "a.conf", "b.conf"), -EINVAL);
+	assert_error_line("vnat: apply: ", "unexpected argument 'b.conf'");
+	assert_int_equal(APPLY(&o, "apply", "--dry-run"), -EINVAL);
+	assert_error_line("vnat: apply: ", "unknown option '--dry-run'");
+}
+
+/* As libvirtd calls the hook: NETWORK OPERATION SUB-OPERATION EXTRA. */
+static void test_libvirt_hook(void **state)
+{
+	struct vnat_libvirt_opts o;
+
+	(void)state;
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "default", "started", "begin", "-"), 0);
+	assert_silent();
+	assert_string_equal(o.network, "default");
+	assert_string_equal(o.op, "started");
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "--config", "/x", "n", "stopped"), 0);
+	assert_string_equal(o.config, "/x");
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "default"), -EINVAL);
+	assert_error_line("vnat: libvirt-hook: ", "NETWORK OPERATION");
+	assert_int_equal(LIBVIRT(&o, "libvirt-hook", "a", "b", "c", "d", "e"), -EINVAL);
+	assert_error_line("vnat: libvirt-hook: ", "NETWORK OPERATION");
+}
+
 /* --- vnat_iface__resolve, in a private network namespace ------------------ */
 
 static bool have_tun;
@@ -605,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_load_unknown_option),
 		cmocka_unit_test(test_load_missing_value),
 		cmocka_unit_test(test_load_mode_bogus),
+		cmocka_unit_test(test_load_admission),
 		cmocka_unit_test(test_load_snat_not_ipv4),
 		cmocka_unit_test(test_load_snat_unusable),
 		cmocka_unit_test(test_load_duplicate_iface),
@@ -618,6 +737,11 @@ int main(void)
 		cmocka_unit_test(test_unknown_letter_of_other_command),
 		cmocka_unit_test(test_unknown_letter_in_cluster),
 		cmocka_unit_test(test_none),
+		cmocka_unit_test(test_show_verbose),
+		cmocka_unit_test(test_unload_stale),
+		cmocka_unit_test(test_daemon),
+		cmocka_unit_test(test_apply),
+		cmocka_unit_test(test_libvirt_hook),
 	};
 	const struct CMUnitTest iface_tests[] = {
 		cmocka_unit_test(test_iface_ok),

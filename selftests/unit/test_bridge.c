@@ -1139,18 +1139,36 @@ static void test_nat_bridged_untranslated(void **state)
 	assert_int_equal(map_count(cur->maps.mappings), 0);
 }
 
-/* Uplink to a guest that is no reply: the kernel's firewall decides. */
+/*
+ * Uplink to a guest that is no reply, or from an inside address: with
+ * vnat's own NAT (no host rules to protect the guests) both are dropped;
+ * --inbound kernel leaves them to the kernel's firewall.
+ */
 static void test_nat_to_inside(void **state)
 {
-	struct pkt p;
+	struct vnat_config cfg;
+	struct pkt p, spoofed;
 
 	(void)state;
 	udp_frame(&p, up0.mac, gw_mac, REMOTE, GUEST_B_IP, 53, 40000);
-	expect_xdp_pass(up0.ifindex, &p, VNAT_PASS_TO_INSIDE);
+	xdp_expect(cur, up0.ifindex, &p, XDP_DROP, NULL, C_PKT(VNAT_DROP_TO_INSIDE, p.len));
+	udp_frame(&spoofed, up0.mac, gw_mac, GUEST_A_IP, REMOTE, 40000, 53);
+	xdp_expect(cur, up0.ifindex, &spoofed, XDP_DROP, NULL,
+		   C_PKT(VNAT_DROP_SPOOFED_INSIDE, spoofed.len));
+	tc_ingress_expect(cur, up0.ifindex, &spoofed, TC_ACT_SHOT, NULL,
+			  C_PKT(VNAT_DROP_SPOOFED_INSIDE, spoofed.len));
 	/* No mapping for this port on the SNAT address. */
 	udp_frame(&p, up0.mac, gw_mac, REMOTE, SNAT, 53, 40000);
 	expect_xdp_pass(up0.ifindex, &p, VNAT_PASS_NO_MAPPING);
 	assert_int_equal(map_count(cur->maps.ct), 0);
+
+	assert_int_equal(vnat_maps__read_config(&cur->maps, &cfg), 0);
+	cfg.flags |= VNAT_CFG_INBOUND_KERNEL;
+	assert_int_equal(vnat_maps__write_config(&cur->maps, &cfg), 0);
+	udp_frame(&p, up0.mac, gw_mac, REMOTE, GUEST_B_IP, 53, 40000);
+	expect_xdp_pass(up0.ifindex, &p, VNAT_PASS_TO_INSIDE);
+	cfg.flags &= ~VNAT_CFG_INBOUND_KERNEL;
+	assert_int_equal(vnat_maps__write_config(&cur->maps, &cfg), 0);
 }
 
 /* --- a tap port ------------------------------------------------------- */

@@ -178,6 +178,7 @@ static int reset(void **state)
 	map_flush(cur->maps.ct);
 	map_flush(cur->maps.mappings);
 	map_flush(cur->maps.ports);
+	map_flush(cur->maps.kegress);
 	default_config(&cfg, 4096);
 	write_config(&cfg);
 	return 0;
@@ -2314,6 +2315,165 @@ static void test_gen_concurrent_bumps(void **state)
 	assert_int_equal(gen_read(VNAT_GEN_DATAPATH), dp0);
 }
 
+/* --- kernel admission (admit.h) ----------------------------------------- */
+
+/* What load writes where the namespace has netfilter rules. */
+static void set_policy(void)
+{
+	struct vnat_config cfg;
+
+	assert_int_equal(vnat_maps__read_config(&cur->maps, &cfg), 0);
+	cfg.flags |= VNAT_CFG_POLICY;
+	write_config(&cfg);
+}
+
+/*
+ * Both directions of a flow the kernel admitted, masqueraded to SNAT:oport,
+ * as tc egress records them; the kernel's entry last refreshed at
+ * refreshed. (No control-plane code writes these: the datapath does, from
+ * kernel conntrack entries a unit test cannot make.)
+ */
+static void seed_admitted(const char *guest, uint16_t gport, const char *remote, uint16_t rport,
+			  uint8_t proto, uint16_t oport, uint64_t refreshed)
+{
+	struct vnat_ct_key k = ct_key(guest, gport, remote, rport, proto);
+	struct vnat_ct_key rk = ct_key(remote, rport, SNAT, oport, proto);
+	struct vnat_ct_val v, rv;
+
+	memset(&v, 0, sizeof(v));
+	k.pad[0] = rk.pad[0] = VNAT_CT_KEY_KERNEL;
+	v.flags = VNAT_CT_KERNEL;
+	v.created_ns = now_ns();
+	v.expires_ns = v.created_ns + 300ull * 1000000000ull;
+	v.kct_refreshed_ns = refreshed;
+	rv = v;
+	v.outside_addr = pkt_ip4(SNAT);
+	v.outside_port = htons(oport);
+	v.xl_daddr = pkt_ip4(remote);
+	v.xl_dport = htons(rport);
+	rv.flags |= VNAT_CT_KREPLY;
+	rv.outside_addr = pkt_ip4(remote);
+	rv.outside_port = htons(rport);
+	rv.xl_daddr = pkt_ip4(guest);
+	rv.xl_dport = htons(gport);
+	assert_int_equal(bpf_map_update_elem(cur->maps.ct, &k, &v, BPF_NOEXIST), 0);
+	assert_int_equal(bpf_map_update_elem(cur->maps.ct, &rk, &rv, BPF_NOEXIST), 0);
+}
+
+/* A new flow, and anything but TCP and UDP, is the kernel's: untouched, no entry. */
+static void test_admission_new_flow_to_kernel(void **state)
+{
+	struct hdrs udp = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40100, REMOTE1, 53);
+	struct hdrs tcp = from_guest(IPPROTO_TCP, mac_a, GUEST_A, 40101, REMOTE1, 80);
+	struct hdrs ping = from_guest(IPPROTO_ICMP, mac_a, GUEST_A, 77, REMOTE1, 0);
+	struct hdrs reply = from_remote(IPPROTO_UDP, REMOTE1, 53, 40100);
+	struct pkt p;
+
+	(void)state;
+	set_policy();
+	tcp.flags = PKT_TCP_SYN;
+	ping.flags = ICMP_ECHO;
+	build(&p, &udp);
+	xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
+	tc_ingress_expect(cur, in0.ifindex, &p, TC_ACT_OK, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
+	build(&p, &tcp);
+	xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
+	build(&p, &ping);
+	xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
+	build(&p, &reply);
+	xdp_expect(cur, out0.ifindex, &p, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
+	/* vnat's own NAT neither translates nor maps anything. */
+	assert_int_equal(map_count(cur->maps.ct), 0);
+	assert_int_equal(map_count(cur->maps.mappings), 0);
+}
+
+/* An admitted flow is carried both ways with the kernel's translation, on both hooks. */
+static void test_admission_carries_admitted(void **state)
+{
+	struct hdrs out = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40110, REMOTE1, 53);
+	struct hdrs reply = from_remote(IPPROTO_UDP, REMOTE1, 53, 45110);
+	struct vnat_ct_key k = ct_key(GUEST_A, 40110, REMOTE1, 53, IPPROTO_UDP);
+	struct vnat_ct_val v;
+	struct pkt in, want;
+
+	(void)state;
+	set_policy();
+	seed_admitted(GUEST_A, 40110, REMOTE1, 53, IPPROTO_UDP, 45110, now_ns());
+	build(&in, &out);
+	snatted(&out, 45110, &want);
+	xdp_expect(cur, in0.ifindex, &in, XDP_REDIRECT, &want, C_PKT(VNAT_FWD_ADMITTED, in.len));
+	tc_ingress_expect(cur, in0.ifindex, &in, TC_ACT_REDIRECT, &want,
+			  C_PKT(VNAT_FWD_ADMITTED_TC, in.len));
+	build(&in, &reply);
+	dnatted(&reply, mac_a, GUEST_A, 40110, &want);
+	xdp_expect(cur, out0.ifindex, &in, XDP_REDIRECT, &want, C_PKT(VNAT_FWD_ADMITTED, in.len));
+	k.pad[0] = VNAT_CT_KEY_KERNEL;
+	assert_int_equal(bpf_map_lookup_elem(cur->maps.ct, &k, &v), 0);
+	assert_int_equal(v.packets_out, 2);
+	/* Nothing of vnat's own NAT was used. */
+	assert_int_equal(map_count(cur->maps.mappings), 0);
+}
+
+/*
+ * The kernel's entry is gone (conntrack -F, timeout): the first packet
+ * after the refresh interval finds out, ends vnat's copy (both
+ * directions) and goes to the kernel untouched.
+ */
+static void test_admission_kernel_entry_gone(void **state)
+{
+	struct hdrs out = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40120, REMOTE1, 53);
+	struct pkt in;
+
+	(void)state;
+	set_policy();
+	seed_admitted(GUEST_A, 40120, REMOTE1, 53, IPPROTO_UDP, 45120,
+		      now_ns() - VNAT_KCT_REFRESH_NS - 1000000);
+	build(&in, &out);
+	xdp_expect(cur, in0.ifindex, &in, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, in.len),
+		   ((struct delta){ VNAT_ADMIT_GONE, 1, 0 }));
+	assert_int_equal(map_count(cur->maps.ct), 0);
+}
+
+/*
+ * Filter rules but no kernel NAT rule, and --snat: the kernel's FORWARD
+ * decides the first packet; what it forwards untranslated out of the
+ * uplink, vnat's own NAT translates on tc egress, and that flow (only that
+ * one) is carried from then on, both ways.
+ */
+static void test_admission_own_nat_after_kernel_forward(void **state)
+{
+	struct hdrs u = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40140, REMOTE1, 53);
+	struct hdrs other = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40141, REMOTE1, 53);
+	struct hdrs r = from_remote(IPPROTO_UDP, REMOTE1, 53, 40140);
+	struct pkt p;
+
+	(void)state;
+	set_policy();
+	build(&p, &u);
+	xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
+	expect_tc_snat(&u, 40140, C_NEW_FLOW, C_NEW_MAPPING, C_PORT_KEPT);
+	expect_snat(&u, 40140);
+	expect_dnat(&r, mac_a, GUEST_A, 40140);
+	/* Another flow of the same guest is still the kernel's to judge first. */
+	build(&p, &other);
+	xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
+}
+
+/* tc egress admits nothing the kernel's conntrack has not decided (here: no entry). */
+static void test_admission_egress_needs_kernel_entry(void **state)
+{
+	struct hdrs out = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40130, REMOTE1, 53);
+	struct pkt in, fwd;
+
+	(void)state;
+	set_policy();
+	build(&in, &out);
+	snatted(&out, 40130, &fwd);
+	tc_egress_expect(cur, out0.ifindex, in0.ifindex, &fwd, TC_ACT_OK, NULL,
+			 C_PKT(VNAT_TX_SKB, fwd.len));
+	assert_int_equal(map_count(cur->maps.ct), 0);
+}
+
 #define T(f) cmocka_unit_test_setup(f, reset)
 #define T_NH(f) cmocka_unit_test_setup_teardown(f, reset, nh_teardown)
 #define T_SMALL(f) cmocka_unit_test_setup_teardown(f, small_setup, small_teardown)
@@ -2372,6 +2532,11 @@ int main(void)
 		T_NH(test_nexthop_tos),
 		T_NH(test_nexthop_tos_ecn),
 		T(test_gen_concurrent_bumps),
+		T(test_admission_new_flow_to_kernel),
+		T(test_admission_carries_admitted),
+		T(test_admission_kernel_entry_gone),
+		T(test_admission_egress_needs_kernel_entry),
+		T(test_admission_own_nat_after_kernel_forward),
 		T(test_harness_detects_mismatch),
 	};
 

@@ -1,0 +1,217 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# install.sh - `make install` into a scratch DESTDIR: every file where the
+# systemd unit, the libvirt hook and man(1) look for it, the man page
+# renders, the bash completion completes commands and options, --version and
+# help; `make uninstall` takes it all away and never an operator's own hook.
+# Touches no network at all.
+#
+# Usage: install.sh        (V=1 for all command output)
+
+set -u
+
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/lib.sh"
+
+require_cmd make man bash
+command -v "${MD2MAN:-go-md2man}" >/dev/null 2>&1 || skip_all "no go-md2man (tools/setup.sh)"
+
+DEST=$LIB_TMPDIR/dest
+PREFIX=/usr
+SBIN=$DEST$PREFIX/sbin
+FILES=(
+	"$PREFIX/sbin/vnat"
+	"$PREFIX/share/man/man8/vnat.8"
+	"$PREFIX/share/bash-completion/completions/vnat"
+	"$PREFIX/lib/systemd/system/vnat.service"
+	"/etc/vnat/vnat.conf.example"
+	"/etc/libvirt/hooks/network"
+)
+
+make_install()
+{
+	make -s -C "$REPO_ROOT" "$@" DESTDIR="$DEST" PREFIX="$PREFIX"
+}
+
+all_installed()
+{
+	local f rc=0
+
+	for f in "${FILES[@]}"; do
+		if [ -e "$DEST$f" ]; then
+			echo "present: $f"
+		else
+			echo "missing: $f"
+			rc=1
+		fi
+	done
+	return "$rc"
+}
+
+none_installed()
+{
+	local f rc=0
+
+	for f in "${FILES[@]}"; do
+		[ -e "$DEST$f" ] && { echo "left: $f"; rc=1; }
+	done
+	return "$rc"
+}
+
+# The unit's and the hook's commands name the installed binary.
+unit_execs_installed()
+{
+	local unit=$DEST$PREFIX/lib/systemd/system/vnat.service line bin n=0
+
+	while IFS= read -r line; do
+		bin=${line#*=}
+		bin=${bin%% *}
+		echo "$line -> $bin"
+		[ "$bin" = "$PREFIX/sbin/vnat" ] || [ "$bin" = /bin/kill ] || return 1
+		n=$((n + 1))
+	done < <(grep -E '^Exec(Start|StartPre|Reload)=' "$unit")
+	grep -q '^ExecStartPre=/usr/sbin/vnat apply$' "$unit" &&
+		grep -q '^ExecStart=/usr/sbin/vnat daemon$' "$unit" &&
+		grep -q '^ExecReload=/bin/kill -HUP \$MAINPID$' "$unit" &&
+		! grep -q '^Exec[A-Za-z]*=-' "$unit" && [ "$n" -eq 3 ]
+}
+
+hook_calls_installed()
+{
+	grep -q "^$PREFIX/sbin/vnat libvirt-hook \"\$@\"" "$DEST/etc/libvirt/hooks/network" &&
+		[ -x "$DEST/etc/libvirt/hooks/network" ]
+}
+
+man_renders()
+{
+	local out
+
+	out=$(MANWIDTH=100 man -l "$DEST$PREFIX/share/man/man8/vnat.8" 2>&1) || return 1
+	echo "$out" | head -3
+	grep -q '^VNAT(8)' <<<"$out" && grep -Eq 'vnat +load +--iface +IFACE' <<<"$out" &&
+		grep -Eq 'vnat +unload +\[--iface +IFACE +\| +--all +\| +--stale\]' <<<"$out" &&
+		! grep -q '@VERSION@' <<<"$out"
+}
+
+# complete WORDS...: what the installed completion offers for the last word.
+complete_words()
+{
+	COMPLETION=$DEST$PREFIX/share/bash-completion/completions/vnat bash -c '
+		source "$COMPLETION" || exit 1
+		complete -p vnat | grep -q -- "-F _vnat" || exit 1
+		COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+		_vnat
+		printf "%s\n" "${COMPREPLY[@]}"' complete "$@"
+}
+
+offers()
+{
+	local want=$1 got
+
+	shift
+	got=$(complete_words "$@") || return 1
+	echo "offered: $(tr '\n' ' ' <<<"$got")"
+	grep -qx -- "$want" <<<"$got"
+}
+
+offers_only()
+{
+	local want=$1 got
+
+	shift
+	got=$(complete_words "$@") || return 1
+	echo "offered: $(tr '\n' ' ' <<<"$got")"
+	[ "$got" = "$want" ]
+}
+
+version_ok()
+{
+	local out want
+
+	want=$("$REPO_ROOT/tools/version.sh")
+	out=$("$SBIN/vnat" --version) || return 1
+	echo "$out"
+	[ "$(sed -n 1p <<<"$out")" = "vnat $want" ] &&
+		grep -Eq '^libbpf [0-9]+\.[0-9]+' <<<"$out" && grep -Eq '^libxdp [0-9]+\.[0-9]+' <<<"$out"
+}
+
+help_is_command_help()
+{
+	local a b
+
+	a=$("$SBIN/vnat" help "$1") || return 1
+	b=$("$SBIN/vnat" "$1" --help) || return 1
+	[ "$a" = "$b" ] && grep -q "^Usage: vnat $1" <<<"$a"
+}
+
+# The long options a command's parser takes: its table, through the
+# completion written from it.
+table_opts()
+{
+	complete_words vnat "$1" --
+}
+
+has_opt()
+{
+	grep -qE -- "$1([^a-z-]|\$)" <<<"$2"
+}
+
+# Every option of the table in the command's usage and in the man page's
+# synopsis (-v and -h, which every command takes, are described once).
+documented()
+{
+	local c=$1 o usage syn opts rc=0
+
+	opts=$(table_opts "$c") || return 1
+	[ -n "$opts" ] || return 1
+	usage=$("$SBIN/vnat" help "$c") || return 1
+	syn=$(MANWIDTH=1000 man -l "$DEST$PREFIX/share/man/man8/vnat.8" 2>/dev/null |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | grep -E "^ +vnat $c( |\$)")
+	echo "synopsis: $syn"
+	for o in $opts; do
+		has_opt "$o" "$usage" || { echo "usage of $c lacks $o"; rc=1; }
+		case $o in --help | --verbose) continue ;; esac
+		has_opt "$o" "$syn" || { echo "man synopsis of $c lacks $o"; rc=1; }
+	done
+	return "$rc"
+}
+
+foreign_hook_kept()
+{
+	mkdir -p "$DEST/etc/libvirt/hooks"
+	printf '#!/bin/sh\n# the operator'"'"'s own hook\n' >"$DEST/etc/libvirt/hooks/network"
+	make_install install || return 1
+	grep -q "operator's own hook" "$DEST/etc/libvirt/hooks/network" || return 1
+	make_install uninstall || return 1
+	grep -q "operator's own hook" "$DEST/etc/libvirt/hooks/network"
+}
+
+check "make install DESTDIR PREFIX=/usr" make_install install
+check "every file installed" all_installed
+check "unit: apply then daemon, reload by SIGHUP, no ignored failure, installed binary" \
+	unit_execs_installed
+check "libvirt hook calls the installed binary" hook_calls_installed
+check "man -l renders vnat(8) with the synopsis" man_renders
+check "completion: a command from its prefix" offers_only status vnat sta
+check "completion: load's options" offers --masquerade vnat load --mas
+check "completion: unload --stale" offers --stale vnat unload --st
+check "completion: -j and -v after status" offers --verbose vnat status --verb
+check "completion: an interface after --iface" offers lo vnat load --iface l
+check "completion: apply" offers apply vnat ap
+check "completion: apply's FILE" offers "$DEST/etc/vnat/vnat.conf.example" vnat apply "$DEST/etc/vnat/vnat.conf"
+check "completion: libvirt-hook --config" offers --config vnat libvirt-hook --con
+for cmd in load unload status conns daemon apply libvirt-hook; do
+	check "$cmd: every option of its table in its usage and the man synopsis" documented "$cmd"
+done
+check "--version: vnat's, libbpf's and libxdp's" version_ok
+check "help load = load --help" help_is_command_help load
+check "help daemon = daemon --help" help_is_command_help daemon
+check_fail "help of an unknown command fails" "$SBIN/vnat" help bogus
+check "status -v parses like status -j (-h)" "$SBIN/vnat" status -v --help
+check "make uninstall" make_install uninstall
+check "nothing left" none_installed
+check "an operator's own libvirt hook is neither replaced nor removed" foreign_hook_kept
+
+exit_summary
