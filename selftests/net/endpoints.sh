@@ -11,8 +11,10 @@
 # server, 4 MiB up and 4 MiB down compared by sha256, 4 MiB guest to guest
 # on the bridge, an uplink capture that shows only the SNAT address, no
 # checksum errors anywhere, and counters proving vnat's fast path carried it
-# (fwd_snat/fwd_dnat or their _tc twins, fwd_bridged or fwd_bridged_tc)
-# while the kernel's IPv4 forwarding counter stayed nearly still.
+# (libvirt's rules are there, so the kernel admits each flow and vnat
+# carries it: fwd_admitted or its _tc twin; guest to guest fwd_bridged or
+# fwd_bridged_tc) while the kernel's IPv4 forwarding counter stayed nearly
+# still.
 #
 #   [vd1] .10  [vd2] .11   veth guests, default offloads (tx csum, TSO on; GRO off)
 #   [vc1] .20  [vc2] .21   veth guests with tx checksumming off (the one setting
@@ -47,10 +49,6 @@ TCP_SIZE=$((4 * 1024 * 1024))
 # A 4 MiB transfer takes well under a second here: one that stalls fails
 # in seconds, not after lib.sh's minute.
 CMD_TIMEOUT=20
-# Packets the kernel may still forward per kind (first packets of a flow
-# before vnat knows it): "much less than carried" is at most 1 in 20.
-KFWD_SHARE=20
-
 require_root
 require_cmd ip ethtool ping socat tcpdump iptables-restore python3 timeout ss sha256sum
 require_vnat
@@ -124,16 +122,6 @@ lower_up()
 kfwd_now()
 {
 	kernel_fwd_count "$HOST"
-}
-
-# kfwd_share_ok K0 CARRIED: the kernel forwarded at most CARRIED/KFWD_SHARE.
-kfwd_share_ok()
-{
-	local d
-
-	d=$(($(kfwd_now) - $1))
-	echo "kernel ForwDatagrams +$d, fast path carried $2 (want <= $(($2 / KFWD_SHARE)))"
-	[ "$d" -le $(($2 / KFWD_SHARE)) ]
 }
 
 # The guests' neighbours and the host's, resolved both ways.
@@ -226,19 +214,23 @@ nat_traffic()
 	[ "$mode" = vnat ] || return 0
 
 	must "counters" counters_snap "$HOST" C1
-	# cdelta's fwd_snat is fwd_snat + fwd_snat_tc (fwd_snat! alone).
-	snat=$(cdelta C0 C1 fwd_snat)
-	dnat=$(cdelta C0 C1 fwd_dnat)
-	echo "# $a: fwd_snat +$(cdelta C0 C1 fwd_snat!) fwd_snat_tc +$(cdelta C0 C1 fwd_snat_tc)" \
-		"fwd_dnat +$(cdelta C0 C1 fwd_dnat!) fwd_dnat_tc +$(cdelta C0 C1 fwd_dnat_tc)" \
+	# libvirt's rules are there, so the kernel admits each flow and vnat
+	# carries it as decided (fwd_admitted, both directions; ICMP stays on
+	# the kernel path). cdelta's NAME counts NAME_tc too (NAME! alone).
+	carried=$(cdelta C0 C1 fwd_admitted)
+	echo "# $a: fwd_admitted +$(cdelta C0 C1 fwd_admitted!) fwd_admitted_tc" \
+		"+$(cdelta C0 C1 fwd_admitted_tc) admit_flow +$(cdelta C0 C1 admit_flow)" \
+		"pass_admission +$(cdelta C0 C1 pass_admission)" \
 		"kernel ForwDatagrams +$(($(kfwd_now) - k0))"
-	# At least the pings and one 64 KiB skb per 64 KiB of the transfers.
-	check_cmp "vnat translated $a's outbound (fwd_snat + fwd_snat_tc = $snat)" \
-		"$snat" -ge $((PINGS + TCP_SIZE / 65536))
-	check_cmp "vnat translated the replies to $a (fwd_dnat + fwd_dnat_tc = $dnat)" \
-		"$dnat" -ge $((PINGS + TCP_SIZE / 65536))
-	check "the kernel forwarded much less than vnat carried" \
-		kfwd_share_ok "$k0" $((snat + dnat))
+	check_cmp "the kernel admitted $a's flows (admit_flow +$(cdelta C0 C1 admit_flow))" \
+		"$(cdelta C0 C1 admit_flow)" -ge 4
+	# At least one 64 KiB skb per 64 KiB of the transfers, each way.
+	check_cmp "vnat carried $a's admitted flows (fwd_admitted + fwd_admitted_tc = $carried)" \
+		"$carried" -ge $((2 * TCP_SIZE / 65536))
+	# The kernel forwards the pings (ICMP stays with it) and each flow's
+	# packets until its conntrack entry is decided, a handful per flow.
+	check "the kernel forwarded only the pings and the flows' openings" \
+		kfwd_at_most "$k0" $((2 * PINGS + 8 * $(cdelta C0 C1 admit_flow)))
 }
 
 # bridged_traffic MODE A B PORTBASE: guest to guest on the bridge, never
@@ -322,6 +314,12 @@ must "outside eth0 $OUT_GW/24" ip -n "$OUT" addr add "$OUT_GW/24" dev eth0
 must "outside: server address $SERVER" ip -n "$OUT" addr add "$SERVER/32" dev lo
 must "outside ip_forward=0" in_ns "$OUT" sysctl -qw net.ipv4.ip_forward=0
 must "libvirt's iptables rules" libvirt_rules_load "$HOST"
+# A Debian KVM host as libvirt leaves it: br_netfilter is a module nothing
+# loads, so bridged frames never meet the IPv4 rules. This kernel has it
+# built in and on in every namespace; off here, as on such a host (policy.sh
+# tests the bridge with it on: then the kernel bridge and its rules decide).
+must "host: bridged frames not handed to iptables (no br_netfilter)" \
+	in_ns "$HOST" sysctl -qw net.bridge.bridge-nf-call-iptables=0
 
 for g in vd1 vd2 vc1 vc2; do
 	must "veth guest $g" veth_guest_add "$g" "$HOST" virbr0 "${PORT[$g]}" "${ADDR[$g]}/24" "$BR_ADDR"

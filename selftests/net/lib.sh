@@ -727,7 +727,7 @@ counter_expr()
 
 	case "$name" in
 	*!) echo "d['counters']['${name%!}']['$field']" ;;
-	fwd_routed | fwd_snat | fwd_dnat | fwd_bridged | fwd_icmp_error | fwd_hairpin)
+	fwd_routed | fwd_snat | fwd_dnat | fwd_bridged | fwd_icmp_error | fwd_hairpin | fwd_admitted)
 		echo "d['counters']['$name']['$field'] + d['counters']['${name}_tc']['$field']" ;;
 	*) echo "d['counters']['$name']['$field']" ;;
 	esac

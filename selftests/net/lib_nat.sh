@@ -704,7 +704,7 @@ cdelta()
 	[ "$name" = "$3" ] || field=.bytes
 	case "$name" in
 	*!) name=${name%!} ;;
-	fwd_routed | fwd_snat | fwd_dnat | fwd_bridged | fwd_icmp_error | fwd_hairpin)
+	fwd_routed | fwd_snat | fwd_dnat | fwd_bridged | fwd_icmp_error | fwd_hairpin | fwd_admitted)
 		local tc=${name}_tc$field
 		name=$name$field
 		echo $((${nw[$name]:-0} - ${o[$name]:-0} + ${nw[$tc]:-0} - ${o[$tc]:-0}))
