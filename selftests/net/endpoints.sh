@@ -124,6 +124,16 @@ kfwd_now()
 	kernel_fwd_count "$HOST"
 }
 
+# kfwd_at_most K0 N: the kernel's ForwDatagrams moved by at most N since K0.
+kfwd_at_most()
+{
+	local d
+
+	d=$(($(kfwd_now) - $1))
+	echo "kernel ForwDatagrams +$d (want <= $2)"
+	[ "$d" -le "$2" ]
+}
+
 # The guests' neighbours and the host's, resolved both ways.
 warmup()
 {
