@@ -85,33 +85,18 @@ static bool wanted(const struct vnat_conf *c, const struct vnat_libvirt_net *n, 
 	return true;
 }
 
-struct by_name {
-	const char *name;
-	__u32 found;
-};
-
-static int match_name(__u32 ifindex, struct vnat_iface *val, void *ctx)
-{
-	struct by_name *b = ctx;
-
-	if ((val->flags & VNAT_IFACE_AUTO) || strcmp(val->name, b->name))
-		return 0;
-	b->found = ifindex;
-	return 1;
-}
-
 /* The managed entry named NAME (its device may be gone): its ifindex, or 0. */
 static __u32 managed_by_name(const char *name)
 {
-	struct by_name b = { .name = name };
 	struct vnat_netns ns;
 	struct vnat_maps m;
+	__u32 found;
 
 	if (vnat_instance__find(&ns, &m))
 		return 0;
-	vnat_ifaces__each(&m, match_name, &b);
+	found = vnat_ifaces__by_name(&m, name);
 	vnat_maps__close(&m);
-	return b.found;
+	return found;
 }
 
 static bool has_opt(const struct vnat_conf_net *sec, const char *opt)

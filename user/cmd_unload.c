@@ -49,35 +49,18 @@ static int unload_one(const struct vnat_maps *m, __u32 ifindex)
 	return err;
 }
 
-struct by_name {
-	const char *name;
-	__u32 found;
-};
-
-static int match_name(__u32 ifindex, struct vnat_iface *val, void *ctx)
-{
-	struct by_name *b = ctx;
-
-	if ((val->flags & VNAT_IFACE_AUTO) || strcmp(val->name, b->name))
-		return 0;
-	b->found = ifindex;
-	return 1;
-}
-
 /*
  * IFACE's entry: by its ifindex, or, when that device is gone (a bridge
  * libvirt deleted) or was created again, by the name it was loaded with.
  */
 static __u32 managed_ifindex(const struct vnat_maps *m, const char *name)
 {
-	struct by_name b = { .name = name, .found = if_nametoindex(name) };
+	__u32 ifindex = if_nametoindex(name);
 	struct vnat_iface val;
 
-	if (b.found && !bpf_map_lookup_elem(m->ifaces, &b.found, &val))
-		return b.found;
-	b.found = 0;
-	vnat_ifaces__each(m, match_name, &b);
-	return b.found;
+	if (ifindex && !bpf_map_lookup_elem(m->ifaces, &ifindex, &val))
+		return ifindex;
+	return vnat_ifaces__by_name(m, name);
 }
 
 /* How long the uplink keeps translating after a hand-over (see unload_all). */

@@ -66,3 +66,26 @@ int vnat_ifaces__each(const struct vnat_maps *m, vnat_iface_fn fn, void *ctx)
 
 	return vnat_map__each(m->ifaces, iface_step, &w);
 }
+
+struct by_name {
+	const char *name;
+	__u32 found;
+};
+
+static int match_name(__u32 ifindex, struct vnat_iface *val, void *ctx)
+{
+	struct by_name *b = ctx;
+
+	if ((val->flags & VNAT_IFACE_AUTO) || strcmp(val->name, b->name))
+		return 0;
+	b->found = ifindex;
+	return 1;
+}
+
+__u32 vnat_ifaces__by_name(const struct vnat_maps *m, const char *name)
+{
+	struct by_name b = { .name = name };
+
+	vnat_ifaces__each(m, match_name, &b);
+	return b.found;
+}

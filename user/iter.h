@@ -19,4 +19,11 @@ int vnat_map__each(int fd, vnat_map_fn fn, void *ctx);
 typedef int (*vnat_iface_fn)(__u32 ifindex, struct vnat_iface *val, void *ctx);
 int vnat_ifaces__each(const struct vnat_maps *m, vnat_iface_fn fn, void *ctx);
 
+/*
+ * The entry of vnat_ifaces loaded under NAME (by load or apply, not a
+ * bridge port vnat added), found by the name it was loaded with, so also
+ * when its device is gone: its ifindex, or 0.
+ */
+__u32 vnat_ifaces__by_name(const struct vnat_maps *m, const char *name);
+
 #endif
