@@ -733,6 +733,25 @@ counter_expr()
 	esac
 }
 
+# iface_role_is NS NAME WANT: status in NS lists NAME with role WANT
+# ("absent" when it is not managed).
+iface_role_is()
+{
+	local js got
+
+	js=$(vnat_status_json "$1") || return 1
+	got=$(json_get "next((i['role'] for i in d['interfaces'] if i['name'] == '$2'), 'absent')" <<<"$js") ||
+		return 1
+	echo "$2: $got (want $3)"
+	[ "$got" = "$3" ]
+}
+
+# vnat_not_loaded NS: status in NS says vnat is not loaded there.
+vnat_not_loaded()
+{
+	json_eq "$(vnat_status_json "$1")" "d['loaded']" false
+}
+
 # The counter names status must show: the enum names of VNAT_STAT_LIST in
 # include/vnat.h (which enum vnat_stat is made of), lowercase, without
 # VNAT_; one per line.

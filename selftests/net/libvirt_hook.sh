@@ -93,28 +93,6 @@ status_js()
 	vnat_status_json "$HOST"
 }
 
-role_of()
-{
-	local js
-
-	js=$(status_js) || return 1
-	json_get "next((i['role'] for i in d['interfaces'] if i['name'] == '$1'), 'absent')" <<<"$js"
-}
-
-role_is()
-{
-	local got
-
-	got=$(role_of "$1") || return 1
-	echo "$1: $got (want $2)"
-	[ "$got" = "$2" ]
-}
-
-not_loaded()
-{
-	json_eq "$(status_js)" "d['loaded']" false
-}
-
 outside_port_in()
 {
 	local ans port
@@ -174,11 +152,11 @@ defer vnat_in "$HOST" unload --all
 
 test_group default-nat
 check "start (before the bridge exists): nothing to do" hook "$DEFAULT_XML" default start begin
-check "so nothing loaded" not_loaded
+check "so nothing loaded" vnat_not_loaded "$HOST"
 check "started" hook "$DEFAULT_XML" default started begin
-check "virbr0 managed as the inside" role_is virbr0 inside
-check "up0, the default route's interface, as the uplink" role_is up0 uplink
-check "vnet0 as its port" role_is vnet0 port
+check "virbr0 managed as the inside" iface_role_is "$HOST" virbr0 inside
+check "up0, the default route's interface, as the uplink" iface_role_is "$HOST" up0 uplink
+check "vnet0 as its port" iface_role_is "$HOST" vnet0 port
 check "the network's port range, masquerade" json_eq "$(status_js)" \
 	"[d['config'][k] for k in ('port_min', 'port_max', 'masquerade', 'snat')]" \
 	"[2000, 2999, true, \"$SNAT\"]"
@@ -196,35 +174,35 @@ check "updated back" hook "$DEFAULT_XML" default updated begin
 test_group routed
 must "virbr1 (net-start)" bridge_up virbr1 192.0.2.1/24
 check "started" hook "$ROUTED_XML" routed started begin
-check "virbr1 managed, routed (not translated)" role_is virbr1 routed
+check "virbr1 managed, routed (not translated)" iface_role_is "$HOST" virbr1 routed
 
 test_group isolated
 must "virbr2 (net-start)" bridge_up virbr2 203.0.113.1/24
 check "started" hook "$ISOLATED_XML" isolated started begin
 check "says it is left to the kernel" said "$RUN_OUT" "isolated: left to the kernel (it is isolated"
-check "virbr2 not managed" role_is virbr2 absent
+check "virbr2 not managed" iface_role_is "$HOST" virbr2 absent
 must "virbr3 (net-start)" bridge_up virbr3 203.0.113.129/25
 check "an isolated network the configuration includes: started" hook "$INCLUDED_XML" iso-inc started begin
-check "virbr3 managed, routed" role_is virbr3 routed
+check "virbr3 managed, routed" iface_role_is "$HOST" virbr3 routed
 
 test_group skipped
 must "virbr4 (net-start)" bridge_up virbr4 192.168.123.1/24
 check "a nat network the configuration skips: started" hook "$SKIPPED_XML" skipme started begin
 check "says so" said "$RUN_OUT" "skipme: left to the kernel (skipped in the configuration)"
-check "virbr4 not managed" role_is virbr4 absent
+check "virbr4 not managed" iface_role_is "$HOST" virbr4 absent
 
 test_group stopped
 must "net-destroy routed: libvirt deletes virbr1" ip -n "$HOST" link del virbr1
 check "stopped" hook "$ROUTED_XML" routed stopped end
-check "virbr1 unloaded (by its name: the device is gone)" role_is virbr1 absent
-check "the others stay" role_is virbr0 inside
+check "virbr1 unloaded (by its name: the device is gone)" iface_role_is "$HOST" virbr1 absent
+check "the others stay" iface_role_is "$HOST" virbr0 inside
 must "net-destroy default: libvirt deletes virbr0" ip -n "$HOST" link del virbr0
 check "stopped" hook "$DEFAULT_XML" default stopped end
-check "virbr0 unloaded" role_is virbr0 absent
-check "and its port" role_is vnet0 absent
-check "the uplink stays for the included network" role_is up0 uplink
+check "virbr0 unloaded" iface_role_is "$HOST" virbr0 absent
+check "and its port" iface_role_is "$HOST" vnet0 absent
+check "the uplink stays for the included network" iface_role_is "$HOST" up0 uplink
 check "stopped iso-inc" hook "$INCLUDED_XML" iso-inc stopped end
-check "nothing left but the uplink, so everything unloaded" not_loaded
+check "nothing left but the uplink, so everything unloaded" vnat_not_loaded "$HOST"
 check "stopped again: nothing to do" hook "$INCLUDED_XML" iso-inc stopped end
 
 test_group installed-hook
@@ -232,13 +210,13 @@ must "the hook script, for this build" installed_hook
 must "net-start default: virbr0 again" bridge_up virbr0 192.168.122.1/24
 must "vnet0 in it" ip -n "$HOST" link set vnet0 master virbr0
 check "the script, run as libvirtd runs it, exits 0" run_installed_hook default started begin -
-check "virbr0 managed" role_is virbr0 inside
+check "virbr0 managed" iface_role_is "$HOST" virbr0 inside
 check "guests translated again" outside_port_in 2000 2999
 
 test_group errors
 check_fail "XML without a network" hook "<hookData/>" default started begin
 check "one line saying what is missing" bash -c "[ \$(wc -l <'$RUN_ERR') = 1 ] && grep -q 'no <network>' '$RUN_ERR'"
 check_fail "libvirt's arguments missing" ip netns exec "$HOST" "$VNAT" libvirt-hook default
-check "nothing changed" role_is virbr0 inside
+check "nothing changed" iface_role_is "$HOST" virbr0 inside
 
 exit_summary

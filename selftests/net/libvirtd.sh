@@ -82,28 +82,6 @@ status_js()
 	vnat_status_json "$HOST"
 }
 
-role_of()
-{
-	local js
-
-	js=$(status_js) || return 1
-	json_get "next((i['role'] for i in d['interfaces'] if i['name'] == '$1'), 'absent')" <<<"$js"
-}
-
-role_is()
-{
-	local got
-
-	got=$(role_of "$1") || return 1
-	echo "$1: $got (want $2)"
-	[ "$got" = "$2" ]
-}
-
-not_loaded()
-{
-	json_eq "$(status_js)" "d['loaded']" false
-}
-
 # ---------------------------------------------------------------- topology
 
 must "up0 <-> up" veth_pair "$HOST" up0 "$UP" eth0
@@ -124,8 +102,8 @@ fi
 test_group libvirtd-nat
 check "virsh net-create default (nat, ports 2000-2999)" net_create default \
 	"<network><name>default</name><forward mode='nat'><nat><port start='2000' end='2999'/></nat></forward><bridge name='virbr0' stp='on' delay='0'/><ip address='192.168.122.1' netmask='255.255.255.0'/></network>"
-check "the hook loaded virbr0 as the inside" slowwait 10 role_is virbr0 inside
-check "and up0, the default route's, as the uplink" role_is up0 uplink
+check "the hook loaded virbr0 as the inside" slowwait 10 iface_role_is "$HOST" virbr0 inside
+check "and up0, the default route's, as the uplink" iface_role_is "$HOST" up0 uplink
 check "with the network's port range, masquerading" json_eq "$(status_js)" \
 	"[d['config'][k] for k in ('port_min', 'port_max', 'masquerade', 'snat')]" \
 	'[2000, 2999, true, "198.51.100.1"]'
@@ -133,20 +111,20 @@ check "with the network's port range, masquerading" json_eq "$(status_js)" \
 test_group libvirtd-route
 check "virsh net-create routed" net_create routed \
 	"<network><name>routed</name><forward mode='route'/><bridge name='virbr1'/><ip address='192.0.2.1' netmask='255.255.255.0'/></network>"
-check "virbr1 loaded, routed" slowwait 10 role_is virbr1 routed
+check "virbr1 loaded, routed" slowwait 10 iface_role_is "$HOST" virbr1 routed
 
 test_group libvirtd-isolated
 check "virsh net-create isolated" net_create isolated \
 	"<network><name>isolated</name><bridge name='virbr2'/><ip address='203.0.113.1' netmask='255.255.255.0'/></network>"
 check "its bridge exists" ip -n "$HOST" link show virbr2
-check "virbr2 left to the kernel" role_is virbr2 absent
+check "virbr2 left to the kernel" iface_role_is "$HOST" virbr2 absent
 
 test_group libvirtd-destroy
 check "virsh net-destroy routed" virsh_in net-destroy routed
-check "virbr1 unloaded" slowwait 10 role_is virbr1 absent
-check "virbr0 stays" role_is virbr0 inside
+check "virbr1 unloaded" slowwait 10 iface_role_is "$HOST" virbr1 absent
+check "virbr0 stays" iface_role_is "$HOST" virbr0 inside
 check "virsh net-destroy default" virsh_in net-destroy default
-check "virbr0 unloaded, and with only the uplink left, everything" slowwait 10 not_loaded
+check "virbr0 unloaded, and with only the uplink left, everything" slowwait 10 vnat_not_loaded "$HOST"
 check "virsh net-destroy isolated" virsh_in net-destroy isolated
 
 exit_summary
