@@ -30,7 +30,7 @@ BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) 
 LIB_SRCS := user/addrs.c user/args.c user/config.c user/ctnl.c user/hooks.c user/loader.c user/maps.c \
 	user/iface.c user/instance.c user/json.c user/libvirt_xml.c user/peer.c \
 	user/daemon_lock.c user/health.c user/iter.c user/log.c user/netns.c user/privs.c user/stale.c \
-	user/policy.c user/sync.c user/topo.c
+	user/policy.c user/sync.c user/topo.c user/liberal.c
 # per-interface drop counters and do-nothing configuration checks (status, load)
 LIB_SRCS += user/ifstats.c user/warnings.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c \

@@ -135,7 +135,9 @@
 	/* --snat alone: uplink traffic to an inside prefix that is no reply (guests protected) */ \
 	X(VNAT_DROP_TO_INSIDE, drop_to_inside)                                                     \
 	/* --snat alone: an inside prefix's source arriving on the uplink (spoofed) */             \
-	X(VNAT_DROP_SPOOFED_INSIDE, drop_spoofed_inside)
+	X(VNAT_DROP_SPOOFED_INSIDE, drop_spoofed_inside)                                           \
+	/* kernel admission: a decided TCP flow not admitted until its entry tracks liberally */   \
+	X(VNAT_PASS_AWAIT_LIBERAL, pass_await_liberal)
 
 #define VNAT_STAT_ENUM(e, m) e,
 enum vnat_stat {
@@ -211,10 +213,10 @@ enum vnat_config_flags {
 	/* --admission kernel|vnat was given: the daemon leaves VNAT_CFG_POLICY as it is */
 	VNAT_CFG_POLICY_FIXED = 1 << 5,
 	/*
-	 * The namespace's conntrack tracks TCP liberally
-	 * (nf_conntrack_tcp_be_liberal=1, set by load under kernel admission):
-	 * it accepts segments after ones vnat carried, so an admitted flow's
-	 * FIN and RST can go to the kernel.
+	 * The namespace's conntrack tracks every TCP flow liberally: the
+	 * operator set nf_conntrack_tcp_be_liberal=1 (vnat only reads it).
+	 * Kernel-admitted TCP then needs no per-flow liberal marking
+	 * (vnat_liberal_req) before vnat carries it.
 	 */
 	VNAT_CFG_TCP_LIBERAL = 1 << 6,
 	/*
@@ -418,6 +420,28 @@ enum vnat_ct_flags {
  * (bpf_ct_change_timeout) and checks it still exists: not per packet.
  */
 #define VNAT_KCT_REFRESH_NS (2ULL * 1000000000ULL)
+
+/*
+ * vnat_kliberal (ring buffer): a request from tc egress to the daemon to
+ * mark a decided kernel TCP entry liberal both ways through ctnetlink
+ * (the flowtable's IP_CT_TCP_FLAG_BE_LIBERAL, which BPF cannot write):
+ * the entry's original-direction tuple. vnat admits the flow only once
+ * its entry is liberal, since the kernel sees none of the segments vnat
+ * carries and would call the next one it sees out of window.
+ */
+struct vnat_liberal_req {
+	__be32 saddr; /* network order */
+	__be32 daddr;
+	__be16 sport; /* network order */
+	__be16 dport;
+	__u8 proto; /* IPPROTO_TCP */
+	__u8 pad[3];
+};
+
+/* vnat_kliberal's size, and how often one flow may ask again (vnat_klibreq). */
+#define VNAT_LIBERAL_RING_BYTES (64 * 1024)
+#define VNAT_LIBERAL_RETRY_NS 1000000000ULL
+#define VNAT_LIBERAL_PENDING 4096
 
 struct vnat_ct_val {
 	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */

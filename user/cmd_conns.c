@@ -6,8 +6,10 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
+#include <netlink/socket.h>
 #include "args.h"
 #include "cmds.h"
+#include "ctnl.h"
 #include "datapath.h"
 #include "instance.h"
 #include "json.h"
@@ -23,7 +25,9 @@ static const char conns_usage[] =
 	"decided the translation: \"kernel\" (a flow the host's conntrack\n"
 	"admitted: inside is its original source, remote its original\n"
 	"destination, outside the translated source, to the translated\n"
-	"destination) or \"vnat\" (vnat's own NAT).\n"
+	"destination) or \"vnat\" (vnat's own NAT). For kernel TCP flows,\n"
+	"window says how the kernel's entry tracks it now: \"liberal\" (what\n"
+	"vnat needs to carry it), \"strict\" or \"gone\".\n"
 	"flush hands every kernel-admitted flow back to the kernel, whose\n"
 	"current rules judge its next packets.\n"
 	"\n"
@@ -81,6 +85,7 @@ static __u64 now_ns(void)
 struct conn {
 	char proto[8], inside[24], outside[24], remote[24], to[24];
 	const char *state;
+	const char *window; /* kernel TCP: how the kernel's entry tracks it; else NULL */
 	__u64 secs_left, packets, bytes;
 };
 
@@ -112,6 +117,8 @@ static void conn_json(struct vnat_json *j, const struct conn *c, const struct vn
 	if (c->to[0])
 		vnat_json_str(j, "to", c->to);
 	vnat_json_str(j, "state", c->state);
+	if (c->window)
+		vnat_json_str(j, "window", c->window);
 	vnat_json_u64(j, "seconds_left", c->secs_left);
 	vnat_json_u64(j, "packets_out", v->packets_out);
 	vnat_json_u64(j, "bytes_out", v->bytes_out);
@@ -141,19 +148,42 @@ static void kernel_reply_counts(const struct vnat_maps *m, const struct vnat_ct_
 	v->bytes_in = r.bytes_out;
 }
 
+/*
+ * A kernel-admitted TCP flow's window tracking, as the kernel's entry has
+ * it now (ctnetlink): "liberal" (both ways: what vnat admits), "strict",
+ * or "gone". Its key is the entry's original tuple (the reply direction's
+ * vnat_ct entry is not listed).
+ */
+static const char *kernel_window(struct nl_sock *sk, const struct vnat_ct_key *k,
+				 const struct vnat_ct_val *v)
+{
+	struct vnat_liberal_req r = { .saddr = k->inside_addr,
+				      .daddr = k->remote_addr,
+				      .sport = k->inside_port,
+				      .dport = k->remote_port,
+				      .proto = k->proto };
+	int lib;
+
+	if (!sk || k->proto != IPPROTO_TCP || !(v->flags & VNAT_CT_KERNEL))
+		return NULL;
+	lib = vnat_ctnl__is_liberal(sk, &r);
+	return lib > 0 ? "liberal" : lib == 0 ? "strict" : lib == -ENOENT ? "gone" : "?";
+}
+
 static int list_conns(const struct vnat_maps *m)
 {
 	struct vnat_json *j = vnat_opts.json ? vnat_json_new(stdout, vnat_opts.pretty) : NULL;
 	struct vnat_ct_key key, next;
 	struct vnat_ct_val val;
+	struct nl_sock *sk = vnat_ctnl__open();
 	__u64 now = now_ns();
 	int n = 0;
 
 	if (j)
 		vnat_json_arr_open(j, NULL);
 	else
-		printf("%-5s %-21s %-21s %-21s %-6s %-11s %6s %10s %12s\n", "proto", "inside",
-		       "outside", "remote", "by", "state", "expire", "packets", "bytes");
+		printf("%-5s %-21s %-21s %-21s %-6s %-11s %6s %10s %12s %s\n", "proto", "inside",
+		       "outside", "remote", "by", "state", "expire", "packets", "bytes", "window");
 	for (int err = bpf_map_get_next_key(m->ct, NULL, &next); !err;
 	     err = bpf_map_get_next_key(m->ct, &key, &next)) {
 		struct conn c;
@@ -166,14 +196,16 @@ static int list_conns(const struct vnat_maps *m)
 		if (val.flags & VNAT_CT_KERNEL)
 			kernel_reply_counts(m, &key, &val);
 		conn_from(&key, &val, now, &c);
+		c.window = kernel_window(sk, &key, &val);
 		n++;
 		if (j)
 			conn_json(j, &c, &val);
 		else
-			printf("%-5s %-21s %-21s %-21s %-6s %-11s %6llu %10llu %12llu\n", c.proto,
-			       c.inside, c.outside, c.remote, c.to[0] ? "kernel" : "vnat", c.state,
-			       (unsigned long long)c.secs_left, (unsigned long long)c.packets,
-			       (unsigned long long)c.bytes);
+			printf("%-5s %-21s %-21s %-21s %-6s %-11s %6llu %10llu %12llu %s\n",
+			       c.proto, c.inside, c.outside, c.remote, c.to[0] ? "kernel" : "vnat",
+			       c.state, (unsigned long long)c.secs_left,
+			       (unsigned long long)c.packets, (unsigned long long)c.bytes,
+			       c.window ? c.window : "-");
 	}
 	if (j) {
 		vnat_json_arr_close(j);
@@ -181,6 +213,8 @@ static int list_conns(const struct vnat_maps *m)
 	} else {
 		printf("%d flow%s\n", n, n == 1 ? "" : "s");
 	}
+	if (sk)
+		nl_socket_free(sk);
 	return 0;
 }
 

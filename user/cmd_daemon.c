@@ -11,6 +11,9 @@
  * running with what it last knew; restarting resynchronises. One runs per
  * network namespace (daemon_lock.c); SIGHUP applies the configuration file
  * again; a managed interface deleted and created again is re-attached.
+ * Under kernel admission it also marks the kernel's TCP entries liberal
+ * when tc egress asks (liberal.c): without it, kernel-admitted TCP stays
+ * on the kernel path.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 #include <netlink/netlink.h>
@@ -29,6 +33,7 @@
 #include "daemon_lock.h"
 #include "datapath.h"
 #include "instance.h"
+#include "liberal.h"
 #include "log.h"
 #include "policy.h"
 #include "stale.h"
@@ -143,25 +148,52 @@ static int resync(struct vnat_loader *l, struct vnat_topo *t, bool changed)
 	return 0;
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Until the 1 s tick: answer who asks who holds the lock, and serve
+ * requests to mark TCP entries liberal (at once: a flow waits on the
+ * kernel path meanwhile). True when rtnetlink reported something.
+ */
+static bool wait_for_event(struct pollfd *pfd, int lock_fd, struct vnat_liberal *lb)
+{
+	long long end = now_ms() + 1000, left;
+
+	while (!stop && (left = end - now_ms()) > 0) {
+		if (poll(pfd, 3, (int)left) <= 0)
+			return false;
+		if (pfd[1].revents)
+			vnat_daemon_lock__answer(lock_fd);
+		if (pfd[2].revents && lb && vnat_liberal__serve(lb) < 0)
+			vnat_err("daemon: vnat_kliberal: cannot read requests");
+		if (pfd[0].revents)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Wait for an event or the tick; drain a burst of events as one. True on
  * events. The kernel has changed by the time it reports: the generation is
  * bumped at once, so established flows stop using next hops cached before
  * the change now, not after the drain and the resync (which bumps again).
- * Who asks who holds the lock gets an answer meanwhile.
  */
-static bool wait_for_change(struct nl_sock *sk, int lock_fd, const struct vnat_maps *m)
+static bool wait_for_change(struct nl_sock *sk, int lock_fd, const struct vnat_maps *m,
+			    struct vnat_liberal *lb)
 {
-	struct pollfd pfd[2] = {
+	struct pollfd pfd[3] = {
 		{ .fd = nl_socket_get_fd(sk), .events = POLLIN },
 		{ .fd = lock_fd, .events = POLLIN },
+		{ .fd = lb ? vnat_liberal__fd(lb) : -1, .events = POLLIN },
 	};
 
-	if (poll(pfd, 2, 1000) <= 0)
-		return false;
-	if (pfd[1].revents)
-		vnat_daemon_lock__answer(lock_fd);
-	if (!pfd[0].revents)
+	if (!wait_for_event(pfd, lock_fd, lb))
 		return false;
 	if (vnat_maps__bump_gen(m))
 		vnat_err("daemon: cannot bump vnat_gen");
@@ -226,7 +258,7 @@ static int find_instance(struct vnat_netns *ns)
 }
 
 static int follow(struct vnat_loader *l, const struct vnat_netns *ns, struct nl_sock *sk,
-		  int lock_fd, const struct vnat_daemon_opts *o)
+		  int lock_fd, const struct vnat_daemon_opts *o, struct vnat_liberal *lb)
 {
 	static struct vnat_topo topo;
 	bool changed = true; /* the first sync: whatever happened meanwhile */
@@ -241,7 +273,7 @@ static int follow(struct vnat_loader *l, const struct vnat_netns *ns, struct nl_
 		err = resync(l, &topo, changed);
 		if (err || o->once)
 			break;
-		changed = wait_for_change(sk, lock_fd, &l->maps);
+		changed = wait_for_change(sk, lock_fd, &l->maps, lb);
 		if (!still_loaded(ns)) {
 			vnat_info("vnat: daemon: vnat was unloaded; exiting");
 			break;
@@ -253,6 +285,7 @@ static int follow(struct vnat_loader *l, const struct vnat_netns *ns, struct nl_
 int cmd_daemon(int argc, char **argv)
 {
 	struct vnat_daemon_opts o;
+	struct vnat_liberal *lb = NULL;
 	struct vnat_loader l;
 	struct vnat_netns ns;
 	struct nl_sock *sk;
@@ -288,9 +321,12 @@ int cmd_daemon(int argc, char **argv)
 		err = -EIO;
 		goto out_close;
 	}
-	if (!o.once)
+	if (!o.once) {
+		lb = vnat_liberal__open(&l.maps);
 		vnat_info("vnat: daemon: pid %d following %s", (int)getpid(), ns.pin_dir);
-	err = follow(&l, &ns, sk, lock_fd, &o);
+	}
+	err = follow(&l, &ns, sk, lock_fd, &o, lb);
+	vnat_liberal__close(lb);
 	nl_socket_free(sk);
 out_close:
 	vnat_loader__close(&l);

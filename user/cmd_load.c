@@ -10,6 +10,7 @@
 #include "args.h"
 #include "cmds.h"
 #include "config.h"
+#include "daemon_lock.h"
 #include "datapath.h"
 #include "iface.h"
 #include "instance.h"
@@ -245,6 +246,16 @@ static bool uplink_managed(const struct vnat_maps *m, const struct vnat_iface_in
 	       (val.flags & VNAT_IFACE_OUTSIDE);
 }
 
+/* Kernel-admitted TCP waits for the daemon (policy.h): say so when none runs. */
+static void tell_no_daemon(const struct vnat_maps *m)
+{
+	struct vnat_config cfg;
+
+	if (!vnat_maps__read_config(m, &cfg) && vnat_policy__tcp_needs_daemon(&cfg) &&
+	    vnat_daemon_lock__holder() <= 0)
+		vnat_info("vnat: admission: %s", VNAT_POLICY_NO_DAEMON);
+}
+
 /* Kernel admission where the namespace has netfilter rules (policy.c). */
 static int admission(const struct vnat_load_opts *o, const struct vnat_maps *m)
 {
@@ -271,6 +282,7 @@ static int admission(const struct vnat_load_opts *o, const struct vnat_maps *m)
 			  p.legacy);
 	else
 		vnat_info("vnat: admission: vnat (no netfilter rules in this namespace)");
+	tell_no_daemon(m);
 	if (o->flush) {
 		n = vnat_policy__flush(m);
 		vnat_info("vnat: %d admitted flow%s handed back to the kernel", n,

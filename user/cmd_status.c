@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include "args.h"
 #include "cmds.h"
+#include "daemon_lock.h"
 #include "datapath.h"
 #include "health.h"
 #include "iface.h"
@@ -18,6 +19,7 @@
 #include "instance.h"
 #include "json.h"
 #include "log.h"
+#include "policy.h"
 #include "warnings.h"
 
 static const char status_usage[] =
@@ -392,6 +394,20 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 	vnat_json_free(j);
 }
 
+/* TCP waits for its kernel entry to be marked liberal, by the daemon (policy.h). */
+static void liberal_text(const struct vnat_config *cfg, const struct vnat_stats *c)
+{
+	if (cfg->flags & VNAT_CFG_TCP_LIBERAL) {
+		printf("admission: TCP: the namespace tracks all TCP liberally "
+		       "(nf_conntrack_tcp_be_liberal=1, the operator's)\n");
+		return;
+	}
+	printf("admission: TCP: carried once the daemon marked its kernel entry liberal; %llu "
+	       "packets waited on the kernel path%s\n",
+	       (unsigned long long)c->pass_await_liberal.packets,
+	       vnat_daemon_lock__holder() > 0 ? "" : " (" VNAT_POLICY_NO_DAEMON ")");
+}
+
 /*
  * Who decided what: flow directions the kernel admitted, packets left to
  * its rules (new flows, and flows they refused: those never get admitted),
@@ -414,6 +430,7 @@ static void admission_text(const struct vnat_maps *m, const struct vnat_config *
 	       cfg->flags & VNAT_CFG_BRIDGE_POLICY ?
 		       "; bridge filtering: port to port by the kernel" :
 		       "");
+	liberal_text(cfg, &c);
 }
 
 static void status_text(const struct vnat_netns *ns, const struct vnat_maps *m,

@@ -9,6 +9,10 @@
  * source-NAT binding to vnat's outside address and port, TCP state
  * ESTABLISHED with liberal window tracking both ways (as the kernel's own
  * pick-up does), and the time the flow had left.
+ *
+ * Under kernel admission the same TCP attributes mark a kernel entry
+ * liberal before vnat carries its flow (the daemon, asked by tc egress),
+ * and tell `vnat conns` whether an entry is.
  */
 #include <errno.h>
 #include <string.h>
@@ -65,7 +69,11 @@ static int put_snat(struct nl_msg *msg, __be32 addr, __be16 port)
 	return 0;
 }
 
-static int put_tcp_established(struct nl_msg *msg)
+/*
+ * Liberal window tracking both ways (flags under mask: nothing else of the
+ * entry's TCP flags changes), and with established the state too.
+ */
+static int put_tcp_protoinfo(struct nl_msg *msg, bool established)
 {
 	struct nf_ct_tcp_flags liberal = { .flags = IP_CT_TCP_FLAG_BE_LIBERAL,
 					   .mask = IP_CT_TCP_FLAG_BE_LIBERAL };
@@ -74,7 +82,8 @@ static int put_tcp_established(struct nl_msg *msg)
 	if (!pi)
 		return -ENOMEM;
 	tcp = nla_nest_start(msg, CTA_PROTOINFO_TCP | NLA_F_NESTED);
-	if (!tcp || nla_put_u8(msg, CTA_PROTOINFO_TCP_STATE, TCP_CONNTRACK_ESTABLISHED_) ||
+	if (!tcp ||
+	    (established && nla_put_u8(msg, CTA_PROTOINFO_TCP_STATE, TCP_CONNTRACK_ESTABLISHED_)) ||
 	    nla_put(msg, CTA_PROTOINFO_TCP_FLAGS_ORIGINAL, sizeof(liberal), &liberal) ||
 	    nla_put(msg, CTA_PROTOINFO_TCP_FLAGS_REPLY, sizeof(liberal), &liberal))
 		return -ENOMEM;
@@ -83,14 +92,20 @@ static int put_tcp_established(struct nl_msg *msg)
 	return 0;
 }
 
+static int start_msg(struct nl_msg *msg)
+{
+	struct nfgenmsg nfg = { .nfgen_family = AF_INET, .version = NFNETLINK_V0 };
+
+	return nlmsg_append(msg, &nfg, sizeof(nfg), NLMSG_ALIGNTO) < 0 ? -ENOMEM : 0;
+}
+
 static int flow_msg(struct nl_msg *msg, const struct vnat_ct_key *k, const struct vnat_ct_val *v,
 		    __u32 timeout_s)
 {
-	struct nfgenmsg nfg = { .nfgen_family = AF_INET, .version = NFNETLINK_V0 };
-	int err;
+	int err = start_msg(msg);
 
-	if (nlmsg_append(msg, &nfg, sizeof(nfg), NLMSG_ALIGNTO) < 0)
-		return -ENOMEM;
+	if (err)
+		return err;
 	/*
 	 * Original: guest -> remote. Reply: remote -> guest, untranslated: the
 	 * source-NAT binding below rewrites it to vnat's outside endpoint.
@@ -113,7 +128,7 @@ static int flow_msg(struct nl_msg *msg, const struct vnat_ct_key *k, const struc
 	    nla_put_u32(msg, CTA_STATUS, htonl(IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED)))
 		err = -ENOMEM;
 	if (!err && k->proto == IPPROTO_TCP)
-		err = put_tcp_established(msg);
+		err = put_tcp_protoinfo(msg, true);
 	return err;
 }
 
@@ -182,4 +197,105 @@ int vnat_ctnl__handoff(const struct vnat_maps *m)
 	}
 	nl_socket_free(sk);
 	return handed;
+}
+
+struct nl_sock *vnat_ctnl__open(void)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+
+	if (sk && nl_connect(sk, NETLINK_NETFILTER)) {
+		nl_socket_free(sk);
+		return NULL;
+	}
+	return sk;
+}
+
+/* libnl's errors (NLE_*) as -errno, for the callers' strerror(). */
+static int nl_errno(int err)
+{
+	switch (-err) {
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_PERM:
+		return -EPERM;
+	default:
+		return -EIO;
+	}
+}
+
+int vnat_ctnl__mark_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r)
+{
+	/* No NLM_F_CREATE: an update of the existing entry, or ENOENT. */
+	struct nl_msg *msg =
+		nlmsg_alloc_simple((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW, NLM_F_ACK);
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	err = start_msg(msg);
+	if (!err)
+		err = put_tuple(msg, CTA_TUPLE_ORIG, r->saddr, r->daddr, r->sport, r->dport,
+				r->proto);
+	if (!err)
+		err = put_tcp_protoinfo(msg, false);
+	if (!err)
+		err = nl_send_auto(sk, msg) < 0 ? -EIO : 0;
+	nlmsg_free(msg);
+	if (!err)
+		err = nl_wait_for_ack(sk);
+	return err < 0 ? nl_errno(err) : 0;
+}
+
+static bool tcp_flag_liberal(struct nlattr *a)
+{
+	struct nf_ct_tcp_flags f;
+
+	if (!a || nla_len(a) < (int)sizeof(f))
+		return false;
+	memcpy(&f, nla_data(a), sizeof(f));
+	return f.flags & IP_CT_TCP_FLAG_BE_LIBERAL;
+}
+
+/* CTA_PROTOINFO of a ctnetlink answer: *arg = 1 when liberal both ways. */
+static int read_liberal(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *ct[CTA_MAX + 1], *pi[CTA_PROTOINFO_MAX + 1];
+	struct nlattr *tcp[CTA_PROTOINFO_TCP_MAX + 1];
+	int *liberal = arg;
+
+	if (nlmsg_parse(nlmsg_hdr(msg), sizeof(struct nfgenmsg), ct, CTA_MAX, NULL) ||
+	    !ct[CTA_PROTOINFO] ||
+	    nla_parse_nested(pi, CTA_PROTOINFO_MAX, ct[CTA_PROTOINFO], NULL) ||
+	    !pi[CTA_PROTOINFO_TCP] ||
+	    nla_parse_nested(tcp, CTA_PROTOINFO_TCP_MAX, pi[CTA_PROTOINFO_TCP], NULL))
+		return NL_OK;
+	*liberal = tcp_flag_liberal(tcp[CTA_PROTOINFO_TCP_FLAGS_ORIGINAL]) &&
+		   tcp_flag_liberal(tcp[CTA_PROTOINFO_TCP_FLAGS_REPLY]);
+	return NL_OK;
+}
+
+int vnat_ctnl__is_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r)
+{
+	struct nl_msg *msg =
+		nlmsg_alloc_simple((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET, 0);
+	struct nl_cb *cb = nl_cb_alloc(NL_CB_DEFAULT);
+	int err, liberal = 0;
+
+	err = msg && cb ? start_msg(msg) : -ENOMEM;
+	if (!err)
+		err = put_tuple(msg, CTA_TUPLE_ORIG, r->saddr, r->daddr, r->sport, r->dport,
+				r->proto);
+	if (!err)
+		err = nl_send_auto(sk, msg) < 0 ? -EIO : 0;
+	if (!err) {
+		/* No NLM_F_ACK: one message answers, the entry or an error. */
+		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, read_liberal, &liberal);
+		err = nl_recvmsgs(sk, cb);
+		err = err < 0 ? nl_errno(err) : 0;
+	}
+	nlmsg_free(msg);
+	nl_cb_put(cb);
+	return err ? err : liberal;
 }

@@ -11,4 +11,17 @@
  */
 int vnat_ctnl__handoff(const struct vnat_maps *m);
 
+struct nl_sock;
+struct vnat_liberal_req;
+/* A ctnetlink socket in this network namespace, or NULL. */
+struct nl_sock *vnat_ctnl__open(void);
+/*
+ * Mark the kernel's TCP entry with original tuple r liberal both ways
+ * (IP_CT_TCP_FLAG_BE_LIBERAL, as the flowtable marks what it offloads):
+ * 0, -ENOENT when the entry is gone, or -errno.
+ */
+int vnat_ctnl__mark_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r);
+/* 1 if that entry is tracked liberally both ways, 0 if not, -ENOENT, -errno. */
+int vnat_ctnl__is_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r);
+
 #endif

@@ -23,6 +23,8 @@ struct vnat_maps {
 	int macmoves;
 	int gen;
 	int kegress; /* post-translation tuples of kernel-admitted flows */
+	int kliberal; /* ring buffer: TCP entries to mark liberal (the daemon's job) */
+	int klibreq; /* when each of those flows last asked */
 	/* vnat_gen mapped (BPF_F_MMAPABLE): bumped with an atomic add; NULL if not */
 	__u64 *gen_mem;
 	char pin_dir[128]; /* where they are pinned, for messages; "" = not pinned */

@@ -7,6 +7,7 @@
 #include "health.h"
 #include "iter.h"
 #include "json.h"
+#include "policy.h"
 #include "warnings.h"
 
 /* Every hook vnat put there still there? A bridge and tc-only have no XDP. */
@@ -39,6 +40,7 @@ static int check_one(__u32 ifindex, struct vnat_iface *val, void *ctx)
 void vnat_health__check(const struct vnat_maps *m, struct vnat_health *h)
 {
 	static struct vnat_warning warnings[VNAT_MAX_WARNINGS];
+	struct vnat_config cfg;
 
 	memset(h, 0, sizeof(*h));
 	h->n_warnings = vnat_warnings__live(m, NULL, 0, warnings, VNAT_MAX_WARNINGS);
@@ -48,6 +50,8 @@ void vnat_health__check(const struct vnat_maps *m, struct vnat_health *h)
 	h->daemon = vnat_daemon_lock__holder();
 	if (h->daemon < 0)
 		h->daemon = 0;
+	h->tcp_waits = !h->daemon && !vnat_maps__read_config(m, &cfg) &&
+		       vnat_policy__tcp_needs_daemon(&cfg);
 	vnat_ifaces__each(m, check_one, h);
 }
 
@@ -69,6 +73,16 @@ static void detached_list(const struct vnat_health *h, char *buf, size_t len)
 		snprintf(buf + off, len - off, " and %d more", h->n_detached - shown);
 }
 
+static const char *no_daemon_note(const struct vnat_health *h)
+{
+	if (h->daemon)
+		return "";
+	if (h->tcp_waits)
+		return " (new ports, FDB and address changes are not followed; kernel-admitted TCP "
+		       "is not accelerated)";
+	return " (new ports, FDB and address changes are not followed)";
+}
+
 void vnat_health__text(const struct vnat_health *h)
 {
 	char list[VNAT_HEALTH_MAX_DETACHED * (VNAT_IFNAMSIZ + 2) + 32], daemon[64], more[32] = "";
@@ -82,9 +96,7 @@ void vnat_health__text(const struct vnat_health *h)
 			 h->n_warnings == 1 ? "" : "s");
 	if (vnat_health__ok(h)) {
 		printf("health: ok: %d interface%s attached, %s%s%s\n", h->n_ifaces,
-		       h->n_ifaces == 1 ? "" : "s", daemon,
-		       h->daemon ? "" : " (new ports, FDB and address changes are not followed)",
-		       more);
+		       h->n_ifaces == 1 ? "" : "s", daemon, no_daemon_note(h), more);
 		return;
 	}
 	detached_list(h, list, sizeof(list));
@@ -113,6 +125,8 @@ void vnat_health__json(struct vnat_json *j, const struct vnat_health *h)
 	vnat_json_arr_open(j, "warnings");
 	if (!h->daemon)
 		vnat_json_str(j, NULL, "daemon not running");
+	if (h->tcp_waits)
+		vnat_json_str(j, NULL, VNAT_POLICY_NO_DAEMON);
 	for (int i = 0; i < h->n_warnings && i < VNAT_MAX_WARNINGS; i++)
 		vnat_json_str(j, NULL, h->warnings[i].text);
 	vnat_json_arr_close(j);

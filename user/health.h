@@ -19,6 +19,7 @@ struct vnat_json;
  */
 struct vnat_health {
 	pid_t daemon; /* the namespace's daemon, 0 if none */
+	bool tcp_waits; /* no daemon, so kernel-admitted TCP stays on the kernel path */
 	int n_ifaces;
 	int n_detached;
 	char detached[VNAT_HEALTH_MAX_DETACHED][VNAT_IFNAMSIZ];

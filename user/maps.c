@@ -34,7 +34,8 @@ const char *const vnat_map_names[] = { "vnat_stats",	"vnat_ifaces",	 "vnat_txpor
 				       "vnat_config",	"vnat_prefixes", "vnat_ct",
 				       "vnat_mappings", "vnat_ports",	 "vnat_gc",
 				       "vnat_fdb",	"vnat_macmoves", "vnat_gen",
-				       "vnat_kegress" };
+				       "vnat_kegress",	"vnat_kliberal", "vnat_klibreq" };
+_Static_assert(sizeof(struct vnat_liberal_req) == 16, "vnat_liberal_req layout");
 _Static_assert(sizeof(vnat_map_names) / sizeof(vnat_map_names[0]) == VNAT_N_MAPS,
 	       "one name per map of struct vnat_maps");
 
@@ -42,10 +43,10 @@ _Static_assert(sizeof(vnat_map_names) / sizeof(vnat_map_names[0]) == VNAT_N_MAPS
 
 int *vnat_maps__slot(struct vnat_maps *m, size_t i)
 {
-	int *slots[VNAT_N_MAPS] = { &m->stats,	  &m->ifaces, &m->txports,  &m->config,
-				    &m->prefixes, &m->ct,     &m->mappings, &m->ports,
-				    &m->gc,	  &m->fdb,    &m->macmoves, &m->gen,
-				    &m->kegress };
+	int *slots[VNAT_N_MAPS] = { &m->stats,	  &m->ifaces,	&m->txports,  &m->config,
+				    &m->prefixes, &m->ct,	&m->mappings, &m->ports,
+				    &m->gc,	  &m->fdb,	&m->macmoves, &m->gen,
+				    &m->kegress,  &m->kliberal, &m->klibreq };
 
 	return slots[i];
 }

@@ -287,16 +287,13 @@ static bool want_kernel(enum vnat_admission mode, const struct vnat_policy *p)
 #define TCP_LIBERAL_SYSCTL "/proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal"
 
 /*
- * The kernel never sees the segments vnat carries: with strict window
- * tracking it would call the next one it sees (an ACK before the reply
- * direction is admitted, a FIN, a segment whose next hop vnat lost) out of
- * window, invalid: neither translated (a private source leaks) nor
- * accepted by ctstate rules. The kernel's own flowtable marks offloaded
- * flows liberal for this reason; BPF cannot write that flag, so kernel
- * admission turns on liberal tracking for the namespace (this namespace
- * only: the sysctl is per network namespace). True if it is on.
+ * The operator tracks every TCP flow of the namespace liberally. vnat never
+ * sets this (it would change the host's policy for flows vnat never
+ * touches); under kernel admission it marks only the flows it carries
+ * liberal, as the kernel's flowtable does (admit.h, the daemon's
+ * liberal.c). Where the operator did, that marking is unnecessary.
  */
-static bool tcp_liberal(bool want)
+static bool tcp_liberal(void)
 {
 	FILE *f = fopen(TCP_LIBERAL_SYSCTL, "r");
 	int v = 0;
@@ -306,17 +303,7 @@ static bool tcp_liberal(bool want)
 			v = 0;
 		fclose(f);
 	}
-	if (v || !want)
-		return v;
-	f = fopen(TCP_LIBERAL_SYSCTL, "w");
-	if (!f || fputs("1\n", f) < 0 || fclose(f)) {
-		vnat_err("policy: %s: %s (TCP flows vnat carries may end in INVALID state)",
-			 TCP_LIBERAL_SYSCTL, strerror(errno));
-		return false;
-	}
-	vnat_info("vnat: admission: set net.netfilter.nf_conntrack_tcp_be_liberal=1 (the kernel "
-		  "must accept segments after those vnat carried)");
-	return true;
+	return v;
 }
 
 int vnat_policy__apply(const struct vnat_maps *m, enum vnat_admission mode,
@@ -332,7 +319,7 @@ int vnat_policy__apply(const struct vnat_maps *m, enum vnat_admission mode,
 		return err;
 	on = want_kernel(mode, p);
 	was = cfg.flags & VNAT_CFG_POLICY;
-	liberal = tcp_liberal(on);
+	liberal = on && tcp_liberal();
 	bridge = on && p->bridge_rules;
 	if (on == was && !!(cfg.flags & VNAT_CFG_POLICY_FIXED) == (mode != VNAT_ADMISSION_AUTO) &&
 	    liberal == !!(cfg.flags & VNAT_CFG_TCP_LIBERAL) &&
@@ -399,4 +386,9 @@ int vnat_policy__flush(const struct vnat_maps *m)
 		bpf_map_delete_elem(m->kegress, &key);
 	}
 	return n;
+}
+
+bool vnat_policy__tcp_needs_daemon(const struct vnat_config *cfg)
+{
+	return (cfg->flags & VNAT_CFG_POLICY) && !(cfg->flags & VNAT_CFG_TCP_LIBERAL);
 }

@@ -56,4 +56,14 @@ int vnat_policy__check_leak(const struct vnat_policy *p, enum vnat_admission mod
 /* Hand every kernel-admitted flow back to the kernel. Returns how many. */
 int vnat_policy__flush(const struct vnat_maps *m);
 
+/*
+ * Kernel-admitted TCP is carried only once the daemon marked its kernel
+ * entry liberal (the operator did not make all TCP liberal): without a
+ * daemon it stays on the kernel path. VNAT_POLICY_NO_DAEMON says so.
+ */
+bool vnat_policy__tcp_needs_daemon(const struct vnat_config *cfg);
+#define VNAT_POLICY_NO_DAEMON                                                              \
+	"no daemon: kernel-admitted TCP stays on the kernel path (start 'vnat daemon' to " \
+	"accelerate it)"
+
 #endif

@@ -209,8 +209,41 @@ static __always_inline void vnat_kct_tuple(const struct nf_conn *kct, int dir, _
 }
 
 /*
+ * May vnat carry this decided entry's flow? UDP always. TCP only once the
+ * kernel tracks it liberally both ways (or the whole namespace does): the
+ * kernel sees none of the segments vnat carries, and with strict window
+ * tracking the next one it sees (an ACK of a direction not admitted yet, a
+ * FIN, anything after unload or a flush) would be out of window, invalid:
+ * not translated, refused by ctstate rules. BPF cannot set the flag; the
+ * daemon does, through ctnetlink, when asked here (vnat_kliberal), about
+ * once per VNAT_LIBERAL_RETRY_NS per flow. Meanwhile the kernel carries it.
+ */
+static __always_inline int vnat_kflow_carriable(struct vnat_ctx *c, const struct nf_conn *kct)
+{
+	struct vnat_liberal_req r = {};
+	struct vnat_ct_key k;
+	__u64 now, *at;
+
+	if (c->l4.proto != IPPROTO_TCP || (c->cfg->flags & VNAT_CFG_TCP_LIBERAL) ||
+	    vnat_kct_liberal(kct))
+		return 1;
+	vnat_count(VNAT_PASS_AWAIT_LIBERAL, c->len);
+	vnat_kct_tuple(kct, VNAT_CT_DIR_ORIGINAL, &r.saddr, &r.daddr, &r.sport, &r.dport);
+	r.proto = IPPROTO_TCP;
+	vnat_kflow_key(&k, r.saddr, r.daddr, r.sport, r.dport, IPPROTO_TCP);
+	now = bpf_ktime_get_ns();
+	at = bpf_map_lookup_elem(&vnat_klibreq, &k);
+	if (at && now - *at < VNAT_LIBERAL_RETRY_NS)
+		return 0;
+	/* Full ring: not recorded, so the next packet asks again. */
+	if (!bpf_ringbuf_output(&vnat_kliberal, &r, sizeof(r), 0))
+		bpf_map_update_elem(&vnat_klibreq, &k, &now, BPF_ANY);
+	return 0;
+}
+
+/*
  * Admit the direction a packet the kernel forwarded belongs to, if its
- * entry is decided. The packet is seen after POSTROUTING, translated: its
+ * entry is decided (and, for TCP, tracked liberally). The packet is seen after POSTROUTING, translated: its
  * tuple reversed is the other direction's conntrack tuple, which the
  * lookup finds, and this direction's tuple as it arrives is the entry's
  * tuple for the opposite direction.
@@ -231,7 +264,7 @@ static __always_inline void vnat_admit(struct vnat_ctx *c, const struct vnat_ct_
 			      c->l4.proto, &dir);
 	if (!kct)
 		return;
-	if (!vnat_kct_decided(kct, c->l4.proto)) {
+	if (!vnat_kct_decided(kct, c->l4.proto) || !vnat_kflow_carriable(c, kct)) {
 		bpf_ct_release(kct);
 		return;
 	}

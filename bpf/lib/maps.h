@@ -128,6 +128,25 @@ struct {
 	__type(value, __u32);
 } vnat_kegress SEC(".maps");
 
+/* Requests to the daemon: mark this kernel TCP entry liberal (struct vnat_liberal_req). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, VNAT_LIBERAL_RING_BYTES);
+} vnat_kliberal SEC(".maps");
+
+/*
+ * When a flow (its vnat_kflow_key of the original tuple) last asked, so a
+ * flow asks about once per VNAT_LIBERAL_RETRY_NS, not once per packet,
+ * however long the daemon takes or if none runs. LRU: a lost entry costs
+ * one more request.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VNAT_LIBERAL_PENDING);
+	__type(key, struct vnat_ct_key);
+	__type(value, __u64);
+} vnat_klibreq SEC(".maps");
+
 /* The vnat_ct key of a kernel-admitted direction: its tuple as it arrives. */
 static __always_inline void vnat_kflow_key(struct vnat_ct_key *k, __be32 saddr, __be32 daddr,
 					   __be16 sport, __be16 dport, __u8 proto)
