@@ -70,12 +70,12 @@ static int put_snat(struct nl_msg *msg, __be32 addr, __be16 port)
 }
 
 /*
- * Liberal window tracking both ways (flags under mask: nothing else of the
- * entry's TCP flags changes), and with established the state too.
+ * Liberal (or strict) window tracking both ways (flags under mask: nothing
+ * else of the entry's TCP flags changes), and with established the state.
  */
-static int put_tcp_protoinfo(struct nl_msg *msg, bool established)
+static int put_tcp_protoinfo(struct nl_msg *msg, bool established, bool on)
 {
-	struct nf_ct_tcp_flags liberal = { .flags = IP_CT_TCP_FLAG_BE_LIBERAL,
+	struct nf_ct_tcp_flags liberal = { .flags = on ? IP_CT_TCP_FLAG_BE_LIBERAL : 0,
 					   .mask = IP_CT_TCP_FLAG_BE_LIBERAL };
 	struct nlattr *pi = nla_nest_start(msg, CTA_PROTOINFO | NLA_F_NESTED), *tcp;
 
@@ -128,7 +128,7 @@ static int flow_msg(struct nl_msg *msg, const struct vnat_ct_key *k, const struc
 	    nla_put_u32(msg, CTA_STATUS, htonl(IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED)))
 		err = -ENOMEM;
 	if (!err && k->proto == IPPROTO_TCP)
-		err = put_tcp_protoinfo(msg, true);
+		err = put_tcp_protoinfo(msg, true, true);
 	return err;
 }
 
@@ -225,7 +225,7 @@ static int nl_errno(int err)
 	}
 }
 
-int vnat_ctnl__mark_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r)
+int vnat_ctnl__set_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r, bool on)
 {
 	/* No NLM_F_CREATE: an update of the existing entry, or ENOENT. */
 	struct nl_msg *msg =
@@ -239,7 +239,7 @@ int vnat_ctnl__mark_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r
 		err = put_tuple(msg, CTA_TUPLE_ORIG, r->saddr, r->daddr, r->sport, r->dport,
 				r->proto);
 	if (!err)
-		err = put_tcp_protoinfo(msg, false);
+		err = put_tcp_protoinfo(msg, false, on);
 	if (!err)
 		err = nl_send_auto(sk, msg) < 0 ? -EIO : 0;
 	nlmsg_free(msg);
@@ -256,6 +256,13 @@ static bool tcp_flag_liberal(struct nlattr *a)
 		return false;
 	memcpy(&f, nla_data(a), sizeof(f));
 	return f.flags & IP_CT_TCP_FLAG_BE_LIBERAL;
+}
+
+static int stop_at_ack(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_STOP;
 }
 
 /* CTA_PROTOINFO of a ctnetlink answer: *arg = 1 when liberal both ways. */
@@ -290,8 +297,12 @@ int vnat_ctnl__is_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r)
 	if (!err)
 		err = nl_send_auto(sk, msg) < 0 ? -EIO : 0;
 	if (!err) {
-		/* No NLM_F_ACK: one message answers, the entry or an error. */
+		/*
+		 * The entry comes flagged NLM_F_MULTI without an NLMSG_DONE:
+		 * the ACK libnl asks for ends the answer (or an error does).
+		 */
 		nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, read_liberal, &liberal);
+		nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, stop_at_ack, NULL);
 		err = nl_recvmsgs(sk, cb);
 		err = err < 0 ? nl_errno(err) : 0;
 	}

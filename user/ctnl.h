@@ -2,6 +2,7 @@
 #ifndef VNAT_CTNL_H
 #define VNAT_CTNL_H
 
+#include <stdbool.h>
 #include "datapath.h"
 
 /*
@@ -17,10 +18,10 @@ struct vnat_liberal_req;
 struct nl_sock *vnat_ctnl__open(void);
 /*
  * Mark the kernel's TCP entry with original tuple r liberal both ways
- * (IP_CT_TCP_FLAG_BE_LIBERAL, as the flowtable marks what it offloads):
- * 0, -ENOENT when the entry is gone, or -errno.
+ * (IP_CT_TCP_FLAG_BE_LIBERAL, as the flowtable marks what it offloads),
+ * or with on false strict: 0, -ENOENT when the entry is gone, or -errno.
  */
-int vnat_ctnl__mark_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r);
+int vnat_ctnl__set_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r, bool on);
 /* 1 if that entry is tracked liberally both ways, 0 if not, -ENOENT, -errno. */
 int vnat_ctnl__is_liberal(struct nl_sock *sk, const struct vnat_liberal_req *r);
 

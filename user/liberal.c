@@ -43,7 +43,7 @@ static int on_request(void *ctx, void *data, size_t len)
 	if (len < sizeof(r))
 		return 0;
 	memcpy(&r, data, sizeof(r));
-	err = vnat_ctnl__mark_liberal(lb->sk, &r);
+	err = vnat_ctnl__set_liberal(lb->sk, &r, true);
 	if (err)
 		say_failed(&r, err);
 	else

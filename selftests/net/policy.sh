@@ -196,6 +196,37 @@ counter_sum()
 	json_get "$expr" <<<"$js"
 }
 
+# tcp_liberal_sysctl NS: the namespace's nf_conntrack_tcp_be_liberal.
+tcp_liberal_sysctl()
+{
+	in_ns "$1" cat /proc/sys/net/netfilter/nf_conntrack_tcp_be_liberal
+}
+
+# sysctl_strict NS: vnat left nf_conntrack_tcp_be_liberal at 0 (the host's policy).
+sysctl_strict()
+{
+	local v
+
+	v=$(tcp_liberal_sysctl "$1") || return 1
+	echo "nf_conntrack_tcp_be_liberal=$v"
+	[ "$v" = 0 ]
+}
+
+# kconn_window INSIDE_RE REMOTE WINDOW: conns -j shows the kernel TCP flow's
+# entry with that window tracking (read from the kernel through ctnetlink).
+kconn_window()
+{
+	local js
+
+	js=$(conns_json "$HOST") || return 1
+	json_get "next((c.get('window') for c in d if c['proto'] == 'tcp' and __import__('re').fullmatch(r'$1', c['inside']) and c['remote'] == '$2'), None)" <<<"$js" |
+		tee /dev/stderr | grep -qx "\"$3\"" || {
+		echo "no tcp flow $1 -> $2 with window $3 in:"
+		echo "$js"
+		return 1
+	}
+}
+
 admitted_fwd()
 {
 	counter_sum "$HOST" fwd_admitted fwd_admitted_tc
@@ -341,9 +372,17 @@ check "... with one line naming the NAT chain" one_line_naming "$REFUSAL" 'chain
 check "... and nothing loaded" json_eq "$(vnat_status_json "$HOST")" 'd["loaded"]' false
 check_rc 0 "vnat load --iface virbr0 --iface eth0" vnat_load ||
 	die "vnat load failed: nothing else can be tested"
-check "the load says the kernel admits flows" grep -q 'admission: kernel' "$RUN_OUT"
+LOAD_OUT=$LIB_TMPDIR/load.out
+cp "$RUN_OUT" "$LOAD_OUT"
+check "the load says the kernel admits flows" grep -q 'admission: kernel' "$LOAD_OUT"
 must "status -j" vnat_status_json "$HOST"
 check "status: admission kernel" json_eq "$(cat "$RUN_OUT")" 'd["config"]["admission"]' kernel
+check "the load left nf_conntrack_tcp_be_liberal at 0 (no host-wide change)" sysctl_strict "$HOST"
+check "the load says kernel-admitted TCP waits for the daemon" \
+	grep -q 'no daemon: kernel-admitted TCP stays on the kernel path' "$LOAD_OUT"
+check "status -j warns that TCP is not accelerated without the daemon" \
+	json_eq "$(vnat_status_json "$HOST")" \
+	'any("kernel-admitted TCP" in w for w in d["health"]["warnings"])' true
 
 test_group "policy: verdicts with vnat loaded"
 cap_start CAP "$UP" eth0 tcp port 7101 or tcp port 7102 or udp port 7103 or tcp port 7104 or \
@@ -366,6 +405,24 @@ must "rule added after the load: drop g1:35006's UDP" in_ns "$HOST" iptables -I 
 	-s "$T2_G1_ADDR" -p udp --sport 35006 -j DROP
 check "the new rule applies at once: UDP g1:35006 -> pub:7002 unanswered" \
 	udp_none "$G1" "$T2_PUB_ADDR" 7002 35006 5
+
+# No daemon: nothing marks the kernel's TCP entries liberal, so vnat
+# leaves TCP to the kernel (correct, not accelerated); UDP is unaffected.
+test_group "policy: TCP without the daemon stays with the kernel"
+counters_snap "$HOST" C0
+check "4 MiB g1 -> pub intact (sha256), no daemon" \
+	tcp_transfer "$G1" "$UP" "$T2_PUB_ADDR" 5311 "$FILE"
+counters_snap "$HOST" C1
+check_cmp "pass_await_liberal moved (decided TCP left to the kernel)" \
+	"$(cdelta C0 C1 pass_await_liberal)" -gt 0
+check_cmp "fwd_admitted(_tc) did not move: no TCP carried by vnat" \
+	$(($(cdelta C0 C1 fwd_admitted) + $(cdelta C0 C1 fwd_admitted_tc))) -eq 0
+check_cmp "admit_flow did not move" "$(cdelta C0 C1 admit_flow)" -eq 0
+
+# The daemon marks each decided TCP entry liberal (ctnetlink) when tc
+# egress asks: from then on vnat carries it.
+bg_in_ns LIBD "$HOST" "$VNAT" daemon
+must "daemon follows" slowwait 5 grep -q following "$LIBD_LOG"
 
 test_group "policy: admitted flows take the fast path"
 counters_snap "$HOST" C0
@@ -434,6 +491,9 @@ bg_in_ns RCV "$UP" socat -u "TCP4-LISTEN:6001,reuseaddr" "CREATE:$OUT"
 must "listener" slowwait 5 tcp_listening "$UP" 6001
 slow_sender SND "$G1" connect "$T2_PUB_ADDR" 6001 "$FILE" $((2 * 1024 * 1024))
 slowwait 10 grown_to "$OUT" $((BULK / 4))
+check "conns: the transfer's kernel entry is liberal both ways (marked by the daemon)" \
+	kconn_window "$T2_G1_ADDR:[0-9]+" "$T2_PUB_ADDR:6001" liberal
+check "the daemon ran: nf_conntrack_tcp_be_liberal still 0" sysctl_strict "$HOST"
 check_rc 0 "unload mid-transfer" vnat_in "$HOST" unload --all
 slowwait 10 grown_to "$OUT" $((BULK / 2))
 check_rc 0 "load again mid-transfer" vnat_load
