@@ -11,8 +11,8 @@
 # server, 4 MiB up and 4 MiB down compared by sha256, 4 MiB guest to guest
 # on the bridge, an uplink capture that shows only the SNAT address, no
 # checksum errors anywhere, and counters proving vnat's fast path carried it
-# (libvirt's rules are there, so the kernel admits each flow and vnat
-# carries it: fwd_admitted or its _tc twin; guest to guest fwd_bridged or
+# (libvirt's rules are there, so the kernel admits each flow and vnat, with
+# its daemon, carries it: fwd_admitted or its _tc twin; guest to guest fwd_bridged or
 # fwd_bridged_tc) while the kernel's IPv4 forwarding counter stayed nearly
 # still.
 #
@@ -385,6 +385,10 @@ done
 test_group "endpoints: load"
 check_rc 0 "vnat load --iface virbr0 --snat $SNAT" vnat_in "$HOST" load --iface virbr0 --snat "$SNAT" ||
 	die "vnat load failed: nothing else can be tested"
+# As documented: the daemon marks the kernel's TCP entries liberal, without
+# which kernel-admitted TCP stays on the kernel path.
+bg_in_ns DAEMON "$HOST" "$VNAT" daemon
+must "daemon follows" slowwait 5 grep -q following "$DAEMON_LOG"
 run iface_hooks && echo "# hooks: $(cat "$RUN_OUT")"
 # A record, not a check: XDP on a veth takes TSO from its peer (bulk TCP
 # then moves as MTU-sized frames), which the benchmark measures.

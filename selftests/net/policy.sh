@@ -220,7 +220,7 @@ kconn_window()
 
 	js=$(conns_json "$HOST") || return 1
 	json_get "next((c.get('window') for c in d if c['proto'] == 'tcp' and __import__('re').fullmatch(r'$1', c['inside']) and c['remote'] == '$2'), None)" <<<"$js" |
-		tee /dev/stderr | grep -qx "\"$3\"" || {
+		tee /dev/stderr | grep -qx "$3" || {
 		echo "no tcp flow $1 -> $2 with window $3 in:"
 		echo "$js"
 		return 1
