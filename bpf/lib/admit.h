@@ -88,8 +88,9 @@ static __always_inline enum vnat_verdict vnat_kflow_refresh(struct vnat_ctx *c,
  * the tuple and a FIN or RST ends this one: the kernel should see both.
  * It can judge a FIN or RST only when it tracks the flow liberally (it saw
  * none of the segments vnat carried: to its window check they are out of
- * window, invalid, neither translated nor accepted), as load makes it
- * (VNAT_CFG_TCP_LIBERAL) or the flow's entry says; otherwise vnat
+ * window, invalid, neither translated nor accepted), as the flow's entry
+ * says (the daemon marked it before admission: vnat_kflow_carriable) or
+ * the operator's sysctl does (VNAT_CFG_TCP_LIBERAL); otherwise vnat
  * carries the teardown as decided and shortens the kernel entry to the
  * transitory timeout, so it ends with the connection.
  */
