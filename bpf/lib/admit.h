@@ -219,27 +219,56 @@ static __always_inline void vnat_kct_tuple(const struct nf_conn *kct, int dir, _
  * daemon does, through ctnetlink, when asked here (vnat_kliberal), about
  * once per VNAT_LIBERAL_RETRY_NS per flow. Meanwhile the kernel carries it.
  */
-static __always_inline int vnat_kflow_carriable(struct vnat_ctx *c, const struct nf_conn *kct)
+static __always_inline void vnat_kflow_ask_liberal(const struct nf_conn *kct)
 {
 	struct vnat_liberal_req r = {};
 	struct vnat_ct_key k;
 	__u64 now, *at;
 
-	if (c->l4.proto != IPPROTO_TCP || (c->cfg->flags & VNAT_CFG_TCP_LIBERAL) ||
-	    vnat_kct_liberal(kct))
-		return 1;
-	vnat_count(VNAT_PASS_AWAIT_LIBERAL, c->len);
 	vnat_kct_tuple(kct, VNAT_CT_DIR_ORIGINAL, &r.saddr, &r.daddr, &r.sport, &r.dport);
 	r.proto = IPPROTO_TCP;
 	vnat_kflow_key(&k, r.saddr, r.daddr, r.sport, r.dport, IPPROTO_TCP);
 	now = bpf_ktime_get_ns();
 	at = bpf_map_lookup_elem(&vnat_klibreq, &k);
 	if (at && now - *at < VNAT_LIBERAL_RETRY_NS)
-		return 0;
+		return;
 	/* Full ring: not recorded, so the next packet asks again. */
 	if (!bpf_ringbuf_output(&vnat_kliberal, &r, sizeof(r), 0))
 		bpf_map_update_elem(&vnat_klibreq, &k, &now, BPF_ANY);
+}
+
+static __always_inline int vnat_kflow_carriable(struct vnat_ctx *c, const struct nf_conn *kct)
+{
+	if (c->l4.proto != IPPROTO_TCP || (c->cfg->flags & VNAT_CFG_TCP_LIBERAL) ||
+	    vnat_kct_liberal(kct))
+		return 1;
+	vnat_count(VNAT_PASS_AWAIT_LIBERAL, c->len);
+	vnat_kflow_ask_liberal(kct);
 	return 0;
+}
+
+/*
+ * A SYN (or SYN-ACK) the kernel forwarded: its entry is confirmed already
+ * (tc egress runs after POSTROUTING). Ask for liberal tracking now, so the
+ * daemon marks the entry during the handshake's round trip and the flow is
+ * carriable as soon as it is decided, not a daemon round trip later. The
+ * kernel keeps the flag through the handshake (tcp_options() preserves it).
+ */
+static __always_inline void vnat_kflow_ask_early(struct vnat_ctx *c)
+{
+	struct nf_conn *kct;
+	__u8 dir;
+
+	if ((c->l4.tcp_flags & (VNAT_TCP_SYN | VNAT_TCP_FIN | VNAT_TCP_RST)) != VNAT_TCP_SYN ||
+	    (c->cfg->flags & VNAT_CFG_TCP_LIBERAL))
+		return;
+	kct = vnat_kct_lookup(c, c->p.ip->daddr, c->p.ip->saddr, c->l4.dport, c->l4.sport,
+			      IPPROTO_TCP, &dir);
+	if (!kct)
+		return;
+	if ((kct->status & IPS_CONFIRMED) && !(kct->status & IPS_DYING) && !vnat_kct_liberal(kct))
+		vnat_kflow_ask_liberal(kct);
+	bpf_ct_release(kct);
 }
 
 /*
@@ -310,8 +339,10 @@ static __always_inline void vnat_admit_egress(struct vnat_ctx *c, __u32 ingress_
 		return;
 	/* SYN, FIN, RST: a flow opening or closing is not decided. */
 	if (c->l4.proto == IPPROTO_TCP &&
-	    (c->l4.tcp_flags & (VNAT_TCP_SYN | VNAT_TCP_FIN | VNAT_TCP_RST)))
+	    (c->l4.tcp_flags & (VNAT_TCP_SYN | VNAT_TCP_FIN | VNAT_TCP_RST))) {
+		vnat_kflow_ask_early(c);
 		return;
+	}
 	vnat_kflow_key(&ek, c->p.ip->saddr, c->p.ip->daddr, c->l4.sport, c->l4.dport, c->l4.proto);
 	if (bpf_map_lookup_elem(&vnat_kegress, &ek))
 		return;
