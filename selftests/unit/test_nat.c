@@ -2561,6 +2561,49 @@ static void test_admission_tcp_awaits_liberal(void **state)
 	nl_socket_free(sk);
 }
 
+/*
+ * The kernel forwarded a connection's SYN (its entry confirmed, strict):
+ * tc egress asks for liberal tracking already, once, admitting nothing and
+ * counting no wait (the flow is not decided yet), so the daemon marks the
+ * entry during the handshake.
+ */
+static void test_admission_syn_asks_early(void **state)
+{
+	struct hdrs out = from_guest(IPPROTO_TCP, mac_a, GUEST_A, 40160, REMOTE1, 80);
+	struct vnat_liberal_req want = { .saddr = pkt_ip4(GUEST_A),
+					 .daddr = pkt_ip4(REMOTE1),
+					 .sport = htons(40160),
+					 .dport = htons(80),
+					 .proto = IPPROTO_TCP };
+	struct liberal_reqs q;
+	struct nl_sock *sk;
+	struct pkt in, fwd;
+
+	(void)state;
+	set_policy();
+	assert_int_equal(sh("conntrack -I -p tcp -s %s -d %s --sport 40160 --dport 80 -r %s -q %s "
+			    "--reply-port-src 80 --reply-port-dst 45160 --state SYN_SENT "
+			    "--timeout 100 >/dev/null 2>&1",
+			    GUEST_A, REMOTE1, REMOTE1, SNAT),
+			 0);
+	sk = vnat_ctnl__open();
+	assert_non_null(sk);
+	assert_int_equal(vnat_ctnl__set_liberal(sk, &want, false), 0);
+	out.flags = PKT_TCP_SYN;
+	build(&in, &out);
+	snatted(&out, 45160, &fwd);
+	liberal_requests();
+	for (int i = 0; i < 2; i++)
+		tc_egress_expect(cur, out0.ifindex, in0.ifindex, &fwd, TC_ACT_OK, NULL,
+				 C_PKT(VNAT_TX_SKB, fwd.len));
+	q = liberal_requests();
+	assert_int_equal(q.n, 1); /* a retransmitted SYN does not ask again */
+	assert_memory_equal(&q.r[0], &want, sizeof(want));
+	assert_int_equal(map_count(cur->maps.ct), 0);
+	sh("conntrack -F >/dev/null 2>&1");
+	nl_socket_free(sk);
+}
+
 #define T(f) cmocka_unit_test_setup(f, reset)
 #define T_NH(f) cmocka_unit_test_setup_teardown(f, reset, nh_teardown)
 #define T_SMALL(f) cmocka_unit_test_setup_teardown(f, small_setup, small_teardown)
@@ -2622,6 +2665,7 @@ int main(void)
 		T(test_admission_new_flow_to_kernel),
 		T(test_admission_carries_admitted),
 		T(test_admission_tcp_awaits_liberal),
+		T(test_admission_syn_asks_early),
 		T(test_admission_kernel_entry_gone),
 		T(test_admission_egress_needs_kernel_entry),
 		T(test_admission_own_nat_after_kernel_forward),
