@@ -14,24 +14,6 @@
 #include "log.h"
 #include "policy.h"
 
-static const char conns_usage[] =
-	"Usage: vnat conns [-j|--json] [-p|--pretty]\n"
-	"       vnat conns flush\n"
-	"\n"
-	"List the flows vnat translates: protocol, inside, outside and\n"
-	"remote endpoints, TCP state, seconds left, packets and bytes, and who\n"
-	"decided the translation: \"kernel\" (a flow the host's conntrack\n"
-	"admitted: inside is its original source, remote its original\n"
-	"destination, outside the translated source, to the translated\n"
-	"destination) or \"vnat\" (vnat's own NAT).\n"
-	"flush hands every kernel-admitted flow back to the kernel, whose\n"
-	"current rules judge its next packets.\n"
-	"\n"
-	"  -j, --json      JSON output\n"
-	"  -p, --pretty    indented JSON\n"
-	"  -v, --verbose   show libbpf/libxdp messages\n"
-	"  -h, --help      this text\n";
-
 static const char *proto_name(__u8 proto)
 {
 	switch (proto) {
@@ -214,7 +196,7 @@ int cmd_conns(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "flush"))
 		return flush_conns(argc - 2);
-	err = cmd_show_options(argc, argv, "conns", conns_usage);
+	err = cmd_show_options(argc, argv, "conns");
 	if (err)
 		return err > 0 ? 0 : err;
 	err = vnat_instance__find(&ns, &m);

@@ -20,18 +20,6 @@
 #include "log.h"
 #include "warnings.h"
 
-static const char status_usage[] =
-	"Usage: vnat status [-j|--json] [-p|--pretty] [-v|--verbose]\n"
-	"\n"
-	"Show a health line (exit 1 when a managed interface lost its hooks),\n"
-	"the managed interfaces, their program ids and attach mode, the\n"
-	"configuration and the per-reason counters.\n"
-	"\n"
-	"  -j, --json      JSON output\n"
-	"  -p, --pretty    indented JSON\n"
-	"  -v, --verbose   the counters at zero too\n"
-	"  -h, --help      this text\n";
-
 /*
  * Counter names come from the BTF of the pinned stats map (the members of
  * struct vnat_stats, its value type), so the datapath is their one source.
@@ -463,7 +451,7 @@ int cmd_status(int argc, char **argv)
 	struct vnat_maps m;
 	int err;
 
-	err = cmd_show_options(argc, argv, "status", status_usage);
+	err = cmd_show_options(argc, argv, "status");
 	if (err)
 		return err > 0 ? 0 : err;
 	err = vnat_instance__find(&ns, &m);
