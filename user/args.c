@@ -848,7 +848,6 @@ static const struct vnat_optspec main_opts[] = {
 };
 
 const struct vnat_cmdspec vnat_args__main = {
-	.summary = "accelerates a KVM host's bridging, routing and NAT in XDP/tc",
 	.synopsis = "[-j|-p] [-v] COMMAND [OPTIONS]\n-V|-h",
 	.about = "vnat accelerates a KVM host's bridging, routing and NAT in XDP/tc. The "
 		 "options -j, -p, -v and -h go before or after the command; 'vnat help COMMAND' "
