@@ -197,7 +197,7 @@ uninstall:
 BENCH_BUILD := $(BUILD)/tools/bench
 BENCH_BIN := $(BENCH_BUILD)/vnat-bench
 BENCH_SKEL := $(BENCH_BUILD)/vnat_bench.skel.h
-BENCH_OBJS := $(BENCH_BUILD)/vnat-bench.o $(BENCH_BUILD)/tcprr.o
+BENCH_OBJS := $(BENCH_BUILD)/vnat-bench.o $(BENCH_BUILD)/tcprr.o $(BENCH_BUILD)/udpflows.o
 FORMAT_FILES += $(wildcard tools/bench/*.c tools/bench/*.h)
 
 all: $(BENCH_BIN)
