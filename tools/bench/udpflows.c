@@ -104,7 +104,7 @@ static int uf_open(int *fds, int n)
  * datagram is simply not offered (counted as unsent).
  */
 static int uf_batch(int fd, const struct uf_opts *o, int *port, unsigned long long *sent,
-		    int *wrapped)
+		    unsigned long long *refused, int *wrapped)
 {
 	static char payload[UF_PAYLOAD];
 	struct sockaddr_in sa[UF_BATCH];
@@ -127,13 +127,15 @@ static int uf_batch(int fd, const struct uf_opts *o, int *port, unsigned long lo
 	n = sendmmsg(fd, msgs, UF_BATCH, MSG_DONTWAIT);
 	if (n > 0)
 		*sent += n;
+	else
+		*refused += UF_BATCH;
 	return n < 0 && errno != EAGAIN && errno != ENOBUFS && errno != EINTR ? -errno : 0;
 }
 
 int vb_udp_flows(int argc, char **argv)
 {
 	int fds[UF_MAX_SOCKETS], ports[UF_MAX_SOCKETS], i, err, wrapped;
-	unsigned long long sent = 0, batches = 0;
+	unsigned long long sent = 0, refused = 0, batches = 0;
 	double t0, end, dt;
 	struct uf_opts o;
 
@@ -153,7 +155,7 @@ int vb_udp_flows(int argc, char **argv)
 	 */
 	for (i = 0; !uf_stop; batches++) {
 		wrapped = 0;
-		err = uf_batch(fds[i], &o, &ports[i], &sent, &wrapped);
+		err = uf_batch(fds[i], &o, &ports[i], &sent, &refused, &wrapped);
 		if (err)
 			return vb_err("udp-flows: sendmmsg: %s", strerror(-err));
 		if (wrapped)
@@ -162,8 +164,8 @@ int vb_udp_flows(int argc, char **argv)
 			break;
 	}
 	dt = uf_mono() - t0;
-	printf("{\"sent\": %llu, \"secs\": %.3f, \"distinct\": %llu}\n", sent, dt,
-	       (unsigned long long)o.sockets * (o.port_hi - o.port_lo + 1));
+	printf("{\"sent\": %llu, \"refused\": %llu, \"secs\": %.3f, \"distinct\": %llu}\n",
+	       sent, refused, dt, (unsigned long long)o.sockets * (o.port_hi - o.port_lo + 1));
 	for (i = 0; i < o.sockets; i++)
 		close(fds[i]);
 	return 0;
