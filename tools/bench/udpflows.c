@@ -164,8 +164,8 @@ int vb_udp_flows(int argc, char **argv)
 			break;
 	}
 	dt = uf_mono() - t0;
-	printf("{\"sent\": %llu, \"refused\": %llu, \"secs\": %.3f, \"distinct\": %llu}\n",
-	       sent, refused, dt, (unsigned long long)o.sockets * (o.port_hi - o.port_lo + 1));
+	printf("{\"sent\": %llu, \"refused\": %llu, \"secs\": %.3f, \"distinct\": %llu}\n", sent,
+	       refused, dt, (unsigned long long)o.sockets * (o.port_hi - o.port_lo + 1));
 	for (i = 0; i < o.sockets; i++)
 		close(fds[i]);
 	return 0;
