@@ -28,7 +28,8 @@ import math
 import subprocess
 import time
 
-from machine import BenchError, cpu_times, log, nse, nsx, run, run_json
+from machine import (BenchError, cpu_times, log, nse, nsx, prog_ids, run, run_json,
+                     run_totals)
 from topo import Topology
 
 IPERF_PORT = 5201
@@ -213,26 +214,31 @@ class GuestPath:
                       (self.guest, self.mode, pkts / dt, cpu * 1e9 / pkts if pkts else 0,
                        " (%s)" % err if err else ""))
 
-    def newflows(self):
-        """A new UDP flow per datagram from the guest, received per second
-        at the far end: what admission costs (the kernel's conntrack and
-        NAT on every first packet, and vnat's lookups next to them)."""
-        t, cfg = self.t, self.cfg
-        secs = cfg.ep_secs
-        cmd = nse(self.ends()[0], "taskset", "-c", str(cfg.gen_cpu), cfg.vb, "udp-flows",
-                  "--addr", t.far_addr, "--duration", WARM + secs + 0.3)
+    def udp_flows(self, secs):
+        """vnat-bench udp-flows from the guest for WARM + SECS: the far end's
+        window (bytes, packets, CPU, seconds) and the sender's report."""
+        cmd = nse(self.ends()[0], "taskset", "-c", str(self.cfg.gen_cpu), self.cfg.vb,
+                  "udp-flows", "--addr", self.t.far_addr, "--duration", WARM + secs + 0.3)
         p = self.m.start(cmd, out=subprocess.PIPE)
         time.sleep(WARM)
-        _, pkts, cpu, dt = self.window(self.ends()[1], "eth0", secs)
+        w = self.window(self.ends()[1], "eth0", secs)
         try:
             out, _ = p.communicate(timeout=secs + 30)
         except subprocess.TimeoutExpired:
             out = b""
         self.m.stop(p)
         try:
-            doc = json.loads(out)
+            return w, json.loads(out)
         except ValueError:
-            doc = {}
+            return w, {}
+
+    def newflows(self):
+        """A new UDP flow per datagram from the guest, received per second
+        at the far end: what admission costs (the kernel's conntrack and
+        NAT on every first packet, and vnat's lookups next to them). In
+        vnat's turn a second run with bpf_stats gives vnat's BPF time per
+        new flow (apart, so the stats' own cost stays out of the rate)."""
+        (_, pkts, cpu, dt), doc = self.udp_flows(self.cfg.ep_secs)
         err = None if doc.get("sent") else "udp-flows sent nothing"
         self.add("newflows", pkts / dt, err, bool(err))
         if pkts > 0:
@@ -240,6 +246,27 @@ class GuestPath:
         self.res.vlog("  %s %s newflows: %.0f/s, %.0f ns CPU/flow, offered %s in %s s" %
                       (self.guest, self.mode, pkts / dt, cpu * 1e9 / pkts if pkts else 0,
                        doc.get("sent"), doc.get("secs")))
+        if self.mode == "vnat":
+            self.newflows_bpf()
+
+    def newflows_bpf(self):
+        ids = prog_ids(self.t.ns_h)
+        self.m.stats_enable()
+        try:
+            ns0, c0 = run_totals(ids)
+            (_, pkts, _, _), doc = self.udp_flows(self.cfg.ep_secs / 2)
+            ns1, c1 = run_totals(ids)
+        finally:
+            self.m.stats_restore()
+        sent = doc.get("sent", 0)
+        if sent:
+            # Per datagram sent: the warm-up's flows ran the programs too.
+            self.add("bpf_ns_newflows", (ns1 - ns0) / sent,
+                     "programs %s; runs per new flow %.2f" %
+                     (" ".join(map(str, ids)), (c1 - c0) / sent))
+        self.res.vlog("  %s vnat BPF per new flow: %.0f ns over %.2f runs" %
+                      (self.guest, (ns1 - ns0) / sent if sent else 0,
+                       (c1 - c0) / sent if sent else 0))
 
     def rr(self, mode):
         t, cfg = self.t, self.cfg
@@ -292,7 +319,7 @@ class GuestPath:
             unit = units.get(metric, "bit/s")
             if metric.startswith("cpu_gb_"):
                 unit = "s/GB"
-            elif metric.startswith("cpu_ns_"):
+            elif metric.startswith(("cpu_ns_", "bpf_ns_")):
                 unit = "ns"
             notes = self.notes.get((metric, mode), [])
             note = "; ".join(sorted(set(notes)))

@@ -98,6 +98,8 @@ def guest_rows(g):
         ("%s_newflows" % g, "new UDP flows/s (a new 5-tuple per datagram), received", "k/s",
          1e-3, True, None),
         ("%s_cpu_ns_newflows" % g, "  CPU per new flow (whole machine)", "ns", 1, False, None),
+        ("%s_bpf_ns_newflows" % g, "  vnat's BPF time per new flow (bpf_stats)", "ns", 1, False,
+         None),
     ]
     return rows
 
