@@ -214,23 +214,27 @@ class GuestPath:
                       (self.guest, self.mode, pkts / dt, cpu * 1e9 / pkts if pkts else 0,
                        " (%s)" % err if err else ""))
 
-    def udp_flows(self, secs):
+    def udp_flows(self, secs, ids=()):
         """vnat-bench udp-flows from the guest for WARM + SECS: the far end's
-        window (bytes, packets, CPU, seconds) and the sender's report."""
+        window (bytes, packets, CPU, seconds), the bpf_stats totals of
+        programs IDS over the same window, and the sender's report."""
         cmd = nse(self.ends()[0], "taskset", "-c", str(self.cfg.gen_cpu), self.cfg.vb,
                   "udp-flows", "--addr", self.t.far_addr, "--duration", WARM + secs + 0.3)
         p = self.m.start(cmd, out=subprocess.PIPE)
         time.sleep(WARM)
+        t0 = run_totals(ids)
         w = self.window(self.ends()[1], "eth0", secs)
+        t1 = run_totals(ids)
         try:
             out, _ = p.communicate(timeout=secs + 30)
         except subprocess.TimeoutExpired:
             out = b""
         self.m.stop(p)
         try:
-            return w, json.loads(out)
+            doc = json.loads(out)
         except ValueError:
-            return w, {}
+            doc = {}
+        return w, (t1[0] - t0[0], t1[1] - t0[1]), doc
 
     def newflows(self):
         """A new UDP flow per datagram from the guest, received per second
@@ -238,7 +242,7 @@ class GuestPath:
         NAT on every first packet, and vnat's lookups next to them). In
         vnat's turn a second run with bpf_stats gives vnat's BPF time per
         new flow (apart, so the stats' own cost stays out of the rate)."""
-        (_, pkts, cpu, dt), doc = self.udp_flows(self.cfg.ep_secs)
+        (_, pkts, cpu, dt), _, doc = self.udp_flows(self.cfg.ep_secs)
         err = None if doc.get("sent") else "udp-flows sent nothing"
         self.add("newflows", pkts / dt, err, bool(err))
         if pkts > 0:
@@ -250,23 +254,19 @@ class GuestPath:
             self.newflows_bpf()
 
     def newflows_bpf(self):
+        """vnat's BPF time per new flow that reached the far end: every
+        program's run time over the window, per datagram received."""
         ids = prog_ids(self.t.ns_h)
         self.m.stats_enable()
         try:
-            ns0, c0 = run_totals(ids)
-            (_, pkts, _, _), doc = self.udp_flows(self.cfg.ep_secs / 2)
-            ns1, c1 = run_totals(ids)
+            (_, pkts, _, _), (ns, runs), _ = self.udp_flows(self.cfg.ep_secs / 2, ids)
         finally:
             self.m.stats_restore()
-        sent = doc.get("sent", 0)
-        if sent:
-            # Per datagram sent: the warm-up's flows ran the programs too.
-            self.add("bpf_ns_newflows", (ns1 - ns0) / sent,
-                     "programs %s; runs per new flow %.2f" %
-                     (" ".join(map(str, ids)), (c1 - c0) / sent))
+        if pkts:
+            self.add("bpf_ns_newflows", ns / pkts,
+                     "programs %s; runs per new flow %.2f" % (" ".join(map(str, ids)), runs / pkts))
         self.res.vlog("  %s vnat BPF per new flow: %.0f ns over %.2f runs" %
-                      (self.guest, (ns1 - ns0) / sent if sent else 0,
-                       (c1 - c0) / sent if sent else 0))
+                      (self.guest, ns / pkts if pkts else 0, runs / pkts if pkts else 0))
 
     def rr(self, mode):
         t, cfg = self.t, self.cfg
