@@ -452,8 +452,8 @@ static void text_obj_open(struct vnat_out *o, const char *key, const char *label
 			 false);
 		break;
 	case F_ROW:
-		push(o, F_JOIN, label, flags, p->indent)->end =
-			flags & VNAT_OUT_BELOW ? J_BELOW : J_CELL;
+		push(o, F_JOIN, label, flags, p->indent)->end = flags & VNAT_OUT_BELOW ? J_BELOW :
+											 J_CELL;
 		break;
 	default:
 		push(o, F_HIDDEN, label, flags, p->indent);
@@ -604,7 +604,7 @@ void vnat_out_str(struct vnat_out *o, const char *key, const char *label, const 
 	if (o->j)
 		vnat_json_str(o->j, key, val);
 	else
-		text_field(o, label, val, false, false, false);
+		text_field(o, label, val[0] ? val : "-", false, false, false);
 }
 
 void vnat_out_cmd(struct vnat_out *o, const char *key, const char *label, const char *val)

@@ -37,7 +37,8 @@ static bool attached_ok(const struct vnat_status_iface *i)
 /* Text only: what the JSON leaves to health.detached, and the STP state. */
 static const char *iface_state(const struct vnat_status_iface *i)
 {
-	bool fwd = !(i->val.flags & VNAT_IFACE_PORT) || i->val.port_state == VNAT_BR_STATE_FORWARDING;
+	bool fwd = !(i->val.flags & VNAT_IFACE_PORT) ||
+		   i->val.port_state == VNAT_BR_STATE_FORWARDING;
 
 	if (!attached_ok(i))
 		return fwd ? "detached!" : "not forwarding, detached!";
@@ -84,18 +85,19 @@ static void admission_note(struct vnat_out *o, const struct vnat_status *s)
 
 	if (!(s->cfg.flags & VNAT_CFG_POLICY))
 		return;
-	vnat_out_note(o,
-		      "admission: %llu flow directions admitted, %llu packets left to the kernel's "
-		      "rules (new or refused flows), %llu flows handed back (%llu entries gone, %llu "
-		      "TCP teardowns)%s",
-		      (unsigned long long)c->admit_flow.packets,
-		      (unsigned long long)c->pass_admission.packets,
-		      (unsigned long long)(c->admit_gone.packets + c->admit_teardown.packets),
-		      (unsigned long long)c->admit_gone.packets,
-		      (unsigned long long)c->admit_teardown.packets,
-		      s->cfg.flags & VNAT_CFG_BRIDGE_POLICY ?
-			      "; bridge filtering: port to port by the kernel" :
-			      "");
+	vnat_out_note(
+		o,
+		"admission: %llu flow directions admitted, %llu packets left to the kernel's "
+		"rules (new or refused flows), %llu flows handed back (%llu entries gone, %llu "
+		"TCP teardowns)%s",
+		(unsigned long long)c->admit_flow.packets,
+		(unsigned long long)c->pass_admission.packets,
+		(unsigned long long)(c->admit_gone.packets + c->admit_teardown.packets),
+		(unsigned long long)c->admit_gone.packets,
+		(unsigned long long)c->admit_teardown.packets,
+		s->cfg.flags & VNAT_CFG_BRIDGE_POLICY ?
+			"; bridge filtering: port to port by the kernel" :
+			"");
 }
 
 static void describe_iface(struct vnat_out *o, const struct vnat_status_iface *i)
