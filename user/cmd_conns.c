@@ -176,6 +176,7 @@ static int flush_conns(int extra)
 {
 	struct vnat_netns ns;
 	struct vnat_maps m;
+	struct vnat_out *o;
 	int err, n;
 
 	if (extra) {
@@ -189,7 +190,15 @@ static int flush_conns(int extra)
 		return err;
 	n = vnat_policy__flush(&m);
 	vnat_maps__close(&m);
-	printf("%d admitted flow%s handed back to the kernel\n", n, n == 1 ? "" : "s");
+	o = vnat_out_new(stdout, vnat_opts.json, vnat_opts.pretty, false);
+	if (!o)
+		return -ENOMEM;
+	/* -j: {"handed_back": N} */
+	vnat_out_obj_open(o, NULL, NULL, VNAT_OUT_SUMMARY);
+	vnat_out_note(o, "%d admitted flow%s handed back to the kernel", n, n == 1 ? "" : "s");
+	vnat_out_u64(o, "handed_back", "handed back", n);
+	vnat_out_obj_close(o);
+	vnat_out_free(o);
 	return 0;
 }
 
