@@ -33,6 +33,8 @@ LIB_SRCS := user/addrs.c user/args.c user/config.c user/ctnl.c user/hooks.c user
 	user/policy.c user/sync.c user/topo.c
 # per-interface drop counters and do-nothing configuration checks (status, load)
 LIB_SRCS += user/ifstats.c user/warnings.c
+# one print path for text and JSON (out.c), and status described through it
+LIB_SRCS += user/out.c user/status.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c \
 	user/completion.c user/version.c user/apply.c user/cmd_apply.c user/cmd_libvirt.c
 LIB_SRCS += user/doctor.c user/doctor_parse.c
