@@ -35,6 +35,8 @@ LIB_SRCS := user/addrs.c user/args.c user/config.c user/ctnl.c user/hooks.c user
 LIB_SRCS += user/ifstats.c user/warnings.c
 # the option tables' parser, usage, man page sections and bash completion
 LIB_SRCS += user/options.c user/optdoc.c user/completion.c
+# one print path for text and JSON (out.c), and status described through it
+LIB_SRCS += user/out.c user/status.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c \
 	user/version.c user/apply.c user/cmd_apply.c user/cmd_libvirt.c
 LIB_SRCS += user/doctor.c user/doctor_parse.c
@@ -218,7 +220,7 @@ uninstall:
 BENCH_BUILD := $(BUILD)/tools/bench
 BENCH_BIN := $(BENCH_BUILD)/vnat-bench
 BENCH_SKEL := $(BENCH_BUILD)/vnat_bench.skel.h
-BENCH_OBJS := $(BENCH_BUILD)/vnat-bench.o $(BENCH_BUILD)/tcprr.o
+BENCH_OBJS := $(BENCH_BUILD)/vnat-bench.o $(BENCH_BUILD)/tcprr.o $(BENCH_BUILD)/udpflows.o
 FORMAT_FILES += $(wildcard tools/bench/*.c tools/bench/*.h)
 
 all: $(BENCH_BIN)

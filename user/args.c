@@ -590,13 +590,14 @@ static const struct vnat_cmdspec conns_cmd = {
 	.name = "conns",
 	.summary = "the connections vnat translates",
 	.synopsis = "\nflush",
-	.about = "List the flows vnat translates: protocol, inside, outside and remote "
-		 "endpoints, TCP state, seconds left, packets and bytes, and who decided the "
-		 "translation: \"kernel\" (a flow the host's conntrack admitted: inside is its "
-		 "original source, remote its original destination, outside the translated "
-		 "source, to the translated destination) or \"vnat\" (vnat's own NAT).\n"
-		 "flush hands every kernel-admitted flow back to the kernel, whose current rules "
-		 "judge its next packets.",
+	.about =
+		"List the flows vnat translates: protocol, inside, outside and remote "
+		"endpoints, TCP state, seconds left, packets and bytes each way, and who decided the "
+		"translation: \"kernel\" (a flow the host's conntrack admitted: inside is its "
+		"original source, remote its original destination, outside the translated "
+		"source, to the translated destination) or \"vnat\" (vnat's own NAT).\n"
+		"flush hands every kernel-admitted flow back to the kernel, whose current rules "
+		"judge its next packets.",
 	.words = "flush",
 };
 

@@ -6,5 +6,7 @@
 int vb_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vb_tcp_server(int argc, char **argv);
 int vb_tcp_client(int argc, char **argv);
+/* udpflows.c: every datagram a new 5-tuple, for new flows per second. */
+int vb_udp_flows(int argc, char **argv);
 
 #endif /* VNAT_BENCH_TCPRR_H */
