@@ -13,34 +13,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 #include "tcprr.h"
 
 #define UF_MAX_SOCKETS 64
 #define UF_BATCH 64
 #define UF_PAYLOAD 18 /* 64-byte frames on the wire */
-
-static volatile sig_atomic_t uf_stop;
-
-static void uf_on_signal(int sig)
-{
-	(void)sig;
-	uf_stop = 1;
-}
-
-static double uf_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 struct uf_opts {
 	struct in_addr dst;
@@ -143,27 +125,26 @@ int vb_udp_flows(int argc, char **argv)
 		return 1;
 	if (uf_open(fds, o.sockets))
 		return 1;
-	signal(SIGTERM, uf_on_signal);
-	signal(SIGINT, uf_on_signal);
+	vb_stop_on_signals();
 	for (i = 0; i < o.sockets; i++)
 		ports[i] = o.port_lo;
-	t0 = uf_mono();
+	t0 = vb_mono();
 	end = t0 + o.duration;
 	/*
 	 * Socket by socket: each walks its whole port range before the next
 	 * starts, so a tuple repeats only after sockets x ports datagrams.
 	 */
-	for (i = 0; !uf_stop; batches++) {
+	for (i = 0; !vb_stop; batches++) {
 		wrapped = 0;
 		err = uf_batch(fds[i], &o, &ports[i], &sent, &refused, &wrapped);
 		if (err)
 			return vb_err("udp-flows: sendmmsg: %s", strerror(-err));
 		if (wrapped)
 			i = (i + 1) % o.sockets;
-		if (!(batches & 63) && uf_mono() >= end)
+		if (!(batches & 63) && vb_mono() >= end)
 			break;
 	}
-	dt = uf_mono() - t0;
+	dt = vb_mono() - t0;
 	printf("{\"sent\": %llu, \"refused\": %llu, \"secs\": %.3f, \"distinct\": %llu}\n", sent,
 	       refused, dt, (unsigned long long)o.sockets * (o.port_hi - o.port_lo + 1));
 	for (i = 0; i < o.sockets; i++)
