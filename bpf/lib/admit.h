@@ -248,11 +248,12 @@ static __always_inline int vnat_kflow_carriable(struct vnat_ctx *c, const struct
 }
 
 /*
- * A SYN (or SYN-ACK) the kernel forwarded: its entry is confirmed already
- * (tc egress runs after POSTROUTING). Ask for liberal tracking now, so the
- * daemon marks the entry during the handshake's round trip and the flow is
- * carriable as soon as it is decided, not a daemon round trip later. The
- * kernel keeps the flag through the handshake (tcp_options() preserves it).
+ * A SYN-ACK the kernel forwarded (the only SYN that reaches here: its skb's
+ * entry has seen a reply; a bare SYN costs no lookup, as any packet of a
+ * flow without a reply): ask for liberal tracking now, so the daemon marks
+ * the entry while the handshake completes and the flow is carriable as
+ * soon as it is decided, not a daemon round trip later. The kernel keeps
+ * the flag through the handshake (tcp_options() preserves it).
  */
 static __always_inline void vnat_kflow_ask_early(struct vnat_ctx *c)
 {
@@ -336,6 +337,8 @@ static __always_inline void vnat_admit_egress(struct vnat_ctx *c, __u32 ingress_
 
 	if (!ingress_ifindex || vnat_parse_l4(c) ||
 	    (c->l4.proto != IPPROTO_TCP && c->l4.proto != IPPROTO_UDP))
+		return;
+	if (!vnat_skb_ct_replied(c->ctx))
 		return;
 	/* SYN, FIN, RST: a flow opening or closing is not decided. */
 	if (c->l4.proto == IPPROTO_TCP &&

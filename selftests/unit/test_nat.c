@@ -41,8 +41,6 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <cmocka.h>
-#include <netlink/socket.h>
-#include "ctnl.h"
 #include "datapath.h"
 #include "harness.h"
 #include "sync.h"
@@ -2477,133 +2475,6 @@ static void test_admission_egress_needs_kernel_entry(void **state)
 	assert_int_equal(map_count(cur->maps.ct), 0);
 }
 
-/* Requests tc egress posted to vnat_kliberal since the last call (up to max). */
-struct liberal_reqs {
-	struct vnat_liberal_req r[4];
-	int n;
-};
-
-static int take_req(void *ctx, void *data, size_t len)
-{
-	struct liberal_reqs *q = ctx;
-
-	if (len == sizeof(q->r[0]) && q->n < 4)
-		memcpy(&q->r[q->n], data, len);
-	q->n++;
-	return 0;
-}
-
-static struct liberal_reqs liberal_requests(void)
-{
-	struct liberal_reqs q = { .n = 0 };
-	struct ring_buffer *rb = ring_buffer__new(cur->maps.kliberal, take_req, &q, NULL);
-
-	assert_non_null(rb);
-	assert_true(ring_buffer__consume(rb) >= 0);
-	ring_buffer__free(rb);
-	return q;
-}
-
-/*
- * A decided kernel TCP entry with strict window tracking (what conntrack
- * makes of any connection): tc egress does not admit it, counts
- * pass_await_liberal and asks the daemon once (not per packet) to mark
- * it; once it is liberal (the daemon's ctnetlink update, ctnl.c), the
- * next packet admits the direction. Before this, admission ignored the
- * entry's tracking and relied on the namespace-wide sysctl.
- */
-static void test_admission_tcp_awaits_liberal(void **state)
-{
-	struct hdrs out = from_guest(IPPROTO_TCP, mac_a, GUEST_A, 40150, REMOTE1, 80);
-	struct vnat_liberal_req want = { .saddr = pkt_ip4(GUEST_A),
-					 .daddr = pkt_ip4(REMOTE1),
-					 .sport = htons(40150),
-					 .dport = htons(80),
-					 .proto = IPPROTO_TCP };
-	struct liberal_reqs q;
-	struct nl_sock *sk;
-	struct pkt in, fwd;
-
-	(void)state;
-	set_policy();
-	assert_int_equal(sh("conntrack -I -p tcp -s %s -d %s --sport 40150 --dport 80 -r %s -q %s "
-			    "--reply-port-src 80 --reply-port-dst 45150 --state ESTABLISHED "
-			    "--timeout 100 -u SEEN_REPLY,ASSURED >/dev/null 2>&1",
-			    GUEST_A, REMOTE1, REMOTE1, SNAT),
-			 0);
-	sk = vnat_ctnl__open();
-	assert_non_null(sk);
-	/* An entry made through ctnetlink starts liberal: make it what traffic makes. */
-	assert_int_equal(vnat_ctnl__set_liberal(sk, &want, false), 0);
-	assert_int_equal(vnat_ctnl__is_liberal(sk, &want), 0);
-	out.flags = PKT_TCP_ACK;
-	build(&in, &out);
-	snatted(&out, 45150, &fwd);
-	liberal_requests(); /* nothing left from another test */
-	for (int i = 0; i < 3; i++)
-		tc_egress_expect(cur, out0.ifindex, in0.ifindex, &fwd, TC_ACT_OK, NULL,
-				 C_PKT(VNAT_TX_SKB, fwd.len),
-				 C_PKT(VNAT_PASS_AWAIT_LIBERAL, fwd.len));
-	assert_int_equal(map_count(cur->maps.ct), 0);
-	q = liberal_requests();
-	assert_int_equal(q.n, 1); /* three packets, one request */
-	assert_memory_equal(&q.r[0], &want, sizeof(want));
-
-	assert_int_equal(vnat_ctnl__set_liberal(sk, &want, true), 0);
-	assert_int_equal(vnat_ctnl__is_liberal(sk, &want), 1);
-	tc_egress_expect(cur, out0.ifindex, in0.ifindex, &fwd, TC_ACT_OK, NULL,
-			 C_PKT(VNAT_TX_SKB, fwd.len), ((struct delta){ VNAT_ADMIT_FLOW, 1, 0 }));
-	assert_int_equal(map_count(cur->maps.ct), 1);
-	assert_int_equal(liberal_requests().n, 0);
-	sh("conntrack -F >/dev/null 2>&1");
-	/* The entry gone: the update says so. */
-	assert_int_equal(vnat_ctnl__set_liberal(sk, &want, true), -ENOENT);
-	nl_socket_free(sk);
-}
-
-/*
- * The kernel forwarded a connection's SYN (its entry confirmed, strict):
- * tc egress asks for liberal tracking already, once, admitting nothing and
- * counting no wait (the flow is not decided yet), so the daemon marks the
- * entry during the handshake.
- */
-static void test_admission_syn_asks_early(void **state)
-{
-	struct hdrs out = from_guest(IPPROTO_TCP, mac_a, GUEST_A, 40160, REMOTE1, 80);
-	struct vnat_liberal_req want = { .saddr = pkt_ip4(GUEST_A),
-					 .daddr = pkt_ip4(REMOTE1),
-					 .sport = htons(40160),
-					 .dport = htons(80),
-					 .proto = IPPROTO_TCP };
-	struct liberal_reqs q;
-	struct nl_sock *sk;
-	struct pkt in, fwd;
-
-	(void)state;
-	set_policy();
-	assert_int_equal(sh("conntrack -I -p tcp -s %s -d %s --sport 40160 --dport 80 -r %s -q %s "
-			    "--reply-port-src 80 --reply-port-dst 45160 --state SYN_SENT "
-			    "--timeout 100 >/dev/null 2>&1",
-			    GUEST_A, REMOTE1, REMOTE1, SNAT),
-			 0);
-	sk = vnat_ctnl__open();
-	assert_non_null(sk);
-	assert_int_equal(vnat_ctnl__set_liberal(sk, &want, false), 0);
-	out.flags = PKT_TCP_SYN;
-	build(&in, &out);
-	snatted(&out, 45160, &fwd);
-	liberal_requests();
-	for (int i = 0; i < 2; i++)
-		tc_egress_expect(cur, out0.ifindex, in0.ifindex, &fwd, TC_ACT_OK, NULL,
-				 C_PKT(VNAT_TX_SKB, fwd.len));
-	q = liberal_requests();
-	assert_int_equal(q.n, 1); /* a retransmitted SYN does not ask again */
-	assert_memory_equal(&q.r[0], &want, sizeof(want));
-	assert_int_equal(map_count(cur->maps.ct), 0);
-	sh("conntrack -F >/dev/null 2>&1");
-	nl_socket_free(sk);
-}
-
 #define T(f) cmocka_unit_test_setup(f, reset)
 #define T_NH(f) cmocka_unit_test_setup_teardown(f, reset, nh_teardown)
 #define T_SMALL(f) cmocka_unit_test_setup_teardown(f, small_setup, small_teardown)
@@ -2664,8 +2535,6 @@ int main(void)
 		T(test_gen_concurrent_bumps),
 		T(test_admission_new_flow_to_kernel),
 		T(test_admission_carries_admitted),
-		T(test_admission_tcp_awaits_liberal),
-		T(test_admission_syn_asks_early),
 		T(test_admission_kernel_entry_gone),
 		T(test_admission_egress_needs_kernel_entry),
 		T(test_admission_own_nat_after_kernel_forward),
