@@ -2460,7 +2460,13 @@ static void test_admission_own_nat_after_kernel_forward(void **state)
 	xdp_expect(cur, in0.ifindex, &p, XDP_PASS, NULL, C_PKT(VNAT_PASS_ADMISSION, p.len));
 }
 
-/* tc egress admits nothing the kernel's conntrack has not decided (here: no entry). */
+/*
+ * tc egress admits nothing without the kernel's decision: a forwarded
+ * packet whose skb carries no conntrack entry (a test run's never does)
+ * creates no flow. The decided and liberal checks behind it need a real
+ * entry: policy.sh (refused flows pass nothing, TCP waits for liberal)
+ * and test_ctnl.c cover them.
+ */
 static void test_admission_egress_needs_kernel_entry(void **state)
 {
 	struct hdrs out = from_guest(IPPROTO_UDP, mac_a, GUEST_A, 40130, REMOTE1, 53);
