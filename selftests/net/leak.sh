@@ -445,7 +445,7 @@ new_flows()
 run_row()
 {
 	local name=$1 adm=$2 knat=$3 nat=$4 hook=$5 ifs=$6 expect=$7
-	local args stop=$LIB_TMPDIR/stop.$1 eff daemon= net g tp up pre rc late=
+	local args stop=$LIB_TMPDIR/stop.$1 eff daemon='' net g tp up pre rc late=''
 
 	test_group "leak: $name ($adm, kernel NAT $knat, vnat NAT $nat, hook $hook, $ifs)"
 	must "conntrack -F" in_ns "$HOST" conntrack -F
