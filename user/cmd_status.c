@@ -341,6 +341,29 @@ static void snat_text(const struct vnat_config *cfg, char *buf, size_t len)
 		snprintf(buf, len, "none");
 }
 
+/*
+ * Who decided what, as admission_text says it; handed_back is the sum of
+ * its three reasons. The flushed ones only user space counts (vnat_ucount).
+ */
+static void admission_json(struct vnat_json *j, const struct vnat_maps *m,
+			   const struct vnat_config *cfg)
+{
+	__u64 flushed = vnat_maps__ucount(m, VNAT_UCOUNT_FLUSHED);
+	struct vnat_stats c;
+
+	if (vnat_maps__read_counters(m, &c))
+		return;
+	vnat_json_obj_open(j, "admission");
+	vnat_json_str(j, "mode", cfg->flags & VNAT_CFG_POLICY ? "kernel" : "vnat");
+	vnat_json_u64(j, "admitted", c.admit_flow.packets);
+	vnat_json_u64(j, "left_to_kernel", c.pass_admission.packets);
+	vnat_json_u64(j, "handed_back", c.admit_gone.packets + c.admit_teardown.packets + flushed);
+	vnat_json_u64(j, "handed_back_gone", c.admit_gone.packets);
+	vnat_json_u64(j, "handed_back_teardown", c.admit_teardown.packets);
+	vnat_json_u64(j, "handed_back_flushed", flushed);
+	vnat_json_obj_close(j);
+}
+
 static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 			const struct vnat_config *cfg, const struct vnat_health *h)
 {
@@ -379,6 +402,7 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 		vnat_json_u64(j, "gc_runs", runs);
 	}
 	vnat_json_obj_close(j);
+	admission_json(j, m, cfg);
 	vnat_json_str(j, "redirects", cfg->flags & VNAT_CFG_KEEP_REDIRECTS ? "keep" : "suppress");
 	vnat_json_arr_open(j, "interfaces");
 	for_each_iface(m, iface_json, j);
@@ -395,22 +419,23 @@ static void status_json(const struct vnat_netns *ns, const struct vnat_maps *m,
 /*
  * Who decided what: flow directions the kernel admitted, packets left to
  * its rules (new flows, and flows they refused: those never get admitted),
- * and flows handed back (the kernel's entry gone, TCP teardowns).
+ * and flows handed back (the kernel's entry gone, TCP teardowns, flushes).
  */
 static void admission_text(const struct vnat_maps *m, const struct vnat_config *cfg)
 {
+	__u64 flushed = vnat_maps__ucount(m, VNAT_UCOUNT_FLUSHED);
 	struct vnat_stats c;
 
 	if (!(cfg->flags & VNAT_CFG_POLICY) || vnat_maps__read_counters(m, &c))
 		return;
 	printf("admission: %llu flow directions admitted, %llu packets left to the kernel's "
 	       "rules (new or refused flows), %llu flows handed back (%llu entries gone, %llu "
-	       "TCP teardowns)%s\n",
+	       "TCP teardowns, %llu flushed)%s\n",
 	       (unsigned long long)c.admit_flow.packets,
 	       (unsigned long long)c.pass_admission.packets,
-	       (unsigned long long)(c.admit_gone.packets + c.admit_teardown.packets),
+	       (unsigned long long)(c.admit_gone.packets + c.admit_teardown.packets + flushed),
 	       (unsigned long long)c.admit_gone.packets,
-	       (unsigned long long)c.admit_teardown.packets,
+	       (unsigned long long)c.admit_teardown.packets, (unsigned long long)flushed,
 	       cfg->flags & VNAT_CFG_BRIDGE_POLICY ?
 		       "; bridge filtering: port to port by the kernel" :
 		       "");

@@ -25,7 +25,7 @@ static struct bpf_map *skel_map(struct vnat *skel, size_t i)
 		skel->maps.vnat_config,	  skel->maps.vnat_prefixes, skel->maps.vnat_ct,
 		skel->maps.vnat_mappings, skel->maps.vnat_ports,    skel->maps.vnat_gc,
 		skel->maps.vnat_fdb,	  skel->maps.vnat_macmoves, skel->maps.vnat_gen,
-		skel->maps.vnat_kegress,
+		skel->maps.vnat_kegress,  skel->maps.vnat_ucount,
 	};
 
 	return maps[i];

@@ -150,6 +150,12 @@ hairpin_conn_is()
 	}
 }
 
+# flushed_text_is N: vnat status's admission line counts N flushed flows.
+flushed_text_is()
+{
+	vnat_in "$HOST" status | grep -E "^admission: .*handed back \(.*\b$1 flushed\b"
+}
+
 # ---------------------------------------------------------------- topology
 
 nat_t2_create
@@ -180,6 +186,41 @@ check "status: admission kernel" json_eq "$(vnat_status_json "$HOST")" \
 bg_in_ns DAEMON "$HOST" "$VNAT" daemon
 must "vnat daemon follows" slowwait 5 grep -q following "$DAEMON_LOG"
 hairpin_checks "with vnat" 36002 1
+
+test_group "dnat: status counts hand-backs"
+# Issue 10 point 6: status counts the flows conns flush and load --flush
+# hand back, next to those whose kernel entry went or that were torn down.
+check "status -j: no flow flushed yet" json_eq "$(vnat_status_json "$HOST")" \
+	'd["admission"]["handed_back_flushed"]' 0
+check "vnat conns flush hands the admitted hairpin flows back" vnat_in "$HOST" conns flush
+FLUSHED=$(grep -oE '^[0-9]+' "$RUN_OUT")
+check_cmp "... at least the UDP hairpin (the flush says $FLUSHED)" "${FLUSHED:-0}" -ge 1
+check "status -j counts them: handed_back_flushed $FLUSHED" json_eq \
+	"$(vnat_status_json "$HOST")" 'd["admission"]["handed_back_flushed"]' "$FLUSHED"
+check "status says so" flushed_text_is "$FLUSHED"
+check "the UDP hairpin again (admitted anew)" udp_hairpin 36002
+# A load that is refused changes nothing: no flush, no count.
+check_rc 1 "vnat load --iface virbr0 --iface eth0 --flush again (both managed) is refused" \
+	vnat_in "$HOST" load --iface virbr0 --iface eth0 --flush
+check "... in one line naming virbr0" grep -qx \
+	"vnat: load: virbr0 is already managed by vnat (run 'vnat unload --iface virbr0' first)" \
+	"$RUN_ERR"
+check "... and the hairpin is still admitted (not flushed)" hairpin_conn_is 36002
+check "... and not counted: handed_back_flushed $FLUSHED" json_eq \
+	"$(vnat_status_json "$HOST")" 'd["admission"]["handed_back_flushed"]' "$FLUSHED"
+# A load that adds an interface, with --flush.
+must "a spare interface" ip -n "$HOST" link add spare0 type veth peer name spare1
+must "spare0 address" ip -n "$HOST" addr add 192.0.2.1/24 dev spare0
+must "spare0 up" ip -n "$HOST" link set spare0 up
+check "vnat load --iface spare0 --flush hands the hairpin back" vnat_in "$HOST" load \
+	--iface spare0 --flush
+MORE=$(grep -oE '[0-9]+ admitted flows? handed back' "$RUN_OUT" | grep -oE '^[0-9]+')
+check_cmp "... at least that flow (the load says ${MORE:-nothing})" "${MORE:-0}" -ge 1
+check "status -j adds them: handed_back_flushed $((FLUSHED + ${MORE:-0}))" json_eq \
+	"$(vnat_status_json "$HOST")" 'd["admission"]["handed_back_flushed"]' \
+	"$((FLUSHED + ${MORE:-0}))"
+check "status -j: handed_back is the sum of its reasons" json_eq "$(vnat_status_json "$HOST")" \
+	'(lambda a: a["handed_back"] - a["handed_back_gone"] - a["handed_back_teardown"] - a["handed_back_flushed"])(d["admission"])' 0
 
 check "vnat unload --all" vnat_in "$HOST" unload --all
 bg_wait_timeout 5 "$DAEMON"
