@@ -76,7 +76,12 @@ TCP_BYTES=$((256 * 1024))
 #               interfaces: vnat translates the bridge's prefix only, and
 #               must leave the routed prefix to the kernel's MASQUERADE)
 #   hook        auto | tc
-#   interfaces  bridge (virbr0 + uplink), routed (vr0 + uplink), both
+#   interfaces  bridge (virbr0), routed (vr0), both; and the uplink eth0
+#               (--iface eth0 without vnat NAT; with it, eth0 holds the
+#               --snat address or the default route). Both guests send in
+#               every row: the one whose interface vnat was not given
+#               checks that vnat leaves an unmanaged inside network to the
+#               kernel's rules on the uplink it shares.
 #   expect      accept | refuse
 #
 # Pruned, and why each pruned combination is covered:
