@@ -33,8 +33,12 @@ LIB_SRCS := user/addrs.c user/args.c user/config.c user/ctnl.c user/hooks.c user
 	user/policy.c user/sync.c user/topo.c
 # per-interface drop counters and do-nothing configuration checks (status, load)
 LIB_SRCS += user/ifstats.c user/warnings.c
+# the option tables' parser, usage, man page sections and bash completion
+LIB_SRCS += user/options.c user/optdoc.c user/completion.c
+# one print path for text and JSON (out.c), and status described through it
+LIB_SRCS += user/out.c user/status.c
 CLI_SRCS := user/main.c user/cmd_load.c user/cmd_unload.c user/cmd_status.c user/cmd_conns.c user/cmd_daemon.c \
-	user/completion.c user/version.c user/apply.c user/cmd_apply.c user/cmd_libvirt.c
+	user/version.c user/apply.c user/cmd_apply.c user/cmd_libvirt.c
 LIB_SRCS += user/doctor.c user/doctor_parse.c
 CLI_SRCS += user/cmd_doctor.c
 UNIT_SRCS := $(wildcard selftests/unit/test_*.c)
@@ -51,7 +55,7 @@ FORMAT_FILES := $(wildcard include/*.h bpf/*.c bpf/lib/*.h user/*.c user/*.h \
 	selftests/unit/*.c selftests/unit/*.h tools/*.c tools/*.h)
 
 .PHONY: all test unit-test net-test demo bench format format-check clean help install uninstall \
-	man FORCE
+	man man-sync man-check FORCE
 all: $(BUILD)/vnat $(UNIT_BINS)
 
 help:
@@ -60,6 +64,8 @@ help:
 	@echo 'make demo         run vnat on the built-in T1 demo topology'
 	@echo 'make bench        benchmarks: vnat against the kernel path'
 	@echo 'make format-check check clang-format (make format to fix)'
+	@echo 'make man-sync     write the man page'"'"'s SYNOPSIS and OPTIONS from the option'
+	@echo '                  tables (make man-check, part of make test: is it current?)'
 	@echo 'make clean        remove build/'
 	@echo 'make install      binary, man page, completion, systemd unit, libvirt hook,'
 	@echo '                  example configuration (PREFIX=/usr/local, DESTDIR=)'
@@ -103,7 +109,7 @@ $(BUILD)/selftests/test_race: UNIT_LDLIBS += -pthread
 $(BUILD)/bpf:
 	@mkdir -p $@
 
-test: all
+test: all man-check
 	$(Q)V=$(V) VNAT=$(abspath $(BUILD)/vnat) UNIT_DIR=$(abspath $(BUILD)/selftests) \
 		selftests/run.sh
 
@@ -161,7 +167,24 @@ $(BUILD)/vnat.8: docs/vnat.8.md Makefile $(BUILD)/vnat_version.h
 	$(call msg,MD2MAN,$@)
 	@command -v $(MD2MAN) >/dev/null || { echo "make: $(MD2MAN) not found: the man page needs" \
 		"it (apt-get install go-md2man, or tools/setup.sh)" >&2; exit 1; }
-	$(Q)sed 's/@VERSION@/$(VNAT_VERSION)/' $< | $(MD2MAN) >$@
+	$(Q)sed 's/@VERSION@/$(VNAT_VERSION)/; /^<!-- .* -->$$/d' $< | $(MD2MAN) >$@
+
+# The page's SYNOPSIS and OPTIONS are written from the option tables
+# (user/args.c, user/options.c): man-sync rewrites them, man-check fails
+# when the committed page differs.
+MAN_SECTIONS := $(BUILD)/tools/man-sections
+all: $(MAN_SECTIONS)
+
+$(MAN_SECTIONS): $(BUILD)/tools/man-sections.o $(BUILD)/libvnat.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+man-sync: $(MAN_SECTIONS)
+	$(Q)tools/man-sync.sh $(MAN_SECTIONS) docs/vnat.8.md
+
+man-check: $(MAN_SECTIONS)
+	$(call msg,MANCHECK,docs/vnat.8.md)
+	$(Q)tools/man-sync.sh --check $(MAN_SECTIONS) docs/vnat.8.md
 
 $(BUILD)/vnat.bash: $(BUILD)/vnat
 	$(call msg,GEN,$@)
@@ -197,7 +220,7 @@ uninstall:
 BENCH_BUILD := $(BUILD)/tools/bench
 BENCH_BIN := $(BENCH_BUILD)/vnat-bench
 BENCH_SKEL := $(BENCH_BUILD)/vnat_bench.skel.h
-BENCH_OBJS := $(BENCH_BUILD)/vnat-bench.o $(BENCH_BUILD)/tcprr.o
+BENCH_OBJS := $(BENCH_BUILD)/vnat-bench.o $(BENCH_BUILD)/tcprr.o $(BENCH_BUILD)/udpflows.o
 FORMAT_FILES += $(wildcard tools/bench/*.c tools/bench/*.h)
 
 all: $(BENCH_BIN)

@@ -1,78 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-/* Command-line parsing and validation, separate from any side effect. */
+/*
+ * Command-line parsing and validation, separate from any side effect: each
+ * command's declarative option table (options.h) with the setters its
+ * parser runs, and the checks across options.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"
+#include "doctor.h"
 #include "log.h"
 #include "vnat_build.h"
-
-static const char load_usage[] =
-	"Usage: vnat load --iface IFACE [--iface IFACE ...] [--hook auto|tc|xdp]\n"
-	"                 [--mode native|skb] [--redirects suppress|keep]\n"
-	"                 [--admission auto|kernel|vnat] [--flush]\n"
-	"                 [{--snat ADDR | --masquerade} [--out IFACE] [--from CIDR ...]\n"
-	"                  [--ports LO-HI] [--filtering apdf|adf|eif] [--max-flows N]\n"
-	"                  [--udp-timeout S] [--tcp-timeout S] [--tcp-transitory-timeout S]\n"
-	"                  [--icmp-timeout S] [--inbound drop|kernel]]\n"
-	"\n"
-	"Attach vnat's XDP and tc programs to each IFACE and pin its maps under\n" VNAT_PIN_ROOT
-	"/netns-<inode>/.\n"
-	"The programs keep running after vnat exits; 'vnat unload' removes them.\n"
-	"\n"
-	"  -i, --iface IFACE   interface to manage (repeat for more)\n"
-	"      --hook HOOK     where the fast path runs: auto (default: tc on veths\n"
-	"                      and taps, whose frames carry partial checksums and\n"
-	"                      GSO; XDP and tc elsewhere), tc (tc only), xdp (XDP\n"
-	"                      on veths too, refused unless the peer sends complete\n"
-	"                      checksums and takes XDP frames; never on taps);\n"
-	"                      a bridge's ports follow its choice\n"
-	"  -m, --mode MODE     XDP attach mode: native (default) or skb (generic)\n"
-	"      --redirects M   suppress (default): route same-segment next hops in\n"
-	"                      XDP and drop ICMP redirects the host would send out\n"
-	"                      of managed interfaces; keep: leave both to the kernel\n"
-	"      --admission M   who admits new flows: auto (default: the kernel\n"
-	"                      when the namespace has netfilter rules, so its\n"
-	"                      firewall and NAT rules keep applying; vnat when it\n"
-	"                      has none), kernel, or vnat (vnat alone: the host's\n"
-	"                      FORWARD and NAT rules are bypassed)\n"
-	"      --flush         hand the flows the kernel admitted back to it, so\n"
-	"                      its current rules judge them again\n"
-	"  -s, --snat ADDR     masquerade guest traffic leaving the uplink as ADDR\n"
-	"      --masquerade    as the uplink's own address, following it when it\n"
-	"                      changes (uplink: --out, else the default route's)\n"
-	"      --out IFACE     the uplink (default: the interface that holds ADDR)\n"
-	"      --from CIDR     inside prefix to translate (repeat; default: the\n"
-	"                      IPv4 prefixes configured on the --iface interfaces)\n"
-	"      --ports LO-HI   outside port range (default 1024-65535, as libvirt)\n"
-	"      --filtering M   inbound filtering: apdf (default), adf or eif\n"
-	"      --max-flows N   size of the flow table (default 65536)\n"
-	"      --udp-timeout S            default 300, at least 120 (RFC 4787)\n"
-	"      --tcp-timeout S            established, default 7440 (RFC 5382)\n"
-	"      --tcp-transitory-timeout S handshake, FIN, RST: default 240\n"
-	"      --icmp-timeout S           echo, default 60\n"
-	"      --inbound M     drop (default): where vnat admits flows itself, drop\n"
-	"                      what arrives on the uplink for an inside prefix\n"
-	"                      without being a reply, and inside sources arriving\n"
-	"                      there; kernel: leave both to the host's rules\n"
-	"  -v, --verbose       show libbpf/libxdp messages (the verifier's log)\n"
-	"  -h, --help          this text\n";
-
-static const char unload_usage[] =
-	"Usage: vnat unload [--iface IFACE | --all | --stale]\n"
-	"\n"
-	"Detach vnat from IFACE, or from every interface it manages (the default),\n"
-	"and remove its pins once no interface is left.\n"
-	"\n"
-	"  -i, --iface IFACE   interface to release\n"
-	"  -a, --all           every managed interface\n"
-	"      --stale         remove the pins of network namespaces that no\n"
-	"                      longer exist (in every namespace, not only this one)\n"
-	"  -v, --verbose       show libbpf/libxdp messages\n"
-	"  -h, --help          this text\n";
 
 /* $VNAT_CONF, else the compiled-in path: a unit or a test may point elsewhere. */
 static const char *default_config(void)
@@ -82,44 +22,14 @@ static const char *default_config(void)
 	return env && *env ? env : VNAT_CONF_PATH;
 }
 
-/* -v after a command as before it: libbpf's and libxdp's messages. */
-#define VERBOSE_LONGOPT                           \
-	{                                         \
-		"verbose", no_argument, NULL, 'v' \
+static int ifname(const char *opt, const char *text, char *name)
+{
+	if (!*text || strlen(text) >= VNAT_IFNAMSIZ) {
+		vnat_err("%s '%s': not a valid interface name", opt, text);
+		return -EINVAL;
 	}
-
-/* getopt keeps global state; each parse starts afresh (glibc: optind = 0). */
-static void getopt_reset(void)
-{
-	optind = 0;
-	opterr = 0;
-}
-
-/*
- * With a leading ':' in optstring, getopt says ':' for a missing value. A
- * short option is named by optopt: argv[optind - 1] may be the previous
- * word when the bad letter starts a cluster such as -xa.
- */
-static int bad_option(int c, const char *cmd, int argc, char **argv)
-{
-	char shortopt[3] = { '-', (char)optopt, '\0' };
-	const char *prev = optind - 1 < argc ? argv[optind - 1] : "?";
-	const char *arg = !strncmp(prev, "--", 2) || optopt <= ' ' || optopt >= 127 ? prev :
-										      shortopt;
-
-	if (c == ':')
-		vnat_err("%s: option '%s' needs a value (see 'vnat %s --help')", cmd, arg, cmd);
-	else
-		vnat_err("%s: unknown option '%s' (see 'vnat %s --help')", cmd, arg, cmd);
-	return -EINVAL;
-}
-
-static int stray_args(const char *cmd, int argc, char **argv)
-{
-	if (optind >= argc)
-		return 0;
-	vnat_err("%s: unexpected argument '%s' (see 'vnat %s --help')", cmd, argv[optind], cmd);
-	return -EINVAL;
+	snprintf(name, VNAT_IFNAMSIZ, "%s", text);
+	return 0;
 }
 
 int vnat_args__parse_ipv4(const char *opt, const char *text, uint32_t *addr)
@@ -290,51 +200,260 @@ static int parse_mode(const char *text, enum vnat_xdp_mode *mode)
 	return 0;
 }
 
-enum load_opt {
-	OPT_ADMISSION = 251, /* not NAT options: below OPT_OUT */
-	OPT_FLUSH = 252,
-	OPT_HOOK = 253,
-	OPT_REDIRECTS = 254,
-	OPT_MASQ = 255,
-	OPT_OUT = 256,
-	OPT_FROM,
-	OPT_PORTS,
-	OPT_FILTER,
-	OPT_MAXFLOWS,
-	OPT_UDP,
-	OPT_TCP,
-	OPT_TCPT,
-	OPT_ICMP,
-	OPT_INBOUND
-};
-static const struct option load_longopts[] = {
-	{ "iface", required_argument, NULL, 'i' },
-	{ "mode", required_argument, NULL, 'm' },
-	{ "hook", required_argument, NULL, OPT_HOOK },
-	{ "admission", required_argument, NULL, OPT_ADMISSION },
-	{ "flush", no_argument, NULL, OPT_FLUSH },
-	{ "snat", required_argument, NULL, 's' },
-	{ "redirects", required_argument, NULL, OPT_REDIRECTS },
-	{ "masquerade", no_argument, NULL, OPT_MASQ },
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "ports", required_argument, NULL, OPT_PORTS },
-	{ "filtering", required_argument, NULL, OPT_FILTER },
-	{ "max-flows", required_argument, NULL, OPT_MAXFLOWS },
-	{ "udp-timeout", required_argument, NULL, OPT_UDP },
-	{ "tcp-timeout", required_argument, NULL, OPT_TCP },
-	{ "tcp-transitory-timeout", required_argument, NULL, OPT_TCPT },
-	{ "icmp-timeout", required_argument, NULL, OPT_ICMP },
-	{ "inbound", required_argument, NULL, OPT_INBOUND },
-	VERBOSE_LONGOPT,
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
-{
-	static const char secs[] = "not a timeout in seconds (1-86400)";
-	int c, err = 0;
+/* --- load ------------------------------------------------------------------ */
 
+#define LOAD_OPTS(opts) ((struct vnat_load_opts *)(opts))
+
+static int set_iface(void *o, const char *arg)
+{
+	return add_iface(LOAD_OPTS(o), arg);
+}
+
+static int set_mode(void *o, const char *arg)
+{
+	LOAD_OPTS(o)->mode_set = true;
+	return parse_mode(arg, &LOAD_OPTS(o)->mode);
+}
+
+static int set_hook(void *o, const char *arg)
+{
+	return parse_hook(arg, &LOAD_OPTS(o)->hook);
+}
+
+static int set_admission(void *o, const char *arg)
+{
+	return parse_admission(arg, &LOAD_OPTS(o)->admission);
+}
+
+static int set_flush(void *o, const char *arg)
+{
+	(void)arg;
+	LOAD_OPTS(o)->flush = true;
+	return 0;
+}
+
+static int set_redirects(void *o, const char *arg)
+{
+	if (strcmp(arg, "suppress") && strcmp(arg, "keep")) {
+		vnat_err("load: --redirects '%s': use suppress or keep", arg);
+		return -EINVAL;
+	}
+	LOAD_OPTS(o)->keep_redirects = !strcmp(arg, "keep");
+	return 0;
+}
+
+static int set_snat(void *o, const char *arg)
+{
+	return vnat_args__parse_ipv4("load: --snat", arg, &LOAD_OPTS(o)->snat_addr);
+}
+
+static int set_masquerade(void *o, const char *arg)
+{
+	(void)arg;
+	LOAD_OPTS(o)->masquerade = true;
+	return 0;
+}
+
+static int set_out(void *o, const char *arg)
+{
+	return ifname("load: --out", arg, LOAD_OPTS(o)->out);
+}
+
+static int set_from(void *o, const char *arg)
+{
+	return add_from(LOAD_OPTS(o), arg);
+}
+
+static int set_ports(void *o, const char *arg)
+{
+	return parse_ports(arg, &LOAD_OPTS(o)->port_min, &LOAD_OPTS(o)->port_max);
+}
+
+static int set_filtering(void *o, const char *arg)
+{
+	return parse_filtering(arg, &LOAD_OPTS(o)->filtering);
+}
+
+static int set_max_flows(void *o, const char *arg)
+{
+	return parse_u32("--max-flows", arg, 16, 1 << 24, "not a flow count (16-16777216)",
+			 &LOAD_OPTS(o)->max_flows);
+}
+
+static const char secs[] = "not a timeout in seconds (1-86400)";
+
+static int set_udp_timeout(void *o, const char *arg)
+{
+	return parse_u32("--udp-timeout", arg, VNAT_TIMEOUT_UDP_MIN, 86400,
+			 "not a UDP timeout in seconds (120-86400: RFC 4787 REQ-5 forbids less "
+			 "than 2 minutes)",
+			 &LOAD_OPTS(o)->timeout_udp);
+}
+
+static int set_tcp_timeout(void *o, const char *arg)
+{
+	return parse_u32("--tcp-timeout", arg, 1, 86400, secs, &LOAD_OPTS(o)->timeout_tcp_est);
+}
+
+static int set_tcp_transitory_timeout(void *o, const char *arg)
+{
+	return parse_u32("--tcp-transitory-timeout", arg, 1, 86400, secs,
+			 &LOAD_OPTS(o)->timeout_tcp_trans);
+}
+
+static int set_icmp_timeout(void *o, const char *arg)
+{
+	return parse_u32("--icmp-timeout", arg, 1, 86400, secs, &LOAD_OPTS(o)->timeout_icmp);
+}
+
+static int set_inbound(void *o, const char *arg)
+{
+	if (strcmp(arg, "drop") && strcmp(arg, "kernel")) {
+		vnat_err("load: --inbound '%s': use drop or kernel", arg);
+		return -EINVAL;
+	}
+	LOAD_OPTS(o)->inbound_kernel = !strcmp(arg, "kernel");
+	return 0;
+}
+
+static const struct vnat_optspec load_opts[] = {
+	{ "iface", 'i', "IFACE", "interface to manage (repeat for more)",
+	  "An interface to manage (a bridge: its ports too); repeat for more, up to 32 per "
+	  "call, each once.",
+	  set_iface, 0 },
+	{ "hook", 0, "auto|tc|xdp",
+	  "where the fast path runs: auto (default: tc on veths and taps, whose frames carry "
+	  "partial checksums and GSO; XDP and tc elsewhere), tc (tc only), xdp (XDP on veths "
+	  "too, refused unless the peer sends complete checksums and takes XDP frames; never "
+	  "on taps); a bridge's ports follow its choice",
+	  "Where the fast path runs on the interfaces of this call (the uplink included) and "
+	  "on a bridge's ports, those the daemon attaches later too. auto (default): tc only "
+	  "on veths and taps, vnat's XDP program and its tc programs elsewhere (physical "
+	  "NICs); a bridge gets tc, its ports by their kind. A container's veth and a virtio "
+	  "guest's tap send frames with partial checksums and GSO, which XDP can neither see "
+	  "nor keep, and native XDP on a veth turns TSO/GSO off on its peer; on tc vnat "
+	  "forwards and translates them whole, and endpoints keep their offloads. tc: the tc "
+	  "programs only. xdp: XDP on veths too; refused on a tap, and on a veth whose peer "
+	  "has checksum offload on (tx-checksumming) or neither GRO nor an XDP program (it "
+	  "would drop the frames XDP sends it), with one line naming the peer and the "
+	  "setting; a bridge port xdp cannot serve gets tc, and vnat says so. XDP transmits "
+	  "only into interfaces that take XDP frames (taps, checked veths, NICs running "
+	  "vnat's XDP natively); frames for others are carried by tc. Both hooks bridge, "
+	  "route, translate (ICMP errors and hairpinning included) and suppress redirects "
+	  "alike. **status** shows each interface's hook (JSON: *hook*, *hook_option*).",
+	  set_hook, 0 },
+	{ "mode", 'm', "native|skb", "XDP attach mode: native (default) or skb (generic)",
+	  "XDP attach mode for the named interfaces (default native; bridge ports fall back to "
+	  "skb where native is not supported). Not with **--hook tc**.",
+	  set_mode, 0 },
+	{ "redirects", 0, "suppress|keep",
+	  "suppress (default): route same-segment next hops in XDP and drop ICMP redirects "
+	  "the host would send out of managed interfaces; keep: leave both to the kernel",
+	  "suppress (default): route same-segment next hops in XDP and drop ICMP redirects "
+	  "leaving managed interfaces; keep: leave both to the kernel.",
+	  set_redirects, 0 },
+	{ "admission", 0, "auto|kernel|vnat",
+	  "who admits new flows: auto (default: the kernel when the namespace has netfilter "
+	  "rules, so its firewall and NAT rules keep applying; vnat when it has none), "
+	  "kernel, or vnat (vnat alone: the host's FORWARD and NAT rules are bypassed)",
+	  "Who admits new flows. auto (default): the kernel where the namespace has netfilter "
+	  "rules (any nftables rule or drop-policy base chain, any iptables-legacy table), "
+	  "vnat where it has none. Under kernel admission every new flow takes the kernel "
+	  "path (FORWARD and NAT rules, conntrack); vnat carries a flow once the kernel "
+	  "forwarded a packet of it with its conntrack entry confirmed, seen both ways and, "
+	  "for TCP, established, with the translation that entry holds (TCP and UDP; ICMP "
+	  "stays with the kernel); it refreshes the kernel entry's timeout and ends its copy "
+	  "when the entry goes. Load then sets net.netfilter.nf_conntrack_tcp_be_liberal=1 in "
+	  "the namespace (the kernel must accept segments after the ones vnat carried). With "
+	  "bridge filtering (nftables bridge-family rules, or br_netfilter passing bridged "
+	  "IPv4 to rules), frames between a managed bridge's ports go to the kernel bridge. "
+	  "vnat daemon follows rule changes (the nftables generation) under auto. kernel: "
+	  "always kernel admission. vnat: vnat decides alone, and the host's FORWARD and NAT "
+	  "rules do not apply to the flows it carries.",
+	  set_admission, 0 },
+	{ "flush", 0, NULL,
+	  "hand the flows the kernel admitted back to it, so its current rules judge them "
+	  "again",
+	  "Hand the flows the kernel admitted back to it (as **conns flush**).", set_flush, 0 },
+	{ "snat", 's', "ADDR", "masquerade guest traffic leaving the uplink as ADDR",
+	  "Masquerade the guests' traffic leaving the uplink as *ADDR* (a unicast IPv4 address "
+	  "of the host); the uplink is the interface holding it, or **--out**.",
+	  set_snat, 0 },
+	{ "masquerade", 0, NULL,
+	  "as the uplink's own address, following it when it changes (uplink: --out, else the "
+	  "default route's)",
+	  "Masquerade as the uplink's own address instead of **--snat** (not both); the uplink "
+	  "is **--out** or the interface of the IPv4 default route. **vnat daemon** follows "
+	  "the address when it changes (new flows take the new one).",
+	  set_masquerade, 0 },
+	{ "out", 0, "IFACE", "the uplink (default: the interface that holds ADDR)",
+	  "The uplink (default: the interface holding *ADDR*, or with **--masquerade** the "
+	  "default route's).",
+	  set_out, VNAT_OPT_NAT },
+	{ "from", 0, "CIDR",
+	  "inside prefix to translate (repeat; default: the IPv4 prefixes configured on the "
+	  "--iface interfaces)",
+	  "An inside prefix to translate (a.b.c.d/len; repeat, up to 16). Default: the IPv4 "
+	  "prefixes configured on the **--iface** interfaces.",
+	  set_from, VNAT_OPT_NAT },
+	{ "ports", 0, "LO-HI", "outside port range (default 1024-65535, as libvirt)",
+	  "Outside port range, 1 <= LO <= HI <= 65535 (default 1024-65535, as libvirt).", set_ports,
+	  VNAT_OPT_NAT },
+	{ "filtering", 0, "apdf|adf|eif", "inbound filtering: apdf (default), adf or eif",
+	  "Inbound filtering (RFC 4787): address-and-port dependent (default), address "
+	  "dependent, endpoint independent.",
+	  set_filtering, VNAT_OPT_NAT },
+	{ "max-flows", 0, "N", "size of the flow table (default 65536)",
+	  "Size of the flow table, 16 to 16777216 (default 65536).", set_max_flows, VNAT_OPT_NAT },
+	{ "udp-timeout", 0, "S", "default 300, at least 120 (RFC 4787)",
+	  "Idle timeout of UDP flows in seconds, 120 (RFC 4787 REQ-5) to 86400 (default 300).",
+	  set_udp_timeout, VNAT_OPT_NAT },
+	{ "tcp-timeout", 0, "S", "established, default 7440 (RFC 5382)",
+	  "Idle timeout of established TCP connections, 1 to 86400 seconds (default 7440, "
+	  "RFC 5382).",
+	  set_tcp_timeout, VNAT_OPT_NAT },
+	{ "tcp-transitory-timeout", 0, "S", "handshake, FIN, RST: default 240",
+	  "Timeout of TCP connections in the handshake, closing or reset, 1 to 86400 seconds "
+	  "(default 240).",
+	  set_tcp_transitory_timeout, VNAT_OPT_NAT },
+	{ "icmp-timeout", 0, "S", "echo, default 60",
+	  "Idle timeout of ICMP echo flows, 1 to 86400 seconds (default 60).", set_icmp_timeout,
+	  VNAT_OPT_NAT },
+	{ "inbound", 0, "drop|kernel",
+	  "drop (default): where vnat admits flows itself, drop what arrives on the uplink for "
+	  "an inside prefix without being a reply, and inside sources arriving there; kernel: "
+	  "leave both to the host's rules",
+	  "drop (default): what arrives on the uplink for an inside prefix without being a "
+	  "reply, and packets arriving there with an inside source (**drop_to_inside**, "
+	  "**drop_spoofed_inside**), as libvirt's FORWARD rules would; kernel: leave both to "
+	  "the kernel and its rules. **load --admission vnat** without **--snat** is refused "
+	  "where the namespace has NAT rules (guests would leave untranslated), naming the NAT "
+	  "chain.",
+	  set_inbound, VNAT_OPT_NAT },
+	{ NULL },
+};
+
+static const struct vnat_cmdspec load_cmd = {
+	.name = "load",
+	.summary = "attach vnat to interfaces and pin its maps",
+	.synopsis = "--iface IFACE [--iface IFACE ...] [--hook auto|tc|xdp] [--mode native|skb] "
+		    "[--redirects suppress|keep] [--admission auto|kernel|vnat] [--flush] "
+		    "[{--snat ADDR | --masquerade} [--out IFACE] [--from CIDR ...] "
+		    "[--ports LO-HI] [--filtering apdf|adf|eif] [--max-flows N] "
+		    "[--udp-timeout S] [--tcp-timeout S] [--tcp-transitory-timeout S] "
+		    "[--icmp-timeout S] [--inbound drop|kernel]]",
+	.about =
+		"Attach vnat's XDP and tc programs to each IFACE and pin its maps under " VNAT_PIN_ROOT
+		"/netns-<inode>/.\n"
+		"The programs keep running after vnat exits; 'vnat unload' removes them.",
+	.verbose = "show libbpf/libxdp messages (the verifier's log)",
+	.man_intro = "The options from **--out** to **--inbound** need **--snat** or "
+		     "**--masquerade**.",
+	.opts = load_opts,
+};
+
+static void load_defaults(struct vnat_load_opts *o)
+{
 	memset(o, 0, sizeof(*o));
 	o->hook = VNAT_IFACE_HOOK_AUTO;
 	o->port_min = VNAT_PORT_MIN;
@@ -344,101 +463,10 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 	o->timeout_tcp_est = VNAT_TIMEOUT_TCP_EST;
 	o->timeout_tcp_trans = VNAT_TIMEOUT_TCP_TRANS;
 	o->timeout_icmp = VNAT_TIMEOUT_ICMP;
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:i:m:s:vh", load_longopts, NULL)) != -1) {
-		if (c >= OPT_OUT)
-			o->nat_opts = true;
-		switch (c) {
-		case OPT_MASQ:
-			o->masquerade = true;
-			break;
-		case OPT_HOOK:
-			err = parse_hook(optarg, &o->hook);
-			break;
-		case OPT_ADMISSION:
-			err = parse_admission(optarg, &o->admission);
-			break;
-		case OPT_FLUSH:
-			o->flush = true;
-			break;
-		case OPT_REDIRECTS:
-			if (!strcmp(optarg, "suppress") || !strcmp(optarg, "keep")) {
-				o->keep_redirects = !strcmp(optarg, "keep");
-			} else {
-				vnat_err("load: --redirects '%s': use suppress or keep", optarg);
-				err = -EINVAL;
-			}
-			break;
-		case OPT_OUT:
-			if (!*optarg || strlen(optarg) >= VNAT_IFNAMSIZ) {
-				vnat_err("load: --out '%s': not a valid interface name", optarg);
-				err = -EINVAL;
-			} else {
-				snprintf(o->out, sizeof(o->out), "%s", optarg);
-			}
-			break;
-		case OPT_FROM:
-			err = add_from(o, optarg);
-			break;
-		case OPT_PORTS:
-			err = parse_ports(optarg, &o->port_min, &o->port_max);
-			break;
-		case OPT_FILTER:
-			err = parse_filtering(optarg, &o->filtering);
-			break;
-		case OPT_MAXFLOWS:
-			err = parse_u32("--max-flows", optarg, 16, 1 << 24,
-					"not a flow count (16-16777216)", &o->max_flows);
-			break;
-		case OPT_UDP:
-			err = parse_u32("--udp-timeout", optarg, VNAT_TIMEOUT_UDP_MIN, 86400,
-					"not a UDP timeout in seconds (120-86400: RFC 4787 "
-					"REQ-5 forbids less than 2 minutes)",
-					&o->timeout_udp);
-			break;
-		case OPT_TCP:
-			err = parse_u32("--tcp-timeout", optarg, 1, 86400, secs,
-					&o->timeout_tcp_est);
-			break;
-		case OPT_TCPT:
-			err = parse_u32("--tcp-transitory-timeout", optarg, 1, 86400, secs,
-					&o->timeout_tcp_trans);
-			break;
-		case OPT_ICMP:
-			err = parse_u32("--icmp-timeout", optarg, 1, 86400, secs, &o->timeout_icmp);
-			break;
-		case OPT_INBOUND:
-			if (!strcmp(optarg, "drop") || !strcmp(optarg, "kernel")) {
-				o->inbound_kernel = !strcmp(optarg, "kernel");
-			} else {
-				vnat_err("load: --inbound '%s': use drop or kernel", optarg);
-				err = -EINVAL;
-			}
-			break;
-		case 'i':
-			err = add_iface(o, optarg);
-			break;
-		case 'm':
-			err = parse_mode(optarg, &o->mode);
-			o->mode_set = true;
-			break;
-		case 's':
-			err = vnat_args__parse_ipv4("load: --snat", optarg, &o->snat_addr);
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(load_usage, stdout);
-			return 1;
-		default:
-			return bad_option(c, "load", argc, argv);
-		}
-		if (err)
-			return err;
-	}
-	if (stray_args("load", argc, argv))
-		return -EINVAL;
+}
+
+static int load_check(const struct vnat_load_opts *o)
+{
 	if (!o->n_ifaces) {
 		vnat_err("load: no interface given (use --iface IFACE)");
 		return -EINVAL;
@@ -460,47 +488,78 @@ int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
 	return 0;
 }
 
-enum { OPT_STALE = 256, OPT_ONCE, OPT_CONFIG };
+int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o)
+{
+	struct vnat_parsed p;
+	int err;
 
-static const struct option unload_longopts[] = {
-	{ "iface", required_argument, NULL, 'i' }, { "all", no_argument, NULL, 'a' },
-	{ "stale", no_argument, NULL, OPT_STALE }, VERBOSE_LONGOPT,
-	{ "help", no_argument, NULL, 'h' },	   { NULL, 0, NULL, 0 },
+	load_defaults(o);
+	err = vnat_options__parse(&load_cmd, argc, argv, o, &p);
+	if (err)
+		return err;
+	o->nat_opts = p.flags & VNAT_OPT_NAT;
+	return vnat_options__no_operands("load", argc, argv, p.next) ?: load_check(o);
+}
+
+/* --- unload ---------------------------------------------------------------- */
+
+#define UNLOAD_OPTS(opts) ((struct vnat_unload_opts *)(opts))
+
+static int set_unload_iface(void *o, const char *arg)
+{
+	return ifname("unload: --iface", arg, UNLOAD_OPTS(o)->iface);
+}
+
+static int set_all(void *o, const char *arg)
+{
+	(void)arg;
+	UNLOAD_OPTS(o)->all = true;
+	return 0;
+}
+
+static int set_stale(void *o, const char *arg)
+{
+	(void)arg;
+	UNLOAD_OPTS(o)->stale = true;
+	return 0;
+}
+
+static const struct vnat_optspec unload_opts[] = {
+	{ "iface", 'i', "IFACE", "interface to release", "Release this interface only.",
+	  set_unload_iface, 0 },
+	{ "all", 'a', NULL, "every managed interface",
+	  "Release every managed interface (the default; not with **--iface**).", set_all, 0 },
+	{ "stale", 0, NULL,
+	  "remove the pins of network namespaces that no longer exist (in every namespace, "
+	  "not only this one)",
+	  "Remove the pins of network namespaces that no longer exist, in every namespace (a "
+	  "namespace deleted while vnat was loaded leaves its maps, the flow table alone "
+	  "megabytes, pinned). A namespace counts as existing while a process is in it, a "
+	  "file descriptor or a bind mount (**ip netns add**) refers to it. Alone, not with "
+	  "**--iface** or **--all**.",
+	  set_stale, 0 },
+	{ NULL },
+};
+
+static const struct vnat_cmdspec unload_cmd = {
+	.name = "unload",
+	.summary = "detach vnat and remove its pins",
+	.synopsis = "[--iface IFACE | --all | --stale]",
+	.about = "Detach vnat from IFACE, or from every interface it manages (the default), and "
+		 "remove its pins once no interface is left.",
+	.opts = unload_opts,
 };
 
 int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 {
-	int c;
+	struct vnat_parsed p;
+	int err;
 
 	memset(o, 0, sizeof(*o));
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:i:avh", unload_longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (!*optarg || strlen(optarg) >= VNAT_IFNAMSIZ) {
-				vnat_err("unload: --iface '%s': not a valid interface name",
-					 optarg);
-				return -EINVAL;
-			}
-			snprintf(o->iface, sizeof(o->iface), "%s", optarg);
-			break;
-		case 'a':
-			o->all = true;
-			break;
-		case OPT_STALE:
-			o->stale = true;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(unload_usage, stdout);
-			return 1;
-		default:
-			return bad_option(c, "unload", argc, argv);
-		}
-	}
-	if (stray_args("unload", argc, argv))
+	err = vnat_options__parse(&unload_cmd, argc, argv, o, &p);
+	if (err)
+		return err;
+	if (vnat_options__no_operands("unload", argc, argv, p.next))
 		return -EINVAL;
 	if (o->all && o->iface[0]) {
 		vnat_err("unload: give either --iface or --all, not both");
@@ -515,217 +574,309 @@ int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o)
 	return 0;
 }
 
-static const struct option show_longopts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "pretty", no_argument, NULL, 'p' },
-	VERBOSE_LONGOPT,
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+/* --- status, conns: the global options only -------------------------------- */
+
+static const struct vnat_cmdspec status_cmd = {
+	.name = "status",
+	.summary = "interfaces, programs, configuration, counters",
+	.synopsis = "",
+	.about = "Show a health line (exit 1 when a managed interface lost its hooks), the "
+		 "managed interfaces, their program ids and attach mode, the configuration and "
+		 "the per-reason counters.",
+	.verbose = "the counters at zero too",
 };
 
-int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *usage,
-			  struct vnat_show_opts *o)
-{
-	int c;
+static const struct vnat_cmdspec conns_cmd = {
+	.name = "conns",
+	.summary = "the connections vnat translates",
+	.synopsis = "\nflush",
+	.about =
+		"List the flows vnat translates: protocol, inside, outside and remote "
+		"endpoints, TCP state, seconds left, packets and bytes each way, and who decided the "
+		"translation: \"kernel\" (a flow the host's conntrack admitted: inside is its "
+		"original source, remote its original destination, outside the translated "
+		"source, to the translated destination) or \"vnat\" (vnat's own NAT).\n"
+		"flush hands every kernel-admitted flow back to the kernel, whose current rules "
+		"judge its next packets.",
+	.words = "flush",
+};
 
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:jpvh", show_longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			o->pretty = true;
-			/* fall through */
-		case 'j':
-			o->json = true;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
-		default:
-			return bad_option(c, cmd, argc, argv);
-		}
-	}
-	return stray_args(cmd, argc, argv);
+int vnat_args__parse_show(int argc, char **argv, const char *cmd, struct vnat_show_opts *o)
+{
+	const struct vnat_cmdspec *spec = vnat_args__cmd(cmd);
+	struct vnat_parsed p;
+	int err;
+
+	err = vnat_options__parse(spec, argc, argv, NULL, &p);
+	o->json = p.given.json;
+	o->pretty = p.given.pretty;
+	o->verbose = p.given.verbose;
+	return err ?: vnat_options__no_operands(cmd, argc, argv, p.next);
 }
 
-static const char daemon_usage[] =
-	"Usage: vnat daemon [--once] [--config FILE]\n"
-	"\n"
-	"Keep vnat's maps in sync with the host: ports of managed bridges, their\n"
-	"FDB entries and STP state, and this host's addresses; re-attach a managed\n"
-	"bridge deleted and created again. One daemon per network namespace. Runs\n"
-	"in the foreground until SIGTERM/SIGINT, or until vnat is unloaded;\n"
-	"SIGHUP applies the configuration file again (vnat apply).\n"
-	"\n"
-	"      --once          synchronise once and exit\n"
-	"      --config FILE   what SIGHUP applies (default $VNAT_CONF, else\n"
-	"                      " VNAT_CONF_PATH ")\n"
-	"  -v, --verbose       report every synchronisation\n"
-	"  -h, --help          this text\n";
+/* --- daemon, apply, libvirt-hook ------------------------------------------- */
 
-static const struct option daemon_longopts[] = {
-	{ "once", no_argument, NULL, OPT_ONCE },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	VERBOSE_LONGOPT,
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static int set_once(void *o, const char *arg)
+{
+	(void)arg;
+	((struct vnat_daemon_opts *)o)->once = true;
+	return 0;
+}
+
+static int set_daemon_config(void *o, const char *arg)
+{
+	((struct vnat_daemon_opts *)o)->config = arg;
+	return 0;
+}
+
+static const struct vnat_optspec daemon_opts[] = {
+	{ "once", 0, NULL, "synchronise once and exit",
+	  "Synchronise once and exit (may run beside a daemon).", set_once, 0 },
+	{ "config", 0, "FILE", "what SIGHUP applies (default $VNAT_CONF, else " VNAT_CONF_PATH ")",
+	  "The configuration SIGHUP applies (default **$VNAT_CONF**, else "
+	  "*/etc/vnat/vnat.conf*).",
+	  set_daemon_config, 0 },
+	{ NULL },
+};
+
+static const struct vnat_cmdspec daemon_cmd = {
+	.name = "daemon",
+	.summary = "keep vnat in sync with bridges, FDB and addresses",
+	.synopsis = "[--once] [--config FILE]",
+	.about = "Keep vnat's maps in sync with the host: ports of managed bridges, their FDB "
+		 "entries and STP state, and this host's addresses; re-attach a managed bridge "
+		 "deleted and created again. One daemon per network namespace. Runs in the "
+		 "foreground until SIGTERM/SIGINT, or until vnat is unloaded; SIGHUP applies the "
+		 "configuration file again (vnat apply).",
+	.verbose = "report every synchronisation",
+	.opts = daemon_opts,
 };
 
 int vnat_args__parse_daemon(int argc, char **argv, struct vnat_daemon_opts *o)
 {
-	int c;
+	struct vnat_parsed p;
+	int err;
 
 	memset(o, 0, sizeof(*o));
 	o->config = default_config();
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:vh", daemon_longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ONCE:
-			o->once = true;
-			break;
-		case OPT_CONFIG:
-			o->config = optarg;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(daemon_usage, stdout);
-			return 1;
-		default:
-			return bad_option(c, "daemon", argc, argv);
-		}
-	}
-	return stray_args("daemon", argc, argv);
+	err = vnat_options__parse(&daemon_cmd, argc, argv, o, &p);
+	o->verbose = p.given.verbose;
+	return err ?: vnat_options__no_operands("daemon", argc, argv, p.next);
 }
 
-/* Commands whose operand is a file (completed as one). */
-bool vnat_args__takes_file(const char *cmd)
-{
-	return !strcmp(cmd, "apply");
-}
-
-static const char apply_usage[] =
-	"Usage: vnat apply [FILE]\n"
-	"\n"
-	"Make this network namespace's vnat what the configuration file says\n"
-	"(default $VNAT_CONF, else " VNAT_CONF_PATH "): load the networks not\n"
-	"loaded yet, unload the interfaces an earlier apply loaded that the file\n"
-	"no longer names, and change live the NAT options that can (ports,\n"
-	"filtering, timeouts, redirects); what cannot change live is refused,\n"
-	"and then nothing changes. The same file applied twice changes nothing\n"
-	"the second time.\n"
-	"\n"
-	"  -v, --verbose   show libbpf/libxdp messages\n"
-	"  -h, --help      this text\n";
-
-static const struct option apply_longopts[] = {
-	VERBOSE_LONGOPT,
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct vnat_cmdspec apply_cmd = {
+	.name = "apply",
+	.summary = "load and change vnat as the configuration file says",
+	.synopsis = "[FILE]",
+	.about = "Make this network namespace's vnat what the configuration file says (default "
+		 "$VNAT_CONF, else " VNAT_CONF_PATH "): load the networks not loaded yet, unload "
+		 "the interfaces an earlier apply loaded that the file no longer names, and "
+		 "change live the NAT options that can (ports, filtering, timeouts, redirects); "
+		 "what cannot change live is refused, and then nothing changes. The same file "
+		 "applied twice changes nothing the second time.",
+	.file_operand = true,
 };
 
 int vnat_args__parse_apply(int argc, char **argv, struct vnat_apply_opts *o)
 {
-	int c;
+	struct vnat_parsed p;
+	int err;
 
 	memset(o, 0, sizeof(*o));
 	o->file = default_config();
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:vh", apply_longopts, NULL)) != -1) {
-		switch (c) {
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(apply_usage, stdout);
-			return 1;
-		default:
-			return bad_option(c, "apply", argc, argv);
-		}
-	}
-	if (optind < argc)
-		o->file = argv[optind++];
-	return stray_args("apply", argc, argv);
+	err = vnat_options__parse(&apply_cmd, argc, argv, o, &p);
+	if (err)
+		return err;
+	if (p.next < argc)
+		o->file = argv[p.next++];
+	return vnat_options__no_operands("apply", argc, argv, p.next);
 }
 
-static const char libvirt_usage[] =
-	"Usage: vnat libvirt-hook [--config FILE] NETWORK OPERATION [SUB-OPERATION [EXTRA]]\n"
-	"\n"
-	"What /etc/libvirt/hooks/network runs, with the network's XML on stdin:\n"
-	"on 'started' vnat loads the network's bridge as its forward mode says\n"
-	"(nat: masqueraded with its port range; route, open: routed; isolated: left\n"
-	"to the kernel unless the configuration includes it), on 'stopped' it\n"
-	"unloads it, on 'updated' whichever now applies; other operations do\n"
-	"nothing. A [network NAME] section of the configuration may skip the\n"
-	"network (libvirt = skip), include it (libvirt = include) and add load\n"
-	"options.\n"
-	"\n"
-	"      --config FILE   the configuration (default $VNAT_CONF, else\n"
-	"                      " VNAT_CONF_PATH "; none: every network included)\n"
-	"  -v, --verbose       show libbpf/libxdp messages\n"
-	"  -h, --help          this text\n";
+static int set_libvirt_config(void *o, const char *arg)
+{
+	((struct vnat_libvirt_opts *)o)->config = arg;
+	return 0;
+}
 
-static const struct option libvirt_longopts[] = {
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	VERBOSE_LONGOPT,
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct vnat_optspec libvirt_opts[] = {
+	{ "config", 0, "FILE",
+	  "the configuration (default $VNAT_CONF, else " VNAT_CONF_PATH
+	  "; none: every network included)",
+	  "The configuration (default **$VNAT_CONF**, else */etc/vnat/vnat.conf*; no file: "
+	  "every network included).",
+	  set_libvirt_config, 0 },
+	{ NULL },
+};
+
+static const struct vnat_cmdspec libvirt_cmd = {
+	.name = "libvirt-hook",
+	.summary = "what /etc/libvirt/hooks/network runs",
+	.synopsis = "[--config FILE] NETWORK OPERATION [SUB-OPERATION [EXTRA]]",
+	.about = "What /etc/libvirt/hooks/network runs, with the network's XML on stdin: on "
+		 "'started' vnat loads the network's bridge as its forward mode says (nat: "
+		 "masqueraded with its port range; route, open: routed; isolated: left to the "
+		 "kernel unless the configuration includes it), on 'stopped' it unloads it, on "
+		 "'updated' whichever now applies; other operations do nothing. A [network NAME] "
+		 "section of the configuration may skip the network (libvirt = skip), include it "
+		 "(libvirt = include) and add load options.",
+	.opts = libvirt_opts,
 };
 
 int vnat_args__parse_libvirt(int argc, char **argv, struct vnat_libvirt_opts *o)
 {
-	int c;
+	struct vnat_parsed p;
+	int err;
 
 	memset(o, 0, sizeof(*o));
 	o->config = default_config();
-	getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:vh", libvirt_longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_CONFIG:
-			o->config = optarg;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'h':
-			fputs(libvirt_usage, stdout);
-			return 1;
-		default:
-			return bad_option(c, "libvirt-hook", argc, argv);
-		}
-	}
+	err = vnat_options__parse(&libvirt_cmd, argc, argv, o, &p);
+	if (err)
+		return err;
 	/* libvirt passes four: NETWORK OPERATION SUB-OPERATION EXTRA. */
-	if (argc - optind < 2 || argc - optind > 4) {
+	if (argc - p.next < 2 || argc - p.next > 4) {
 		vnat_err("libvirt-hook: give NETWORK OPERATION [SUB-OPERATION [EXTRA]] as libvirtd "
 			 "does (see 'vnat libvirt-hook --help')");
 		return -EINVAL;
 	}
-	o->network = argv[optind];
-	o->op = argv[optind + 1];
+	o->network = argv[p.next];
+	o->op = argv[p.next + 1];
 	return 0;
 }
 
-/* The tables the parsers run on, for the completion script. */
-const struct option *vnat_args__longopts(const char *cmd)
-{
-	static const struct {
-		const char *cmd;
-		const struct option *opts;
-	} tables[] = {
-		{ "load", load_longopts },
-		{ "unload", unload_longopts },
-		{ "status", show_longopts },
-		{ "conns", show_longopts },
-		{ "daemon", daemon_longopts },
-		{ "apply", apply_longopts },
-		{ "libvirt-hook", libvirt_longopts },
-	};
+/* --- doctor ---------------------------------------------------------------- */
 
-	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
-		if (!strcmp(tables[i].cmd, cmd))
-			return tables[i].opts;
+#define DOCTOR_OPTS(opts) ((struct vnat_doctor_opts *)(opts))
+
+static int set_doctor_iface(void *o, const char *arg)
+{
+	return ifname("doctor: --iface", arg, DOCTOR_OPTS(o)->iface);
+}
+
+static int set_to(void *o, const char *arg)
+{
+	return vnat_args__parse_ipv4("doctor: --to", arg, &DOCTOR_OPTS(o)->to);
+}
+
+static int set_fix(void *o, const char *arg)
+{
+	(void)arg;
+	DOCTOR_OPTS(o)->fix = true;
+	return 0;
+}
+
+static const struct vnat_optspec doctor_opts[] = {
+	{ "iface", 'i', "IFACE", "look at this interface only (and treat it as inside)",
+	  "Look at this interface only (and count this namespace as a router).", set_doctor_iface,
+	  0 },
+	{ "to", 't', "ADDR", "the destination guests cannot reach (default: the default route's)",
+	  "The destination guests cannot reach: the uplink is the interface of the route to "
+	  "*ADDR* (default: of the default route).",
+	  set_to, 0 },
+	{ "fix", 0, NULL, "apply the safe fixes (sysctls, stale pins) and say so",
+	  "Apply the safe fixes (the sysctl writes of **redirect-loop** and "
+	  "**forwarding-off**, the removal of **vnat-stale-pins**), say each, and report the "
+	  "rest; exit 0 when nothing is left open.",
+	  set_fix, 0 },
+	{ NULL },
+};
+
+static const struct vnat_cmdspec doctor_cmd = {
+	.name = "doctor",
+	.summary = "name this namespace's network faults, with the fixes",
+	.synopsis = "[--iface IFACE] [--to ADDR] [--fix]",
+	.about = "Examine this network namespace (with or without vnat loaded) and print one "
+		 "finding per fault: what is wrong, the evidence, the effect on guests and the "
+		 "command that fixes it. Exit 0 when nothing is wrong, 1 when something is.",
+	.man_intro =
+		"With **-j**: {\"ok\", \"vnat_loaded\", \"open\", \"findings\": [{\"check\", "
+		"\"iface\", \"what\", \"evidence\", \"effect\", \"fix\", \"fix_on\", \"safe\", "
+		"\"fixed\"}]}.",
+	.opts = doctor_opts,
+};
+
+int vnat_doctor__parse_args(int argc, char **argv, struct vnat_doctor_opts *o)
+{
+	struct vnat_parsed p;
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	err = vnat_options__parse(&doctor_cmd, argc, argv, o, &p);
+	o->json = p.given.json;
+	o->pretty = p.given.pretty;
+	return err ?: vnat_options__no_operands("doctor", argc, argv, p.next);
+}
+
+/* --- completion, help, and vnat itself ------------------------------------- */
+
+static const struct vnat_cmdspec completion_cmd = {
+	.name = "completion",
+	.summary = "print the bash completion script",
+	.synopsis = "bash",
+	.about = "Print the bash completion script, written from the same option tables the "
+		 "commands parse with.",
+	.words = "bash",
+};
+
+static const struct vnat_cmdspec help_cmd = {
+	.name = "help",
+	.summary = "vnat's usage, or a command's",
+	.synopsis = "[COMMAND]",
+	.about = "The usage of vnat, or of COMMAND (as 'vnat COMMAND --help').",
+};
+
+int vnat_args__parse_words(const char *cmd, int argc, char **argv, int *next)
+{
+	struct vnat_parsed p;
+	int err = vnat_options__parse(vnat_args__cmd(cmd), argc, argv, NULL, &p);
+
+	*next = p.next;
+	return err;
+}
+
+static int set_version(void *o, const char *arg)
+{
+	(void)arg;
+	((struct vnat_main_opts *)o)->version = true;
+	return 0;
+}
+
+static const struct vnat_optspec main_opts[] = {
+	{ "version", 'V', NULL, "print the version",
+	  "Print vnat's version (from `git describe`, or the VERSION file of a tarball) and "
+	  "the versions of the libbpf and libxdp shared objects in use, then exit.",
+	  set_version, 0 },
+	{ NULL },
+};
+
+const struct vnat_cmdspec vnat_args__main = {
+	.synopsis = "[-j|-p] [-v] COMMAND [OPTIONS]\n-V|-h",
+	.about = "vnat accelerates a KVM host's bridging, routing and NAT in XDP/tc. The "
+		 "options -j, -p, -v and -h go before or after the command; 'vnat help COMMAND' "
+		 "(or 'vnat COMMAND --help') shows a command's.",
+	.opts = main_opts,
+};
+
+int vnat_args__parse_main(int argc, char **argv, struct vnat_main_opts *o)
+{
+	struct vnat_parsed p;
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	err = vnat_options__parse_main(&vnat_args__main, argc, argv, o, &p);
+	o->next = p.next;
+	return err;
+}
+
+/* 'vnat --help' lists them in this order. */
+const struct vnat_cmdspec *const vnat_args__cmds[] = {
+	&load_cmd,    &unload_cmd,     &status_cmd, &conns_cmd, &daemon_cmd, &apply_cmd,
+	&libvirt_cmd, &completion_cmd, &doctor_cmd, &help_cmd,	NULL,
+};
+
+const struct vnat_cmdspec *vnat_args__cmd(const char *name)
+{
+	for (const struct vnat_cmdspec *const *c = vnat_args__cmds; *c; c++)
+		if (!strcmp((*c)->name, name))
+			return *c;
 	return NULL;
 }

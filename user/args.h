@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "options.h"
 #include "vnat.h"
 
 #define VNAT_MAX_LOAD_IFACES 32
@@ -37,7 +38,6 @@ struct vnat_load_opts {
 	bool nat_opts; /* any NAT option given (they need --snat) */
 	bool keep_redirects; /* --redirects keep */
 	bool masquerade; /* --masquerade: the uplink's address, followed */
-	bool verbose; /* -v after the command */
 	enum vnat_admission admission; /* --admission */
 	bool flush; /* --flush: hand kernel-admitted flows back */
 	bool inbound_kernel; /* --inbound kernel: unsolicited inbound to the kernel, not dropped */
@@ -47,32 +47,29 @@ struct vnat_unload_opts {
 	char iface[VNAT_IFNAMSIZ];
 	bool all;
 	bool stale; /* --stale: pins of namespaces that are gone */
-	bool verbose;
 };
 
 struct vnat_daemon_opts {
 	bool once;
 	const char *config; /* --config: what SIGHUP applies */
-	bool verbose;
+	bool verbose; /* -v given after the command (vnat_opts: with those before it) */
 };
 
 /* 0 on success, 1 when help was printed, -EINVAL (message printed) on bad input. */
 int vnat_args__parse_load(int argc, char **argv, struct vnat_load_opts *o);
 int vnat_args__parse_unload(int argc, char **argv, struct vnat_unload_opts *o);
-/* Show commands take -j/--json and -p/--pretty after the command too. */
+/* The global options given after a show command (vnat_opts: with those before it). */
 struct vnat_show_opts {
 	bool json;
 	bool pretty;
 	bool verbose;
 };
 
-int vnat_args__parse_show(int argc, char **argv, const char *cmd, const char *usage,
-			  struct vnat_show_opts *o);
+int vnat_args__parse_show(int argc, char **argv, const char *cmd, struct vnat_show_opts *o);
 int vnat_args__parse_daemon(int argc, char **argv, struct vnat_daemon_opts *o);
 
 struct vnat_apply_opts {
 	const char *file;
-	bool verbose;
 };
 
 int vnat_args__parse_apply(int argc, char **argv, struct vnat_apply_opts *o);
@@ -81,14 +78,24 @@ struct vnat_libvirt_opts {
 	const char *config;
 	const char *network; /* as libvirtd names it */
 	const char *op; /* started, stopped, updated, ... */
-	bool verbose;
 };
 
 int vnat_args__parse_libvirt(int argc, char **argv, struct vnat_libvirt_opts *o);
-/* The long options of a command's parser (NULL-terminated), NULL if none. */
-struct option;
-const struct option *vnat_args__longopts(const char *cmd);
-bool vnat_args__takes_file(const char *cmd);
+/* A command without options of its own (help, completion): *next, its first operand. */
+int vnat_args__parse_words(const char *cmd, int argc, char **argv, int *next);
+
+/* vnat's own options, before the command. */
+struct vnat_main_opts {
+	bool version; /* -V */
+	int next; /* index of the command in argv */
+};
+
+int vnat_args__parse_main(int argc, char **argv, struct vnat_main_opts *o);
+
+/* The tables: vnat's own, and every command's (NULL-terminated, in 'vnat --help' order). */
+extern const struct vnat_cmdspec vnat_args__main;
+extern const struct vnat_cmdspec *const vnat_args__cmds[];
+const struct vnat_cmdspec *vnat_args__cmd(const char *name);
 int vnat_args__parse_ipv4(const char *opt, const char *text, uint32_t *addr);
 int vnat_args__parse_cidr(const char *opt, const char *text, struct vnat_cidr *c);
 

@@ -12,7 +12,5 @@ int cmd_apply(int argc, char **argv)
 
 	if (err)
 		return err > 0 ? 0 : err;
-	if (o.verbose)
-		vnat_log_init(vnat_opts.json, (vnat_opts.verbose = true));
 	return vnat_apply__file(o.file);
 }

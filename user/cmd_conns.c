@@ -10,27 +10,9 @@
 #include "cmds.h"
 #include "datapath.h"
 #include "instance.h"
-#include "json.h"
 #include "log.h"
+#include "out.h"
 #include "policy.h"
-
-static const char conns_usage[] =
-	"Usage: vnat conns [-j|--json] [-p|--pretty]\n"
-	"       vnat conns flush\n"
-	"\n"
-	"List the flows vnat translates: protocol, inside, outside and\n"
-	"remote endpoints, TCP state, seconds left, packets and bytes, and who\n"
-	"decided the translation: \"kernel\" (a flow the host's conntrack\n"
-	"admitted: inside is its original source, remote its original\n"
-	"destination, outside the translated source, to the translated\n"
-	"destination) or \"vnat\" (vnat's own NAT).\n"
-	"flush hands every kernel-admitted flow back to the kernel, whose\n"
-	"current rules judge its next packets.\n"
-	"\n"
-	"  -j, --json      JSON output\n"
-	"  -p, --pretty    indented JSON\n"
-	"  -v, --verbose   show libbpf/libxdp messages\n"
-	"  -h, --help      this text\n";
 
 static const char *proto_name(__u8 proto)
 {
@@ -81,7 +63,7 @@ static __u64 now_ns(void)
 struct conn {
 	char proto[8], inside[24], outside[24], remote[24], to[24];
 	const char *state;
-	__u64 secs_left, packets, bytes;
+	__u64 secs_left;
 };
 
 static void conn_from(const struct vnat_ct_key *k, const struct vnat_ct_val *v, __u64 now,
@@ -97,27 +79,25 @@ static void conn_from(const struct vnat_ct_key *k, const struct vnat_ct_val *v, 
 	else
 		c->to[0] = 0;
 	c->secs_left = v->expires_ns > now ? (v->expires_ns - now) / 1000000000ull : 0;
-	c->packets = v->packets_out + v->packets_in;
-	c->bytes = v->bytes_out + v->bytes_in;
 }
 
-static void conn_json(struct vnat_json *j, const struct conn *c, const struct vnat_ct_val *v)
+static void describe_conn(struct vnat_out *o, const struct conn *c, const struct vnat_ct_val *v)
 {
-	vnat_json_obj_open(j, NULL);
-	vnat_json_str(j, "proto", c->proto);
-	vnat_json_str(j, "inside", c->inside);
-	vnat_json_str(j, "outside", c->outside);
-	vnat_json_str(j, "remote", c->remote);
-	vnat_json_str(j, "by", c->to[0] ? "kernel" : "vnat");
+	vnat_out_obj_open(o, NULL, NULL, 0);
+	vnat_out_str(o, "proto", "proto", c->proto);
+	vnat_out_str(o, "inside", "inside", c->inside);
+	vnat_out_str(o, "outside", "outside", c->outside);
+	vnat_out_str(o, "remote", "remote", c->remote);
+	vnat_out_str(o, "by", "by", c->to[0] ? "kernel" : "vnat");
 	if (c->to[0])
-		vnat_json_str(j, "to", c->to);
-	vnat_json_str(j, "state", c->state);
-	vnat_json_u64(j, "seconds_left", c->secs_left);
-	vnat_json_u64(j, "packets_out", v->packets_out);
-	vnat_json_u64(j, "bytes_out", v->bytes_out);
-	vnat_json_u64(j, "packets_in", v->packets_in);
-	vnat_json_u64(j, "bytes_in", v->bytes_in);
-	vnat_json_obj_close(j);
+		vnat_out_str(o, "to", "to", c->to);
+	vnat_out_str(o, "state", "state", c->state);
+	vnat_out_u64(o, "seconds_left", "expire", c->secs_left);
+	vnat_out_u64(o, "packets_out", "pkts-out", v->packets_out);
+	vnat_out_u64(o, "bytes_out", "bytes-out", v->bytes_out);
+	vnat_out_u64(o, "packets_in", "pkts-in", v->packets_in);
+	vnat_out_u64(o, "bytes_in", "bytes-in", v->bytes_in);
+	vnat_out_obj_close(o);
 }
 
 /*
@@ -143,17 +123,15 @@ static void kernel_reply_counts(const struct vnat_maps *m, const struct vnat_ct_
 
 static int list_conns(const struct vnat_maps *m)
 {
-	struct vnat_json *j = vnat_opts.json ? vnat_json_new(stdout, vnat_opts.pretty) : NULL;
+	struct vnat_out *o = vnat_out_new(stdout, vnat_opts.json, vnat_opts.pretty, false);
 	struct vnat_ct_key key, next;
 	struct vnat_ct_val val;
 	__u64 now = now_ns();
 	int n = 0;
 
-	if (j)
-		vnat_json_arr_open(j, NULL);
-	else
-		printf("%-5s %-21s %-21s %-21s %-6s %-11s %6s %10s %12s\n", "proto", "inside",
-		       "outside", "remote", "by", "state", "expire", "packets", "bytes");
+	if (!o)
+		return -ENOMEM;
+	vnat_out_list_open(o, NULL, NULL, 0);
 	for (int err = bpf_map_get_next_key(m->ct, NULL, &next); !err;
 	     err = bpf_map_get_next_key(m->ct, &key, &next)) {
 		struct conn c;
@@ -167,20 +145,11 @@ static int list_conns(const struct vnat_maps *m)
 			kernel_reply_counts(m, &key, &val);
 		conn_from(&key, &val, now, &c);
 		n++;
-		if (j)
-			conn_json(j, &c, &val);
-		else
-			printf("%-5s %-21s %-21s %-21s %-6s %-11s %6llu %10llu %12llu\n", c.proto,
-			       c.inside, c.outside, c.remote, c.to[0] ? "kernel" : "vnat", c.state,
-			       (unsigned long long)c.secs_left, (unsigned long long)c.packets,
-			       (unsigned long long)c.bytes);
+		describe_conn(o, &c, &val);
 	}
-	if (j) {
-		vnat_json_arr_close(j);
-		vnat_json_free(j);
-	} else {
-		printf("%d flow%s\n", n, n == 1 ? "" : "s");
-	}
+	vnat_out_list_close(o);
+	vnat_out_note(o, "%d flow%s", n, n == 1 ? "" : "s");
+	vnat_out_free(o);
 	return 0;
 }
 
@@ -189,6 +158,7 @@ static int flush_conns(int extra)
 {
 	struct vnat_netns ns;
 	struct vnat_maps m;
+	struct vnat_out *o;
 	int err, n;
 
 	if (extra) {
@@ -206,7 +176,15 @@ static int flush_conns(int extra)
 		vnat_err("conns flush: count the hand-backs in vnat_ucount: pins of another "
 			 "build? (status will not show them)");
 	vnat_maps__close(&m);
-	printf("%d admitted flow%s handed back to the kernel\n", n, n == 1 ? "" : "s");
+	o = vnat_out_new(stdout, vnat_opts.json, vnat_opts.pretty, false);
+	if (!o)
+		return -ENOMEM;
+	/* -j: {"handed_back": N} */
+	vnat_out_obj_open(o, NULL, NULL, VNAT_OUT_SUMMARY);
+	vnat_out_note(o, "%d admitted flow%s handed back to the kernel", n, n == 1 ? "" : "s");
+	vnat_out_u64(o, "handed_back", "handed back", n);
+	vnat_out_obj_close(o);
+	vnat_out_free(o);
 	return 0;
 }
 
@@ -218,7 +196,7 @@ int cmd_conns(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "flush"))
 		return flush_conns(argc - 2);
-	err = cmd_show_options(argc, argv, "conns", conns_usage);
+	err = cmd_show_options(argc, argv, "conns");
 	if (err)
 		return err > 0 ? 0 : err;
 	err = vnat_instance__find(&ns, &m);

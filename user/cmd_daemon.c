@@ -263,8 +263,6 @@ int cmd_daemon(int argc, char **argv)
 	err = vnat_args__parse_daemon(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : err;
-	if (o.verbose)
-		vnat_log_init(vnat_opts.json, (vnat_opts.verbose = true));
 	/* A one-shot sync may run beside the daemon; a second daemon may not. */
 	if (!o.once) {
 		lock_fd = take_lock();

@@ -358,8 +358,6 @@ int cmd_load(int argc, char **argv)
 	err = vnat_args__parse_load(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : err;
-	if (o.verbose)
-		vnat_log_init(vnat_opts.json, (vnat_opts.verbose = true));
 	memset(&pl, 0, sizeof(pl));
 	err = plan_interfaces(&o, &pl);
 	if (err)

@@ -201,8 +201,6 @@ int cmd_unload(int argc, char **argv)
 	err = vnat_args__parse_unload(argc, argv, &o);
 	if (err)
 		return err > 0 ? 0 : err;
-	if (o.verbose)
-		vnat_log_init(vnat_opts.json, (vnat_opts.verbose = true));
 	if (o.stale)
 		return unload_stale();
 	err = vnat_instance__find(&ns, &m);

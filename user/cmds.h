@@ -2,18 +2,10 @@
 #ifndef VNAT_CMDS_H
 #define VNAT_CMDS_H
 
-#include <stdbool.h>
+#include "options.h" /* vnat_opts: the global options, read-only */
 
-struct vnat_global_opts {
-	bool json;
-	bool pretty;
-	bool verbose;
-};
-
-extern struct vnat_global_opts vnat_opts;
-
-/* -j/-p after a show command; 0, 1 (help printed) or -EINVAL. */
-int cmd_show_options(int argc, char **argv, const char *cmd, const char *usage);
+/* A show command's options (the global ones); 0, 1 (help printed) or -EINVAL. */
+int cmd_show_options(int argc, char **argv, const char *cmd);
 
 int cmd_load(int argc, char **argv);
 int cmd_unload(int argc, char **argv);

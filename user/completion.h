@@ -4,10 +4,7 @@
 
 #include <stdio.h>
 
-struct option;
-
-/* The bash completion script for these commands and the global options. */
-void vnat_completion__bash(FILE *out, const char *const *cmds, int n_cmds,
-			   const struct option *global);
+/* The bash completion script: every command's table and the global one. */
+void vnat_completion__bash(FILE *out);
 
 #endif

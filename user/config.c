@@ -6,7 +6,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include "config.h"
@@ -92,12 +91,10 @@ static int section(struct parse_ctx *p, char *s)
 	return add_arg(p, "load");
 }
 
-static const struct option *load_option(const char *key)
+/* load's own options: the global ones (-v, -h, ...) are no keys. */
+static const struct vnat_optspec *load_option(const char *key)
 {
-	for (const struct option *o = vnat_args__longopts("load"); o && o->name; o++)
-		if (!strcmp(o->name, key) && strcmp(key, "help") && strcmp(key, "verbose"))
-			return o;
-	return NULL;
+	return vnat_options__find(vnat_args__cmd("load"), key);
 }
 
 static int yes_no(const struct parse_ctx *p, const char *key, const char *val, bool *yes)
@@ -124,7 +121,7 @@ static int iface_list(const struct parse_ctx *p, char *val)
 
 static int network_key(struct parse_ctx *p, const char *key, char *val)
 {
-	const struct option *o = load_option(key);
+	const struct vnat_optspec *o = load_option(key);
 	char opt[64];
 	bool yes;
 
@@ -145,7 +142,7 @@ static int network_key(struct parse_ctx *p, const char *key, char *val)
 	if (!strcmp(key, "iface"))
 		return iface_list(p, val);
 	snprintf(opt, sizeof(opt), "--%s", key);
-	if (o->has_arg == no_argument)
+	if (!o->arg)
 		return yes_no(p, key, val, &yes) ?: yes ? add_arg(p, opt) : 0;
 	return add_arg(p, opt) ?: add_arg(p, val);
 }

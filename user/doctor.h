@@ -19,7 +19,7 @@ struct vnat_doctor_opts {
 	bool fix;
 };
 
-/* 0, 1 (help printed) or -EINVAL (one line printed). */
+/* 0, 1 (help printed) or -EINVAL (one line printed); its option table is in args.c. */
 int vnat_doctor__parse_args(int argc, char **argv, struct vnat_doctor_opts *o);
 
 /* ---- what doctor reads, parsed (pure functions, unit-tested) ---- */

@@ -1,94 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Parsing of what vnat doctor reads: /proc/net/snmp and netstat,
- * /proc/net/route, /proc/net/nf_conntrack (or conntrack -L), iptables-save
- * and doctor's own command line. Pure functions over text, so the unit
- * tests feed them captured files.
+ * /proc/net/route, /proc/net/nf_conntrack (or conntrack -L) and
+ * iptables-save. Pure functions over text, so the unit tests feed them
+ * captured files. (Doctor's command line: its table in args.c.)
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"
 #include "doctor.h"
 #include "log.h"
-
-static const char doctor_usage[] =
-	"Usage: vnat doctor [--iface IFACE] [--to ADDR] [-j|--json] [-p|--pretty] [--fix]\n"
-	"\n"
-	"Examine this network namespace (with or without vnat loaded) and print one\n"
-	"finding per fault: what is wrong, the evidence, the effect on guests and the\n"
-	"command that fixes it. Exit 0 when nothing is wrong, 1 when something is.\n"
-	"\n"
-	"  -i, --iface IFACE   look at this interface only (and treat it as inside)\n"
-	"  -t, --to ADDR       the destination guests cannot reach (default: the\n"
-	"                      default route's)\n"
-	"  -j, --json          JSON output;  -p, --pretty  indented JSON\n"
-	"      --fix           apply the safe fixes (sysctls, stale pins) and say so\n"
-	"  -h, --help          this text\n";
-
-int vnat_doctor__parse_args(int argc, char **argv, struct vnat_doctor_opts *o)
-{
-	enum { OPT_FIX = 256 };
-	static const struct option longopts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "to", required_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "pretty", no_argument, NULL, 'p' },
-		{ "fix", no_argument, NULL, OPT_FIX },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-
-	memset(o, 0, sizeof(*o));
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:i:t:jph", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (!*optarg || strlen(optarg) >= VNAT_IFNAMSIZ) {
-				vnat_err("doctor: --iface '%s': not a valid interface name",
-					 optarg);
-				return -EINVAL;
-			}
-			snprintf(o->iface, sizeof(o->iface), "%s", optarg);
-			break;
-		case 't':
-			if (vnat_args__parse_ipv4("doctor: --to", optarg, &o->to))
-				return -EINVAL;
-			break;
-		case 'p':
-			o->pretty = true;
-			/* fall through */
-		case 'j':
-			o->json = true;
-			break;
-		case OPT_FIX:
-			o->fix = true;
-			break;
-		case 'h':
-			fputs(doctor_usage, stdout);
-			return 1;
-		case ':':
-			vnat_err("doctor: option '%s' needs a value (see 'vnat doctor --help')",
-				 argv[optind - 1]);
-			return -EINVAL;
-		default:
-			vnat_err("doctor: unknown option '%s' (see 'vnat doctor --help')",
-				 argv[optind - 1]);
-			return -EINVAL;
-		}
-	}
-	if (optind < argc) {
-		vnat_err("doctor: unexpected argument '%s' (see 'vnat doctor --help')",
-			 argv[optind]);
-		return -EINVAL;
-	}
-	return 0;
-}
 
 /* Index of word `field` in a header line, counting the "Proto:" word as 0. */
 static int header_col(const char *line, const char *field)

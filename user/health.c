@@ -6,7 +6,7 @@
 #include "daemon_lock.h"
 #include "health.h"
 #include "iter.h"
-#include "json.h"
+#include "out.h"
 #include "warnings.h"
 
 /* Every hook vnat put there still there? A bridge and tc-only have no XDP. */
@@ -69,7 +69,8 @@ static void detached_list(const struct vnat_health *h, char *buf, size_t len)
 		snprintf(buf + off, len - off, " and %d more", h->n_detached - shown);
 }
 
-void vnat_health__text(const struct vnat_health *h)
+/* The headline: the text of status starts with it, a monitoring check greps it. */
+static void health_note(struct vnat_out *o, const struct vnat_health *h)
 {
 	char list[VNAT_HEALTH_MAX_DETACHED * (VNAT_IFNAMSIZ + 2) + 32], daemon[64], more[32] = "";
 
@@ -81,40 +82,43 @@ void vnat_health__text(const struct vnat_health *h)
 		snprintf(more, sizeof(more), ", %d warning%s (below)", h->n_warnings,
 			 h->n_warnings == 1 ? "" : "s");
 	if (vnat_health__ok(h)) {
-		printf("health: ok: %d interface%s attached, %s%s%s\n", h->n_ifaces,
-		       h->n_ifaces == 1 ? "" : "s", daemon,
-		       h->daemon ? "" : " (new ports, FDB and address changes are not followed)",
-		       more);
+		vnat_out_note(o, "health: ok: %d interface%s attached, %s%s%s", h->n_ifaces,
+			      h->n_ifaces == 1 ? "" : "s", daemon,
+			      h->daemon ? "" :
+					  " (new ports, FDB and address changes are not followed)",
+			      more);
 		return;
 	}
 	detached_list(h, list, sizeof(list));
-	printf("health: UNHEALTHY: %s detached (hooks or device gone; %s), %s%s\n", list,
-	       h->daemon ? "the daemon re-attaches a device created again" :
-			   "start 'vnat daemon', or unload and load them again",
-	       daemon, more);
+	vnat_out_note(o, "health: UNHEALTHY: %s detached (hooks or device gone; %s), %s%s", list,
+		      h->daemon ? "the daemon re-attaches a device created again" :
+				  "start 'vnat daemon', or unload and load them again",
+		      daemon, more);
 }
 
-void vnat_health__json(struct vnat_json *j, const struct vnat_health *h)
+void vnat_health__describe(struct vnat_out *o, const struct vnat_health *h)
 {
 	int shown = h->n_detached < VNAT_HEALTH_MAX_DETACHED ? h->n_detached :
 							       VNAT_HEALTH_MAX_DETACHED;
 
-	vnat_json_obj_open(j, "health");
-	vnat_json_bool(j, "ok", vnat_health__ok(h));
+	/* the text has the headline for these fields */
+	vnat_out_obj_open(o, "health", "health", VNAT_OUT_SUMMARY);
+	health_note(o, h);
+	vnat_out_bool(o, "ok", "ok", vnat_health__ok(h));
 	if (h->daemon)
-		vnat_json_u64(j, "daemon_pid", h->daemon);
+		vnat_out_u64(o, "daemon_pid", "daemon pid", h->daemon);
 	else
-		vnat_json_null(j, "daemon_pid");
-	vnat_json_u64(j, "interfaces", h->n_ifaces);
-	vnat_json_arr_open(j, "detached");
+		vnat_out_null(o, "daemon_pid", "daemon pid");
+	vnat_out_u64(o, "interfaces", "interfaces", h->n_ifaces);
+	vnat_out_list_open(o, "detached", "detached", 0);
 	for (int i = 0; i < shown; i++)
-		vnat_json_str(j, NULL, h->detached[i]);
-	vnat_json_arr_close(j);
-	vnat_json_arr_open(j, "warnings");
+		vnat_out_str(o, NULL, NULL, h->detached[i]);
+	vnat_out_list_close(o);
+	vnat_out_list_open(o, "warnings", "warnings", 0);
 	if (!h->daemon)
-		vnat_json_str(j, NULL, "daemon not running");
+		vnat_out_str(o, NULL, NULL, "daemon not running");
 	for (int i = 0; i < h->n_warnings && i < VNAT_MAX_WARNINGS; i++)
-		vnat_json_str(j, NULL, h->warnings[i].text);
-	vnat_json_arr_close(j);
-	vnat_json_obj_close(j);
+		vnat_out_str(o, NULL, NULL, h->warnings[i].text);
+	vnat_out_list_close(o);
+	vnat_out_obj_close(o);
 }

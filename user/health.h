@@ -7,7 +7,7 @@
 #include "datapath.h"
 #include "vnat.h"
 
-struct vnat_json;
+struct vnat_out;
 
 #define VNAT_HEALTH_MAX_DETACHED 16
 
@@ -29,7 +29,7 @@ struct vnat_health {
 
 void vnat_health__check(const struct vnat_maps *m, struct vnat_health *h);
 bool vnat_health__ok(const struct vnat_health *h);
-void vnat_health__text(const struct vnat_health *h);
-void vnat_health__json(struct vnat_json *j, const struct vnat_health *h);
+/* "health": {ok, daemon_pid, interfaces, detached, warnings}; the text's headline. */
+void vnat_health__describe(struct vnat_out *o, const struct vnat_health *h);
 
 #endif

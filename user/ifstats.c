@@ -13,8 +13,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include "ifstats.h"
-#include "json.h"
-#include "log.h"
+#include "out.h"
 
 /*
  * Substrings naming XDP transmit failures in drivers' ethtool statistics:
@@ -153,32 +152,18 @@ int vnat_ifstats__read(uint32_t ifindex, const char *ifname, struct vnat_ifstats
 	return s->have_link || s->have_ethtool ? 0 : err ? err : -ENODEV;
 }
 
-void vnat_ifstats__json(struct vnat_json *j, uint32_t ifindex, const char *ifname)
+void vnat_ifstats__describe(struct vnat_out *o, const struct vnat_ifstats *s)
 {
-	struct vnat_ifstats s;
-
-	if (vnat_ifstats__read(ifindex, ifname, &s)) {
-		vnat_json_null(j, "kernel_drops");
+	if (!s) {
+		/* unreadable (the interface is gone): the text says nothing */
+		vnat_out_null(o, "kernel_drops", NULL);
 		return;
 	}
-	vnat_json_obj_open(j, "kernel_drops");
-	vnat_json_u64(j, "rx_dropped", s.rx_dropped);
-	vnat_json_u64(j, "tx_dropped", s.tx_dropped);
-	vnat_json_u64(j, "tx_errors", s.tx_errors);
-	vnat_json_u64(j, "xdp_xmit_errors", s.xdp_xmit_errors);
-	vnat_json_obj_close(j);
-}
-
-void vnat_ifstats__text(uint32_t ifindex, const char *ifname)
-{
-	struct vnat_ifstats s;
-
-	if (vnat_ifstats__read(ifindex, ifname, &s) ||
-	    (!s.rx_dropped && !s.tx_dropped && !s.tx_errors && !s.xdp_xmit_errors &&
-	     !vnat_opts_verbose()))
-		return;
-	printf("  %-15s dropped by the kernel: rx_dropped %llu tx_dropped %llu tx_errors %llu "
-	       "xdp_xmit_errors %llu\n",
-	       "", (unsigned long long)s.rx_dropped, (unsigned long long)s.tx_dropped,
-	       (unsigned long long)s.tx_errors, (unsigned long long)s.xdp_xmit_errors);
+	vnat_out_obj_open(o, "kernel_drops", "dropped by the kernel",
+			  VNAT_OUT_BELOW | VNAT_OUT_NONZERO);
+	vnat_out_u64(o, "rx_dropped", "rx_dropped", s->rx_dropped);
+	vnat_out_u64(o, "tx_dropped", "tx_dropped", s->tx_dropped);
+	vnat_out_u64(o, "tx_errors", "tx_errors", s->tx_errors);
+	vnat_out_u64(o, "xdp_xmit_errors", "xdp_xmit_errors", s->xdp_xmit_errors);
+	vnat_out_obj_close(o);
 }

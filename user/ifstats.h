@@ -24,14 +24,13 @@ struct vnat_ifstats {
 /* 0, or -errno when neither source could be read (the interface is gone). */
 int vnat_ifstats__read(uint32_t ifindex, const char *ifname, struct vnat_ifstats *s);
 
-struct vnat_json;
+struct vnat_out;
 /*
  * For status: "kernel_drops": {rx_dropped, tx_dropped, tx_errors,
- * xdp_xmit_errors} (null when unreadable), and in text one line under the
- * interface's when any is non-zero (always with -v).
+ * xdp_xmit_errors} (null when s is NULL: unreadable), and in text one line
+ * under the interface's when any is non-zero (always with -v).
  */
-void vnat_ifstats__json(struct vnat_json *j, uint32_t ifindex, const char *ifname);
-void vnat_ifstats__text(uint32_t ifindex, const char *ifname);
+void vnat_ifstats__describe(struct vnat_out *o, const struct vnat_ifstats *s);
 
 /* An ethtool statistic that counts XDP frames a driver failed to transmit. */
 bool vnat_ifstats__is_xdp_xmit_error(const char *name);

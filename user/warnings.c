@@ -7,7 +7,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "datapath.h"
-#include "json.h"
+#include "out.h"
 #include "warnings.h"
 
 static bool has_port(const struct vnat_topo *t, uint32_t bridge)
@@ -165,27 +165,16 @@ void vnat_warnings__print_live(const struct vnat_maps *m, const uint32_t *only, 
 	vnat_warnings__print(w, n < VNAT_MAX_WARNINGS ? n : VNAT_MAX_WARNINGS);
 }
 
-void vnat_warnings__json(struct vnat_json *j, const struct vnat_maps *m)
+void vnat_warnings__describe(struct vnat_out *o, const struct vnat_warning *w, int n)
 {
-	struct vnat_warning w[VNAT_MAX_WARNINGS];
-	int n = vnat_warnings__live(m, NULL, 0, w, VNAT_MAX_WARNINGS);
-
-	vnat_json_arr_open(j, "warnings");
-	for (int i = 0; i < n && i < VNAT_MAX_WARNINGS; i++) {
-		vnat_json_obj_open(j, NULL);
-		vnat_json_str(j, "interface", w[i].iface);
-		vnat_json_str(j, "kind", vnat_warning__kind_name(w[i].kind));
-		vnat_json_str(j, "message", w[i].text);
-		vnat_json_obj_close(j);
+	/* in the text "warning: TEXT": the text names the interface, the kind is for programs */
+	vnat_out_list_open(o, "warnings", "warning", VNAT_OUT_ITEMS);
+	for (int i = 0; i < n; i++) {
+		vnat_out_obj_open(o, NULL, NULL, 0);
+		vnat_out_str(o, "interface", NULL, w[i].iface);
+		vnat_out_str(o, "kind", NULL, vnat_warning__kind_name(w[i].kind));
+		vnat_out_str(o, "message", "message", w[i].text);
+		vnat_out_obj_close(o);
 	}
-	vnat_json_arr_close(j);
-}
-
-void vnat_warnings__text(const struct vnat_maps *m)
-{
-	struct vnat_warning w[VNAT_MAX_WARNINGS];
-	int n = vnat_warnings__live(m, NULL, 0, w, VNAT_MAX_WARNINGS);
-
-	for (int i = 0; i < n && i < VNAT_MAX_WARNINGS; i++)
-		printf("warning: %s\n", w[i].text);
+	vnat_out_list_close(o);
 }

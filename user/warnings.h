@@ -43,13 +43,12 @@ struct vnat_maps;
  */
 int vnat_warnings__live(const struct vnat_maps *m, const uint32_t *only, int n_only,
 			struct vnat_warning *out, int max);
-struct vnat_json;
+struct vnat_out;
 /*
  * For status: "warnings": [{interface, kind, message}], and in text one
  * "warning: TEXT" line each.
  */
-void vnat_warnings__json(struct vnat_json *j, const struct vnat_maps *m);
-void vnat_warnings__text(const struct vnat_maps *m);
+void vnat_warnings__describe(struct vnat_out *o, const struct vnat_warning *w, int n);
 /* The JSON name of a kind: "bridge_no_ports", "inside_no_address", ... */
 const char *vnat_warning__kind_name(enum vnat_warning_kind kind);
 /* Each on stderr as "vnat: warning: TEXT". */

@@ -278,6 +278,8 @@ static __always_inline void vnat_admit_egress(struct vnat_ctx *c, __u32 ingress_
 	if (c->l4.proto == IPPROTO_TCP &&
 	    (c->l4.tcp_flags & (VNAT_TCP_SYN | VNAT_TCP_FIN | VNAT_TCP_RST)))
 		return;
+	if (!vnat_skb_ct_replied(c->ctx))
+		return;
 	vnat_kflow_key(&ek, c->p.ip->saddr, c->p.ip->daddr, c->l4.sport, c->l4.dport, c->l4.proto);
 	if (bpf_map_lookup_elem(&vnat_kegress, &ek))
 		return;

@@ -89,6 +89,14 @@ extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *ctx, struct bpf_sock_
 					 __u32 tuple__sz, struct bpf_ct_opts *opts,
 					 __u32 opts__sz) __ksym;
 extern void bpf_ct_release(struct nf_conn *ct) __ksym;
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+
+/* The kernel's socket buffer: only the conntrack reference is read. */
+struct sk_buff {
+	unsigned long _nfct;
+} __attribute__((preserve_access_index));
+
+#define VNAT_NFCT_INFOMASK 7UL /* NFCT_INFOMASK: ctinfo in skb->_nfct's low bits */
 extern int bpf_ct_change_timeout(struct nf_conn *ct, __u32 timeout_ms) __ksym;
 
 /*
@@ -115,6 +123,24 @@ static __always_inline struct nf_conn *vnat_kct_lookup(const struct vnat_ctx *c,
 	if (ct)
 		*dir = opts.dir;
 	return ct;
+}
+
+/*
+ * Whether the entry the kernel attached to this packet (tc: the skb it
+ * forwarded) has seen a reply: ctinfo ESTABLISHED or ESTABLISHED_REPLY.
+ * A packet of a flow with no reply yet (NEW), a RELATED or an untracked
+ * one cannot belong to a decided flow, so admission skips the table
+ * lookup for it: a flood of one-way new flows costs vnat one read each.
+ */
+static __always_inline int vnat_skb_ct_replied(struct __sk_buff *skb)
+{
+	const struct sk_buff *kskb = bpf_cast_to_kern_ctx(skb);
+	unsigned long nfct = kskb->_nfct;
+	unsigned long info = nfct & VNAT_NFCT_INFOMASK;
+
+	if (!(nfct & ~VNAT_NFCT_INFOMASK))
+		return 0;
+	return info == IP_CT_ESTABLISHED || info == IP_CT_ESTABLISHED_REPLY;
 }
 
 /*

@@ -124,8 +124,8 @@ boot()
 	if check "$name: qemu made the tap $tap" slowwait 20 tap_exists "$tap"; then
 		check "$name: qemu-ifup enslaved $tap to br0" \
 			slowwait 5 bash -c "ip -n '$HOST' link show dev '$tap' | grep -q 'master br0'"
-		check "$name: the daemon attached $tap (tc path) within 1 s" \
-			slowwait 1 status_has_port "$HOST" "$tap"
+		check "$name: the daemon attached $tap (tc path) within 3 s" \
+			slowwait 3 status_has_port "$HOST" "$tap"
 		check_fail "$name: no XDP on the tap (partial checksums need the tc path)" \
 			tap_has_xdp "$tap"
 	fi

@@ -177,7 +177,8 @@ for dev in eth0 eth1; do
 	check "$dev: ip link shows no XDP" no_xdp_on "$VM3" "$dev"
 done
 run vnat_in "$VM3" status
-check "status text says tc only (--hook tc)" grep -q "eth1 .*tc only (--hook tc)" "$RUN_OUT"
+# eth1's row: hook tc, asked tc, why "--hook tc"
+check "status text says tc only (--hook tc)" grep -Eq '^ +eth1 .* tc +tc +--hook tc ' "$RUN_OUT"
 check "vm1's eth0 (inside peer) keeps TSO/GSO" has_tso "$VM1" eth0
 check "lan's eth0 (uplink peer) keeps TSO/GSO" has_tso "$LAN" eth0
 

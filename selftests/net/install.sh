@@ -4,7 +4,9 @@
 # install.sh - `make install` into a scratch DESTDIR: every file where the
 # systemd unit, the libvirt hook and man(1) look for it, the man page
 # renders, the bash completion completes commands and options, --version and
-# help; `make uninstall` takes it all away and never an operator's own hook.
+# help; the page's SYNOPSIS and OPTIONS are the ones written from the option
+# tables (make man-check, which a stale page fails); `make uninstall` takes
+# it all away and never an operator's own hook.
 # Touches no network at all.
 #
 # Usage: install.sh        (V=1 for all command output)
@@ -91,7 +93,7 @@ man_renders()
 	echo "$out" | head -3
 	grep -q '^VNAT(8)' <<<"$out" && grep -Eq 'vnat +load +--iface +IFACE' <<<"$out" &&
 		grep -Eq 'vnat +unload +\[--iface +IFACE +\| +--all +\| +--stale\]' <<<"$out" &&
-		! grep -q '@VERSION@' <<<"$out"
+		! grep -q '@VERSION@' <<<"$out" && ! grep -Eq '<!--|generated:' <<<"$out"
 }
 
 # complete WORDS...: what the installed completion offers for the last word.
@@ -158,24 +160,59 @@ has_opt()
 	grep -qE -- "$1([^a-z-]|\$)" <<<"$2"
 }
 
-# Every option of the table in the command's usage and in the man page's
-# synopsis (-v and -h, which every command takes, are described once).
+# Every option the installed completion offers after the command (its table
+# and the global one) in its usage and in the installed page's OPTIONS.
 documented()
 {
-	local c=$1 o usage syn opts rc=0
+	local c=$1 o usage man opts rc=0
 
 	opts=$(table_opts "$c") || return 1
 	[ -n "$opts" ] || return 1
 	usage=$("$SBIN/vnat" help "$c") || return 1
-	syn=$(MANWIDTH=1000 man -l "$DEST$PREFIX/share/man/man8/vnat.8" 2>/dev/null |
-		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | grep -E "^ +vnat $c( |\$)")
-	echo "synopsis: $syn"
+	man=$(MANWIDTH=1000 man -l "$DEST$PREFIX/share/man/man8/vnat.8" 2>/dev/null |
+		sed -n '/^OPTIONS/,/^CONFIGURATION/p')
 	for o in $opts; do
 		has_opt "$o" "$usage" || { echo "usage of $c lacks $o"; rc=1; }
-		case $o in --help | --verbose) continue ;; esac
-		has_opt "$o" "$syn" || { echo "man synopsis of $c lacks $o"; rc=1; }
+		has_opt "$o" "$man" || { echo "man page's OPTIONS lack $o"; rc=1; }
 	done
 	return "$rc"
+}
+
+MAN_SECTIONS=$REPO_ROOT/build/tools/man-sections
+
+man_check()
+{
+	make -s -C "$REPO_ROOT" man-check
+}
+
+# A copy of the page without the entry of --stale (an option the tables
+# have and the page does not): man-check must fail, man-sync must repair it.
+stale_page_fails()
+{
+	local page=$LIB_TMPDIR/stale.8.md
+
+	awk '/^\*\*--stale\*\*$/ { skip = 1; next } skip && /^$/ { skip = 0; next } !skip' \
+		"$REPO_ROOT/docs/vnat.8.md" >"$page"
+	cmp -s "$page" "$REPO_ROOT/docs/vnat.8.md" && { echo "the copy is not stale"; return 1; }
+	! "$REPO_ROOT/tools/man-sync.sh" --check "$MAN_SECTIONS" "$page"
+}
+
+# ... and one documenting an option the tables do not have.
+extra_option_fails()
+{
+	local page=$LIB_TMPDIR/extra.8.md
+
+	sed 's/^\*\*--once\*\*$/**--twice**\n: Twice.\n\n&/' "$REPO_ROOT/docs/vnat.8.md" >"$page"
+	grep -q -- '--twice' "$page" || return 1
+	! "$REPO_ROOT/tools/man-sync.sh" --check "$MAN_SECTIONS" "$page"
+}
+
+stale_page_synced()
+{
+	local page=$LIB_TMPDIR/stale.8.md
+
+	"$REPO_ROOT/tools/man-sync.sh" "$MAN_SECTIONS" "$page" &&
+		cmp "$page" "$REPO_ROOT/docs/vnat.8.md"
 }
 
 foreign_hook_kept()
@@ -202,14 +239,20 @@ check "completion: an interface after --iface" offers lo vnat load --iface l
 check "completion: apply" offers apply vnat ap
 check "completion: apply's FILE" offers "$DEST/etc/vnat/vnat.conf.example" vnat apply "$DEST/etc/vnat/vnat.conf"
 check "completion: libvirt-hook --config" offers --config vnat libvirt-hook --con
-for cmd in load unload status conns daemon apply libvirt-hook; do
-	check "$cmd: every option of its table in its usage and the man synopsis" documented "$cmd"
+for cmd in load unload status conns daemon apply libvirt-hook doctor; do
+	check "$cmd: every option of its table in its usage and the man page" documented "$cmd"
 done
+check "make man-check: the page's SYNOPSIS and OPTIONS are the tables'" man_check
+check "man-check fails on a page missing an option" stale_page_fails
+check "man-check fails on a page with an option the tables lack" extra_option_fails
+check "man-sync writes the missing option back" stale_page_synced
 check "--version: vnat's, libbpf's and libxdp's" version_ok
 check "help load = load --help" help_is_command_help load
 check "help daemon = daemon --help" help_is_command_help daemon
 check_fail "help of an unknown command fails" "$SBIN/vnat" help bogus
 check "status -v parses like status -j (-h)" "$SBIN/vnat" status -v --help
+check "global options after any command (load -j -h)" "$SBIN/vnat" load -j -v --help
+check "completion: a value's choices" offers tc vnat load --hook t
 check "make uninstall" make_install uninstall
 check "nothing left" none_installed
 check "an operator's own libvirt hook is neither replaced nor removed" foreign_hook_kept

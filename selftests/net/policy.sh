@@ -415,6 +415,10 @@ check "admitted: 5 UDP queries g1:35020 -> pub:7002" udp_all "$G1" "$T2_PUB_ADDR
 must "rule: drop g1:35020's packets" in_ns "$HOST" iptables -I FORWARD -s "$T2_G1_ADDR" -p udp \
 	--sport 35020 -j DROP
 check "vnat conns flush hands the admitted flows back" vnat_in "$HOST" conns flush
+check "... and says how many (the flows above: at least one)" \
+	grep -Eq '^[1-9][0-9]* admitted flows? handed back to the kernel$' "$RUN_OUT"
+check "conns flush -j: the count as JSON (none left)" \
+	json_eq "$(vnat_in "$HOST" -j conns flush)" 'd["handed_back"]' 0
 check "after the flush the rule stops the flow: 0 answers" \
 	udp_none "$G1" "$T2_PUB_ADDR" 7002 35020 5
 

@@ -195,7 +195,7 @@ def main(argv):
             if p in cfg.paths:
                 rate.run_path(p, cfg, machine, res, env, has)
         for p in GUEST_PATHS:
-            if p in cfg.paths and any(has(m) for m in ("tcp", "udp", "rr", "crr")):
+            if p in cfg.paths and any(has(m) for m in ("tcp", "udp", "rr", "crr", "newflows")):
                 endpoints.run_guests(p.split("-")[1], cfg, machine, res, env, has)
     finally:
         machine.close()

@@ -13,16 +13,23 @@ guest), the CPU the whole machine spends per GB moved (/proc/stat: the
 endpoints' share is in both paths' figures), small-packet UDP from a socket
 sender (iperf3 -u, 18-byte payload: 64-byte frames on the wire) received
 per second at the far end and the CPU per packet, TCP request/response and
-connections per second (vnat-bench tcp-client). Each rate is read from the
+connections per second (vnat-bench tcp-client), new flows per second
+(vnat-bench udp-flows: every datagram a new 5-tuple, which the host's
+conntrack and vnat's admission see first). Each rate is read from the
 receiving interface's counters over a window in the steady state, the CPU
 time over the same window.
+
+vnat's turn runs as the documented service does: `vnat load` and then
+`vnat daemon`, which keeps the topology in sync and marks the TCP flows the
+kernel admitted liberal so that vnat may carry them.
 """
 import json
 import math
 import subprocess
 import time
 
-from machine import BenchError, cpu_times, log, nse, nsx, run, run_json
+from machine import (BenchError, cpu_times, log, nse, nsx, prog_ids, run, run_json,
+                     run_totals)
 from topo import Topology
 
 IPERF_PORT = 5201
@@ -39,6 +46,7 @@ class GuestPath:
         self.res = res
         self.t = Topology("libvirt" if guest == "veth" else "tap", "iptables", env)
         self.vnat_loaded = False
+        self.daemon = None
         self.mode = "kernel"
         self.vals = {}  # (metric, mode) -> values
         self.notes = {}  # (metric, mode) -> notes
@@ -63,8 +71,11 @@ class GuestPath:
             self.forget_flows()
             run(nse(self.t.ns_h, self.cfg.vnat, *self.load_cmd()))
             self.vnat_loaded = True
+            self.daemon = self.m.start(nse(self.t.ns_h, self.cfg.vnat, "daemon"))
         elif mode != "vnat" and self.vnat_loaded:
             self.collect_counters()
+            self.m.stop(self.daemon)
+            self.daemon = None
             run(nse(self.t.ns_h, self.cfg.vnat, "unload", "--all"), check=False)
             self.vnat_loaded = False
             self.forget_flows()
@@ -203,6 +214,60 @@ class GuestPath:
                       (self.guest, self.mode, pkts / dt, cpu * 1e9 / pkts if pkts else 0,
                        " (%s)" % err if err else ""))
 
+    def udp_flows(self, secs, ids=()):
+        """vnat-bench udp-flows from the guest for WARM + SECS: the far end's
+        window (bytes, packets, CPU, seconds), the bpf_stats totals of
+        programs IDS over the same window, and the sender's report."""
+        cmd = nse(self.ends()[0], "taskset", "-c", str(self.cfg.gen_cpu), self.cfg.vb,
+                  "udp-flows", "--addr", self.t.far_addr, "--duration", WARM + secs + 0.3)
+        p = self.m.start(cmd, out=subprocess.PIPE)
+        time.sleep(WARM)
+        t0 = run_totals(ids)
+        w = self.window(self.ends()[1], "eth0", secs)
+        t1 = run_totals(ids)
+        try:
+            out, _ = p.communicate(timeout=secs + 30)
+        except subprocess.TimeoutExpired:
+            out = b""
+        self.m.stop(p)
+        try:
+            doc = json.loads(out)
+        except ValueError:
+            doc = {}
+        return w, (t1[0] - t0[0], t1[1] - t0[1]), doc
+
+    def newflows(self):
+        """A new UDP flow per datagram from the guest, received per second
+        at the far end: what admission costs (the kernel's conntrack and
+        NAT on every first packet, and vnat's lookups next to them). In
+        vnat's turn a second run with bpf_stats gives vnat's BPF time per
+        new flow (apart, so the stats' own cost stays out of the rate)."""
+        (_, pkts, cpu, dt), _, doc = self.udp_flows(self.cfg.ep_secs)
+        err = None if doc.get("sent") else "udp-flows sent nothing"
+        self.add("newflows", pkts / dt, err, bool(err))
+        if pkts > 0:
+            self.add("cpu_ns_newflows", cpu * 1e9 / pkts)
+        self.res.vlog("  %s %s newflows: %.0f/s, %.0f ns CPU/flow, offered %s in %s s" %
+                      (self.guest, self.mode, pkts / dt, cpu * 1e9 / pkts if pkts else 0,
+                       doc.get("sent"), doc.get("secs")))
+        if self.mode == "vnat":
+            self.newflows_bpf()
+
+    def newflows_bpf(self):
+        """vnat's BPF time per new flow that reached the far end: every
+        program's run time over the window, per datagram received."""
+        ids = prog_ids(self.t.ns_h)
+        self.m.stats_enable()
+        try:
+            (_, pkts, _, _), (ns, runs), _ = self.udp_flows(self.cfg.ep_secs / 2, ids)
+        finally:
+            self.m.stats_restore()
+        if pkts:
+            self.add("bpf_ns_newflows", ns / pkts,
+                     "programs %s; runs per new flow %.2f" % (" ".join(map(str, ids)), runs / pkts))
+        self.res.vlog("  %s vnat BPF per new flow: %.0f ns over %.2f runs" %
+                      (self.guest, ns / pkts if pkts else 0, runs / pkts if pkts else 0))
+
     def rr(self, mode):
         t, cfg = self.t, self.cfg
         args = ["--addr", t.far_addr, "--duration", cfg.rr_secs]
@@ -242,17 +307,19 @@ class GuestPath:
             self.rr("rr")
         if has("crr"):
             self.rr("crr")
+        if has("newflows"):
+            self.newflows()
 
     def report(self):
-        units = {"udp64": "pps", "rr": "1/s", "crr": "1/s"}
-        vnat_cmd = "vnat " + " ".join(self.load_cmd())
+        units = {"udp64": "pps", "rr": "1/s", "crr": "1/s", "newflows": "1/s"}
+        vnat_cmd = "vnat " + " ".join(self.load_cmd()) + " + vnat daemon"
         self.res.extra.append("%s guests, vnat's hooks: %s" % (self.guest, self.hooks))
         self.res.extra.append("%s guests, vnat's %s" % (self.guest, self.counters_note()))
         for (metric, mode), vals in sorted(self.vals.items()):
             unit = units.get(metric, "bit/s")
             if metric.startswith("cpu_gb_"):
                 unit = "s/GB"
-            elif metric.startswith("cpu_ns_"):
+            elif metric.startswith(("cpu_ns_", "bpf_ns_")):
                 unit = "ns"
             notes = self.notes.get((metric, mode), [])
             note = "; ".join(sorted(set(notes)))

@@ -61,6 +61,28 @@ def run_json(cmd, check=True, timeout=120):
         return None
 
 
+def prog_ids(ns):
+    """The ids of the XDP and tc programs attached in namespace NS."""
+    ids = set()
+    for sect in run_json(nse(ns, "bpftool", "net", "show", "-j"), check=False) or []:
+        for kind in ("xdp", "tc"):
+            for e in sect.get(kind, []):
+                for p in [e] + e.get("multi_attachments", []):
+                    if "id" in p:
+                        ids.add(p["id"])
+    return sorted(ids)
+
+
+def run_totals(ids):
+    """bpf_stats of programs IDS, summed: (run_time_ns, run_cnt)."""
+    ns = cnt = 0
+    for i in ids:
+        d = run_json(["bpftool", "prog", "show", "id", str(i), "-j"], check=False) or {}
+        ns += d.get("run_time_ns", 0)
+        cnt += d.get("run_cnt", 0)
+    return ns, cnt
+
+
 def cpu_times(cpu=None):
     """(busy, steal) seconds of the whole machine, or of one CPU, from /proc/stat."""
     key = "cpu" if cpu is None else "cpu%d" % cpu

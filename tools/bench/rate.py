@@ -12,7 +12,8 @@ import json
 import os
 import time
 
-from machine import BenchError, cpu_times, log, nse, nsx, run, run_json, schedstat
+from machine import (BenchError, cpu_times, log, nse, nsx, prog_ids, run, run_json, run_totals,
+                     schedstat)
 from topo import Topology
 
 LOSS_PPM = 1000  # RFC 2544 zero loss, relaxed to <= 0.1 %
@@ -355,30 +356,11 @@ class RatePath:
 
     # -- BPF cost per packet
 
-    def prog_ids(self):
-        ids = set()
-        for sect in run_json(nse(self.t.ns_r, "bpftool", "net", "show", "-j"), check=False) or []:
-            for kind in ("xdp", "tc"):
-                for e in sect.get(kind, []):
-                    for p in [e] + e.get("multi_attachments", []):
-                        if "id" in p:
-                            ids.add(p["id"])
-        return sorted(ids)
-
-    @staticmethod
-    def run_totals(ids):
-        ns = cnt = 0
-        for i in ids:
-            d = run_json(["bpftool", "prog", "show", "id", str(i), "-j"], check=False) or {}
-            ns += d.get("run_time_ns", 0)
-            cnt += d.get("run_cnt", 0)
-        return ns, cnt
-
     def bpf_cost(self, metric, flows, secs=None):
         """run_time_ns/run_cnt of every program on the router's interfaces
         (kernel.bpf_stats_enabled=1, on only for these runs), per forwarded
         packet at the generator's full speed."""
-        ids = self.prog_ids()
+        ids = prog_ids(self.t.ns_r)
         if not ids:
             return
         secs = secs or self.cfg.trial
@@ -391,9 +373,9 @@ class RatePath:
         try:
             for _ in range(self.cfg.reps):
                 for _ in range(4):
-                    ns0, c0 = self.run_totals(ids)
+                    ns0, c0 = run_totals(ids)
                     t = self.trial_once(60, 0, secs, flows)
-                    ns1, c1 = self.run_totals(ids)
+                    ns1, c1 = run_totals(ids)
                     if not t["disturbed"]:
                         break
                     self.res.disturbed += 1

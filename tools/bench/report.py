@@ -95,6 +95,11 @@ def guest_rows(g):
         ("%s_rr" % g, "TCP request/response, 1 conn., 1 byte", "k/s", 1e-3, True, None),
         ("%s_crr" % g, "TCP connections/s (connect, 1 byte each way, close)", "k/s", 1e-3, True,
          None),
+        ("%s_newflows" % g, "new UDP flows/s (a new 5-tuple per datagram), received", "k/s",
+         1e-3, True, None),
+        ("%s_cpu_ns_newflows" % g, "  CPU per new flow (whole machine)", "ns", 1, False, None),
+        ("%s_bpf_ns_newflows" % g, "  vnat's BPF time per new flow (bpf_stats)", "ns", 1, False,
+         None),
     ]
     return rows
 

@@ -26,7 +26,7 @@
 #define VB_MAX_CONNS 64
 #define VB_MAX_SIZE 65536
 
-static volatile sig_atomic_t vb_stop;
+volatile sig_atomic_t vb_stop;
 
 static void vb_on_signal(int sig)
 {
@@ -34,7 +34,14 @@ static void vb_on_signal(int sig)
 	vb_stop = 1;
 }
 
-static double mono(void)
+void vb_stop_on_signals(void)
+{
+	signal(SIGTERM, vb_on_signal);
+	signal(SIGINT, vb_on_signal);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+double vb_mono(void)
 {
 	struct timespec ts;
 
@@ -84,9 +91,7 @@ int vb_tcp_server(int argc, char **argv)
 	}
 	if (port <= 0 || port > 65535 || parse_addr(addr, port, &sa))
 		return vb_err("tcp-server --port P [--addr A] [--close]");
-	signal(SIGTERM, vb_on_signal);
-	signal(SIGINT, vb_on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	vb_stop_on_signals();
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -194,7 +199,7 @@ static void *vb_client_run(void *arg)
 	char *buf = calloc(1, c->size);
 	int fd = -1;
 
-	while (buf && !vb_stop && mono() < c->deadline) {
+	while (buf && !vb_stop && vb_mono() < c->deadline) {
 		if (fd < 0)
 			fd = vb_connect(&c->sa);
 		if (fd < 0 || vb_transact(fd, buf, c->size) || (c->crr && vb_await_close(fd))) {
@@ -213,7 +218,7 @@ static void *vb_client_run(void *arg)
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	c->end = mono();
+	c->end = vb_mono();
 	return NULL;
 }
 
@@ -263,11 +268,9 @@ int vb_tcp_client(int argc, char **argv)
 		return vb_err("tcp-client --addr A --port P --duration S [--conns 1-%d] "
 			      "[--size 1-%d] [--crr]",
 			      VB_MAX_CONNS, VB_MAX_SIZE);
-	signal(SIGTERM, vb_on_signal);
-	signal(SIGINT, vb_on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	vb_stop_on_signals();
 
-	start = mono();
+	start = vb_mono();
 	for (int i = 0; i < conns; i++) {
 		cl[i].sa = sa;
 		cl[i].deadline = start + duration;

@@ -789,7 +789,9 @@ static const char usage[] =
 	"  fwd        IF0 MAC0 IF1 MAC1: the ceiling forwarder\n"
 	"  cost       --in IF --src A --dst A [--out IF]: test-run ns per packet\n"
 	"  tcp-server --port P [--close]: echo server for tcp-client (--close: for --crr)\n"
-	"  tcp-client --addr A --port P --duration S [--conns N] [--size B] [--crr]\n";
+	"  tcp-client --addr A --port P --duration S [--conns N] [--size B] [--crr]\n"
+	"  udp-flows  --addr A --duration S [--ports LO-HI] [--sockets N]: a new flow\n"
+	"             per datagram\n";
 
 int main(int argc, char **argv)
 {
@@ -810,6 +812,8 @@ int main(int argc, char **argv)
 		return vb_tcp_server(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "tcp-client"))
 		return vb_tcp_client(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "udp-flows"))
+		return vb_udp_flows(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
 		fputs(usage, stdout);
 		return 0;
