@@ -387,6 +387,17 @@ enum vnat_gen_idx {
 	VNAT_GEN_MAX,
 };
 
+/*
+ * vnat_ucount (array of VNAT_UCOUNT_MAX __u64, BPF_F_MMAPABLE): what only
+ * user space can count, because the datapath never sees it happen (flows
+ * conns flush and load --flush hand back). Atomic adds through user
+ * space's mapping, as for vnat_gen: two commands may count at once.
+ */
+enum vnat_ucount_idx {
+	VNAT_UCOUNT_FLUSHED = 0, /* admitted flows handed back by a flush */
+	VNAT_UCOUNT_MAX,
+};
+
 enum vnat_tcp_state {
 	VNAT_TCP_NONE = 0, /* UDP, ICMP and ADF address entries */
 	VNAT_TCP_SYN_SENT,

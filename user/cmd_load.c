@@ -256,6 +256,28 @@ static void tell_no_daemon(const struct vnat_maps *m)
 		vnat_info("vnat: admission: %s", VNAT_POLICY_NO_DAEMON);
 }
 
+/*
+ * An interface of this call that vnat manages already is refused before
+ * anything changes: the admission mode, a --flush, the prefixes (the
+ * attach would refuse it too, but after them).
+ */
+static int check_unmanaged(const struct load_plan *pl, const struct vnat_maps *m)
+{
+	struct vnat_iface val;
+
+	for (int n = 0; n < pl->n; n++) {
+		__u32 key = pl->ifi[n].ifindex;
+
+		if (uplink_managed(m, &pl->ifi[n], &pl->role[n]) ||
+		    bpf_map_lookup_elem(m->ifaces, &key, &val))
+			continue;
+		vnat_err("load: %s is already managed by vnat (run 'vnat unload --iface %s' first)",
+			 pl->ifi[n].name, pl->ifi[n].name);
+		return -EEXIST;
+	}
+	return 0;
+}
+
 /* Kernel admission where the namespace has netfilter rules (policy.c). */
 static int admission(const struct vnat_load_opts *o, const struct vnat_maps *m)
 {
@@ -285,6 +307,8 @@ static int admission(const struct vnat_load_opts *o, const struct vnat_maps *m)
 	tell_no_daemon(m);
 	if (o->flush) {
 		n = vnat_policy__flush(m);
+		if (n > 0)
+			vnat_maps__ucount_add(m, VNAT_UCOUNT_FLUSHED, n);
 		vnat_info("vnat: %d admitted flow%s handed back to the kernel", n,
 			  n == 1 ? "" : "s");
 	}
@@ -363,6 +387,8 @@ int cmd_load(int argc, char **argv)
 		err = vnat_maps__read_config(&l.maps, &cfg);
 		if (!err)
 			err = check_config(&cfg, &o);
+		if (!err)
+			err = check_unmanaged(&pl, &l.maps);
 	} else {
 		config_from_opts(&o, &ns, &pl, &cfg);
 		err = vnat_maps__write_config(&l.maps, &cfg);

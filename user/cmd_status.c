@@ -198,6 +198,7 @@ static int status_read(const struct vnat_maps *m, struct vnat_status *s, struct 
 	int err;
 
 	vnat_health__check(m, &s->health);
+	s->flushed = vnat_maps__ucount(m, VNAT_UCOUNT_FLUSHED);
 	if (s->cfg.flags & VNAT_CFG_NAT)
 		nat_state(m, &s->flows, &s->gc_runs);
 	err = read_ifaces(m, s);

@@ -25,6 +25,7 @@ struct vnat_maps {
 	int kegress; /* post-translation tuples of kernel-admitted flows */
 	int kliberal; /* ring buffer: TCP entries to mark liberal (the daemon's job) */
 	int klibreq; /* when each of those flows last asked */
+	int ucount; /* counts only user space keeps (enum vnat_ucount_idx) */
 	/* vnat_gen mapped (BPF_F_MMAPABLE): bumped with an atomic add; NULL if not */
 	__u64 *gen_mem;
 	char pin_dir[128]; /* where they are pinned, for messages; "" = not pinned */
@@ -86,6 +87,9 @@ int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg);
  * other. -EOPNOTSUPP when the pinned map is not mappable (another build).
  */
 int vnat_maps__bump_gen(const struct vnat_maps *m);
+/* Add n to one of vnat_ucount's counts (atomically), or read it (0 if unreadable). */
+int vnat_maps__ucount_add(const struct vnat_maps *m, enum vnat_ucount_idx i, __u64 n);
+__u64 vnat_maps__ucount(const struct vnat_maps *m, enum vnat_ucount_idx i);
 /* The kernel's description of the map behind fd (type, sizes, flags, BTF). */
 int vnat_map_info(int fd, struct bpf_map_info *info);
 /* Writes the configuration and bumps the generation. */

@@ -13,7 +13,7 @@
 #define VNAT_XDP_PROG_NAME "xdp_vnat_fwd"
 
 /* The pinned maps' names, in the order of struct vnat_maps's fds. */
-#define VNAT_N_MAPS 15
+#define VNAT_N_MAPS 16
 extern const char *const vnat_map_names[VNAT_N_MAPS];
 
 int *vnat_maps__slot(struct vnat_maps *m, size_t i);

@@ -26,6 +26,7 @@ static struct bpf_map *skel_map(struct vnat *skel, size_t i)
 		skel->maps.vnat_mappings, skel->maps.vnat_ports,    skel->maps.vnat_gc,
 		skel->maps.vnat_fdb,	  skel->maps.vnat_macmoves, skel->maps.vnat_gen,
 		skel->maps.vnat_kegress,  skel->maps.vnat_kliberal, skel->maps.vnat_klibreq,
+		skel->maps.vnat_ucount,
 	};
 
 	return maps[i];

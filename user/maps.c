@@ -34,7 +34,8 @@ const char *const vnat_map_names[] = { "vnat_stats",	"vnat_ifaces",	 "vnat_txpor
 				       "vnat_config",	"vnat_prefixes", "vnat_ct",
 				       "vnat_mappings", "vnat_ports",	 "vnat_gc",
 				       "vnat_fdb",	"vnat_macmoves", "vnat_gen",
-				       "vnat_kegress",	"vnat_kliberal", "vnat_klibreq" };
+				       "vnat_kegress",	"vnat_kliberal", "vnat_klibreq",
+				       "vnat_ucount" };
 _Static_assert(sizeof(struct vnat_liberal_req) == 16, "vnat_liberal_req layout");
 _Static_assert(sizeof(vnat_map_names) / sizeof(vnat_map_names[0]) == VNAT_N_MAPS,
 	       "one name per map of struct vnat_maps");
@@ -46,7 +47,7 @@ int *vnat_maps__slot(struct vnat_maps *m, size_t i)
 	int *slots[VNAT_N_MAPS] = { &m->stats,	  &m->ifaces,	&m->txports,  &m->config,
 				    &m->prefixes, &m->ct,	&m->mappings, &m->ports,
 				    &m->gc,	  &m->fdb,	&m->macmoves, &m->gen,
-				    &m->kegress,  &m->kliberal, &m->klibreq };
+				    &m->kegress,  &m->kliberal, &m->klibreq,  &m->ucount };
 
 	return slots[i];
 }
@@ -156,6 +157,37 @@ int vnat_maps__bump_gen(const struct vnat_maps *m)
 	/* The datapath adds to its own element as atomically. */
 	__atomic_fetch_add(&m->gen_mem[VNAT_GEN_USER], 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+#define UCOUNT_MEM_LEN (VNAT_UCOUNT_MAX * sizeof(__u64))
+
+/* Mapped for this one add: flushes are rare, and the mapping stays nobody's to close. */
+int vnat_maps__ucount_add(const struct vnat_maps *m, enum vnat_ucount_idx i, __u64 n)
+{
+	struct bpf_map_info info;
+	__u64 *mem;
+	int err;
+
+	err = vnat_map_info(m->ucount, &info);
+	if (err)
+		return err;
+	if (info.max_entries != VNAT_UCOUNT_MAX || info.value_size != sizeof(__u64) ||
+	    !(info.map_flags & BPF_F_MMAPABLE))
+		return -EPROTO;
+	mem = mmap(NULL, UCOUNT_MEM_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, m->ucount, 0);
+	if (mem == MAP_FAILED)
+		return -errno;
+	__atomic_fetch_add(&mem[i], n, __ATOMIC_SEQ_CST);
+	munmap(mem, UCOUNT_MEM_LEN);
+	return 0;
+}
+
+__u64 vnat_maps__ucount(const struct vnat_maps *m, enum vnat_ucount_idx i)
+{
+	__u32 key = i;
+	__u64 v = 0;
+
+	return bpf_map_lookup_elem(m->ucount, &key, &v) ? 0 : v;
 }
 
 int vnat_maps__write_config(const struct vnat_maps *m, const struct vnat_config *cfg)

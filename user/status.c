@@ -74,6 +74,11 @@ static void describe_config(struct vnat_out *o, const struct vnat_status *s)
 	vnat_out_obj_close(o);
 }
 
+static uint64_t handed_back(const struct vnat_status *s)
+{
+	return s->totals.admit_gone.packets + s->totals.admit_teardown.packets + s->flushed;
+}
+
 /*
  * TCP waits until the daemon marked its kernel entry liberal (policy.h),
  * unless the operator made all TCP liberal. The JSON has the counter
@@ -96,25 +101,34 @@ static void liberal_note(struct vnat_out *o, const struct vnat_status *s)
 /*
  * Who decided what: flow directions the kernel admitted, packets left to
  * its rules (new flows, and flows they refused: those never get admitted),
- * and flows handed back (the kernel's entry gone, TCP teardowns). The JSON
- * has these as counters.
+ * and flows handed back (the kernel's entry gone, TCP teardowns, flushes).
+ * The JSON has these in "admission" (the flushed ones are no counter: only
+ * user space sees a flush, vnat_ucount).
  */
 static void admission_note(struct vnat_out *o, const struct vnat_status *s)
 {
 	const struct vnat_stats *c = &s->totals;
 
+	vnat_out_obj_open(o, "admission", NULL, 0);
+	vnat_out_str(o, "mode", NULL, s->cfg.flags & VNAT_CFG_POLICY ? "kernel" : "vnat");
+	vnat_out_u64(o, "admitted", NULL, c->admit_flow.packets);
+	vnat_out_u64(o, "left_to_kernel", NULL, c->pass_admission.packets);
+	vnat_out_u64(o, "handed_back", NULL, handed_back(s));
+	vnat_out_u64(o, "handed_back_gone", NULL, c->admit_gone.packets);
+	vnat_out_u64(o, "handed_back_teardown", NULL, c->admit_teardown.packets);
+	vnat_out_u64(o, "handed_back_flushed", NULL, s->flushed);
+	vnat_out_obj_close(o);
 	if (!(s->cfg.flags & VNAT_CFG_POLICY))
 		return;
 	vnat_out_note(
 		o,
 		"admission: %llu flow directions admitted, %llu packets left to the kernel's "
 		"rules (new or refused flows), %llu flows handed back (%llu entries gone, %llu "
-		"TCP teardowns)%s",
+		"TCP teardowns, %llu flushed)%s",
 		(unsigned long long)c->admit_flow.packets,
-		(unsigned long long)c->pass_admission.packets,
-		(unsigned long long)(c->admit_gone.packets + c->admit_teardown.packets),
+		(unsigned long long)c->pass_admission.packets, (unsigned long long)handed_back(s),
 		(unsigned long long)c->admit_gone.packets,
-		(unsigned long long)c->admit_teardown.packets,
+		(unsigned long long)c->admit_teardown.packets, (unsigned long long)s->flushed,
 		s->cfg.flags & VNAT_CFG_BRIDGE_POLICY ?
 			"; bridge filtering: port to port by the kernel" :
 			"");

@@ -51,6 +51,7 @@ struct vnat_status {
 	struct vnat_status_counter *counters;
 	int n_counters;
 	struct vnat_stats totals; /* for the admission line */
+	uint64_t flushed; /* flows conns flush and load --flush handed back (vnat_ucount) */
 };
 
 void vnat_status__describe(struct vnat_out *o, const struct vnat_status *s);

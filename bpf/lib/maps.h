@@ -115,6 +115,15 @@ struct {
 	__type(value, __u64);
 } vnat_gen SEC(".maps");
 
+/* Counts only user space keeps (vnat.h); here so it is pinned with the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VNAT_UCOUNT_MAX);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} vnat_ucount SEC(".maps");
+
 /*
  * Post-translation tuples of kernel-admitted directions (admit.h): what tc
  * egress sees of a packet vnat transmitted itself, recognised without a

@@ -525,7 +525,10 @@ static void test_status_facts(void **state)
 	free(text);
 }
 
-/* The JSON of status as it was before out.c (keys, order, nesting). */
+/*
+ * The JSON of status as it was before out.c (keys, order, nesting), and the
+ * admission summary after config (flows a flush handed back included).
+ */
 static void test_status_json_shape(void **state)
 {
 	char *json;
@@ -533,6 +536,7 @@ static void test_status_json_shape(void **state)
 	(void)state;
 	status_snapshot();
 	st.n_counters = 1;
+	st.flushed = 3;
 	json = render(describe_status, &st, true, false, false);
 	assert_string_equal(
 		json,
@@ -543,6 +547,9 @@ static void test_status_json_shape(void **state)
 		"\"admission\":\"kernel\",\"port_min\":20000,\"port_max\":20999,\"filtering\":\"adf\","
 		"\"inbound\":\"drop\",\"max_flows\":4096,\"timeout_udp\":301,\"timeout_tcp\":7441,"
 		"\"timeout_tcp_transitory\":241,\"timeout_icmp\":61,\"flows\":17,\"gc_runs\":23},"
+		"\"admission\":{\"mode\":\"kernel\",\"admitted\":71,\"left_to_kernel\":72,"
+		"\"handed_back\":3,\"handed_back_gone\":0,\"handed_back_teardown\":0,"
+		"\"handed_back_flushed\":3},"
 		"\"redirects\":\"suppress\",\"interfaces\":[{\"name\":\"eth1\",\"ifindex\":4,"
 		"\"mac\":\"02:00:00:00:00:04\",\"role\":\"uplink\",\"hook\":\"xdp\","
 		"\"hook_option\":\"auto\",\"send_redirects\":false,\"xdp\":{\"id\":35,\"mode\":\"skb\"},"
