@@ -140,14 +140,8 @@ hairpin_checks()
 # the kernel, from the host's address to g1:53.
 hairpin_conn_is()
 {
-	local js
-
-	js=$(conns_json "$HOST") || return 1
-	json_get "next((c['by'], c['outside'], c['to']) for c in d if c['proto'] == 'udp' and c['inside'] == '$T2_G2_ADDR:$1' and c['remote'] == '$FWD:8053')" <<<"$js" |
-		tee /dev/stderr | grep -qx "\[\"kernel\", \"$T2_BR_ADDR:$1\", \"$T2_G1_ADDR:53\"\]" || {
-		echo "$js"
-		return 1
-	}
+	conns_expect "$HOST" "next((c['by'], c['outside'], c['to']) for c in d if c['proto'] == 'udp' and c['inside'] == '$T2_G2_ADDR:$1' and c['remote'] == '$FWD:8053')" \
+		"\[\"kernel\", \"$T2_BR_ADDR:$1\", \"$T2_G1_ADDR:53\"\]"
 }
 
 # flushed_text_is N: vnat status's admission line counts N flushed flows.

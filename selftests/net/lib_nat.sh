@@ -650,6 +650,20 @@ conns_json()
 	vnat_in "$1" conns -j
 }
 
+# conns_expect NS EXPR WANT: EXPR, Python over vnat conns -j's list d in NS
+# (json_get), prints exactly WANT; otherwise the list is shown.
+conns_expect()
+{
+	local js
+
+	js=$(conns_json "$1") || return 1
+	json_get "$2" <<<"$js" | tee /dev/stderr | grep -qx "$3" || {
+		echo "want $3 from $2 in:"
+		echo "$js"
+		return 1
+	}
+}
+
 # conn_field NS PROTO INSIDE FIELD [REMOTE]: a field of the first flow with
 # that inside endpoint (and remote, if given). Fails when there is none.
 conn_field()

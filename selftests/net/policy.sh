@@ -216,15 +216,7 @@ sysctl_strict()
 # entry with that window tracking (read from the kernel through ctnetlink).
 kconn_window()
 {
-	local js
-
-	js=$(conns_json "$HOST") || return 1
-	json_get "next((c.get('window') for c in d if c['proto'] == 'tcp' and __import__('re').fullmatch(r'$1', c['inside']) and c['remote'] == '$2'), None)" <<<"$js" |
-		tee /dev/stderr | grep -qx "$3" || {
-		echo "no tcp flow $1 -> $2 with window $3 in:"
-		echo "$js"
-		return 1
-	}
+	conns_expect "$HOST" "next((c.get('window') for c in d if c['proto'] == 'tcp' and __import__('re').fullmatch(r'$1', c['inside']) and c['remote'] == '$2'), None)" "$3"
 }
 
 admitted_fwd()
@@ -249,14 +241,8 @@ ct_flow()
 # by the kernel, translated to OUTSIDE.
 kconn_is()
 {
-	local js
-
-	js=$(conns_json "$HOST") || return 1
-	json_get "next((c['by'], c['outside']) for c in d if c['proto'] == '$1' and c['inside'] == '$2' and c['remote'] == '$3')" <<<"$js" |
-		tee /dev/stderr | grep -qx "\[\"kernel\", \"$4\"\]" || {
-		echo "$js"
-		return 1
-	}
+	conns_expect "$HOST" "next((c['by'], c['outside']) for c in d if c['proto'] == '$1' and c['inside'] == '$2' and c['remote'] == '$3')" \
+		"\[\"kernel\", \"$4\"\]"
 }
 
 # The matrix: each rule refuses one flow; the allowed one passes. The
