@@ -156,7 +156,7 @@ static int detach_all_hooks(const struct vnat_maps *m, bool uplinks)
  * would make it hand a reply it already translated to the kernel, which
  * knows that flow by its outside address only (and rejects it).
  */
-static int unload_all(const struct vnat_maps *m)
+static int unload_all(const struct vnat_maps *m, bool flows)
 {
 	int err = detach_all_hooks(m, false);
 
@@ -165,11 +165,43 @@ static int unload_all(const struct vnat_maps *m)
 	 * and the inside hooks' removal: no new ones can start in vnat now.
 	 * Those handed already are refused by ctnetlink (EEXIST) and skipped.
 	 */
-	handoff(m, "more ");
-	if (vnat_maps__count_flows(m, IPPROTO_TCP) > 0)
-		usleep(VNAT_HANDOFF_GRACE_MS * 1000);
+	if (flows) {
+		handoff(m, "more ");
+		if (vnat_maps__count_flows(m, IPPROTO_TCP) > 0)
+			usleep(VNAT_HANDOFF_GRACE_MS * 1000);
+	}
 	err = detach_all_hooks(m, true) ?: err;
 	return unload_pass(m, true) ?: err;
+}
+
+/*
+ * An instance another vnat version loaded (some of this version's maps
+ * are missing: pins from before an upgrade). Its hooks come off if its
+ * interface table reads as this version's; its flows go to conntrack
+ * only if its flow table does too (*flows).
+ */
+static int check_foreign(const struct vnat_maps *m, int missing, bool *flows)
+{
+	struct bpf_map_info info;
+
+	vnat_info("vnat: %s was loaded by another vnat version (%d of this version's maps "
+		  "missing): unloading it",
+		  m->pin_dir, missing);
+	if (m->ifaces < 0 || vnat_map_info(m->ifaces, &info) ||
+	    info.value_size != sizeof(struct vnat_iface)) {
+		vnat_err("unload: %s: its interface table is not this version's: unload it with "
+			 "the vnat that loaded it, or take its programs off each interface by "
+			 "hand ('tc qdisc del dev IF clsact', 'ip link set dev IF xdp off') and "
+			 "remove that directory",
+			 m->pin_dir);
+		return -EPROTO;
+	}
+	*flows = m->ct >= 0 && m->mappings >= 0 && !vnat_map_info(m->ct, &info) &&
+		 info.value_size == sizeof(struct vnat_ct_val);
+	if (!*flows)
+		vnat_info("vnat: its flow table is not this version's: the flows it translated are "
+			  "not handed to the kernel (those connections may be reset)");
+	return 0;
 }
 
 /* --stale: every namespace's leftovers, not only this one's. */
@@ -195,7 +227,8 @@ int cmd_unload(int argc, char **argv)
 	struct vnat_unload_opts o;
 	struct vnat_netns ns;
 	struct vnat_maps m;
-	int err;
+	bool flows = true;
+	int err, missing;
 	__u32 ifindex;
 
 	err = vnat_args__parse_unload(argc, argv, &o);
@@ -203,7 +236,18 @@ int cmd_unload(int argc, char **argv)
 		return err > 0 ? 0 : err;
 	if (o.stale)
 		return unload_stale();
-	err = vnat_instance__find(&ns, &m);
+	err = vnat_instance__find_any(&ns, &m, &missing);
+	if (!err && missing) {
+		err = o.all ? check_foreign(&m, missing, &flows) : -EPROTO;
+		if (err == -EPROTO && !o.all)
+			vnat_err("unload: %s was loaded by another vnat version: 'vnat unload --all' "
+				 "removes it",
+				 ns.pin_dir);
+		if (err) {
+			vnat_maps__close(&m);
+			return err;
+		}
+	}
 	if (err == -ENOENT) {
 		if (o.all) {
 			vnat_info("vnat: not loaded in this network namespace; nothing to do");
@@ -215,10 +259,10 @@ int cmd_unload(int argc, char **argv)
 	if (err)
 		return err;
 	/* Before the last hook goes, while vnat still carries the flows. */
-	if (o.all || iface_count(&m) <= 1)
+	if (flows && (o.all || iface_count(&m) <= 1))
 		handoff(&m, "");
 	if (o.all) {
-		err = unload_all(&m);
+		err = unload_all(&m, flows);
 	} else {
 		ifindex = managed_ifindex(&m, o.iface);
 		err = ifindex ? unload_one(&m, ifindex) : -ENODEV;

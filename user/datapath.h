@@ -78,6 +78,8 @@ int vnat_loader__pin(struct vnat_loader *l);
 void vnat_loader__close(struct vnat_loader *l);
 
 int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m);
+/* The same, taking pins of another vnat version: its missing maps stay -1. */
+int vnat_maps__open_pinned_partial(const char *pin_dir, struct vnat_maps *m, int *missing);
 void vnat_maps__close(struct vnat_maps *m);
 int vnat_maps__unpin(const char *pin_dir);
 int vnat_maps__read_config(const struct vnat_maps *m, struct vnat_config *cfg);

@@ -4,7 +4,7 @@
 #include "instance.h"
 #include "log.h"
 
-int vnat_instance__find(struct vnat_netns *ns, struct vnat_maps *m)
+static int find(struct vnat_netns *ns, struct vnat_maps *m, int *missing)
 {
 	struct vnat_config cfg;
 	int err;
@@ -14,9 +14,10 @@ int vnat_instance__find(struct vnat_netns *ns, struct vnat_maps *m)
 		err = vnat_bpffs__prepare();
 	if (err)
 		return err;
-	err = vnat_maps__open_pinned(ns->pin_dir, m);
-	if (err == -ENOENT)
-		return err;
+	err = missing ? vnat_maps__open_pinned_partial(ns->pin_dir, m, missing) :
+			vnat_maps__open_pinned(ns->pin_dir, m);
+	if (err == -ENOENT || err == -EPROTO)
+		return err; /* -EPROTO: said */
 	if (err) {
 		vnat_err("%s: %s", ns->pin_dir, strerror(-err));
 		return err;
@@ -31,4 +32,14 @@ int vnat_instance__find(struct vnat_netns *ns, struct vnat_maps *m)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+int vnat_instance__find(struct vnat_netns *ns, struct vnat_maps *m)
+{
+	return find(ns, m, NULL);
+}
+
+int vnat_instance__find_any(struct vnat_netns *ns, struct vnat_maps *m, int *missing)
+{
+	return find(ns, m, missing);
 }

@@ -11,5 +11,11 @@
  * when vnat runs here, -ENOENT when it does not, another -errno on failure.
  */
 int vnat_instance__find(struct vnat_netns *ns, struct vnat_maps *m);
+/*
+ * The same, also for an instance another vnat version loaded (its pins
+ * are another set of maps: *missing counts this version's maps it lacks,
+ * left -1), so that unload can remove it. Instances of this version say 0.
+ */
+int vnat_instance__find_any(struct vnat_netns *ns, struct vnat_maps *m, int *missing);
 
 #endif

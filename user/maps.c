@@ -103,9 +103,17 @@ void vnat_maps__close(struct vnat_maps *m)
 	}
 }
 
-int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m)
+/*
+ * Open the pins of pin_dir. Missing pins: none at all is "not loaded"
+ * (-ENOENT); some is an instance of another vnat version, which had other
+ * maps (-EPROTO, said, unless partial: then the missing ones stay -1 and
+ * *missing counts them).
+ */
+static int open_pins(const char *pin_dir, struct vnat_maps *m, bool partial, int *missing)
 {
+	const char *absent = NULL;
 	char path[256];
+	int found = 0;
 
 	m->gen_mem = NULL;
 	snprintf(m->pin_dir, sizeof(m->pin_dir), "%s", pin_dir);
@@ -114,16 +122,42 @@ int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m)
 	for (size_t i = 0; i < VNAT_N_MAPS; i++) {
 		vnat_maps__pin_path(path, sizeof(path), pin_dir, vnat_map_names[i]);
 		*vnat_maps__slot(m, i) = bpf_obj_get(path);
-		if (*vnat_maps__slot(m, i) < 0) {
+		if (*vnat_maps__slot(m, i) >= 0) {
+			found++;
+			continue;
+		}
+		if (errno != ENOENT) {
 			int err = -errno;
 
 			vnat_maps__close(m);
 			return err;
 		}
+		absent = absent ? absent : vnat_map_names[i];
+	}
+	*missing = VNAT_N_MAPS - found;
+	if (!found || (*missing && !partial)) {
+		vnat_maps__close(m);
+		if (found)
+			vnat_err("%s holds the pins of another vnat version (no %s here): "
+				 "'vnat unload --all' removes it, then load again",
+				 pin_dir, absent);
+		return found ? -EPROTO : -ENOENT;
 	}
 	/* Not mappable: pins of another build, which unload still removes. */
-	m->gen_mem = vnat_maps__map_gen(m->gen);
+	m->gen_mem = m->gen >= 0 ? vnat_maps__map_gen(m->gen) : NULL;
 	return 0;
+}
+
+int vnat_maps__open_pinned(const char *pin_dir, struct vnat_maps *m)
+{
+	int missing;
+
+	return open_pins(pin_dir, m, false, &missing);
+}
+
+int vnat_maps__open_pinned_partial(const char *pin_dir, struct vnat_maps *m, int *missing)
+{
+	return open_pins(pin_dir, m, true, missing);
 }
 
 int vnat_maps__unpin(const char *pin_dir)
