@@ -240,9 +240,10 @@ int cmd_unload(int argc, char **argv)
 	if (!err && missing) {
 		err = o.all ? check_foreign(&m, missing, &flows) : -EPROTO;
 		if (err == -EPROTO && !o.all)
-			vnat_err("unload: %s was loaded by another vnat version: 'vnat unload --all' "
-				 "removes it",
-				 ns.pin_dir);
+			vnat_err(
+				"unload: %s was loaded by another vnat version: 'vnat unload --all' "
+				"removes it",
+				ns.pin_dir);
 		if (err) {
 			vnat_maps__close(&m);
 			return err;
