@@ -41,37 +41,13 @@ FWD=$T2_HOST_ADDR
 BULK=$((1024 * 1024))
 QUERIES=20
 
-# A UDP client: COUNT queries from SPORT on a socket connected to ADDR:PORT
-# (the kernel delivers it nothing from any other source); prints the number
-# answered and the last answer's text (what the server saw).
-UDP_ASK_PY='
-import socket, sys, time
-addr, port, sport, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", sport))
-s.connect((addr, port))
-s.settimeout(1)
-got, last = 0, "-"
-for i in range(count):
-    s.send(b"q%d" % i)
-    try:
-        last = s.recv(2048).decode().strip()
-        got += 1
-    except (socket.timeout, ConnectionRefusedError):
-        pass
-    time.sleep(0.05)
-print(got, last)
-'
-
 # udp_hairpin SPORT: QUERIES queries g2:SPORT -> FWD:8053, every one
 # answered from FWD:8053, and g1 saw the host's address.
 udp_hairpin()
 {
 	local out got seen
 
-	out=$(timeout 60 ip netns exec "$G2" python3 -c "$UDP_ASK_PY" "$FWD" 8053 "$1" "$QUERIES") ||
-		return 1
+	out=$(udp_ask "$G2" "$FWD" 8053 "$1" "$QUERIES") || return 1
 	read -r got seen <<<"$out"
 	echo "$got of $QUERIES answered from $FWD:8053; g1 saw ${seen%:*}"
 	[ "$got" -eq "$QUERIES" ] && [ "${seen%:*}" = "$T2_BR_ADDR" ]

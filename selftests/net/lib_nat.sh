@@ -650,6 +650,32 @@ conns_json()
 	vnat_in "$1" conns -j
 }
 
+# udp_ask NS ADDR PORT SPORT COUNT: COUNT queries from SPORT in NS on a
+# socket connected to ADDR:PORT (the kernel delivers it nothing from any
+# other source); prints the number answered and the last answer's text.
+udp_ask()
+{
+	timeout 60 ip netns exec "$1" python3 -c '
+import socket, sys, time
+addr, port, sport, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", sport))
+s.connect((addr, port))
+s.settimeout(1)
+got, last = 0, "-"
+for i in range(count):
+    s.send(b"q%d" % i)
+    try:
+        last = s.recv(2048).decode(errors="replace").strip() or "-"
+        got += 1
+    except (socket.timeout, ConnectionRefusedError):
+        pass
+    time.sleep(0.05)
+print(got, last)
+' "$2" "$3" "$4" "$5"
+}
+
 # conns_expect NS EXPR WANT: EXPR, Python over vnat conns -j's list d in NS
 # (json_get), prints exactly WANT; otherwise the list is shown.
 conns_expect()

@@ -52,33 +52,13 @@ vnat_load()
 	vnat_in "$HOST" load --iface virbr0 --iface eth0 "$@"
 }
 
-# A UDP client that sends COUNT queries from one socket, connected to
-# ADDR:PORT (answers from any other source are not delivered to it), and
-# prints how many were answered.
-UDP_ASK_PY='
-import socket, sys, time
-addr, port, sport, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", sport))
-s.connect((addr, port))
-s.settimeout(1)
-got = 0
-for i in range(count):
-    s.send(b"q%d" % i)
-    try:
-        s.recv(2048)
-        got += 1
-    except (socket.timeout, ConnectionRefusedError):
-        pass
-    time.sleep(0.05)
-print(got)
-'
-
 # udp_answers NS ADDR PORT SPORT COUNT: prints the number of answers.
 udp_answers()
 {
-	timeout 60 ip netns exec "$1" python3 -c "$UDP_ASK_PY" "$2" "$3" "$4" "$5"
+	local out
+
+	out=$(udp_ask "$@") || return 1
+	echo "${out%% *}"
 }
 
 # udp_all NS ADDR PORT SPORT COUNT: every query answered.
