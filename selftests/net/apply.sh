@@ -90,17 +90,6 @@ config_is()
 	json_eq "$(status_js)" "[d['config'][k] for k in ('port_min', 'port_max', 'timeout_tcp', 'snat', 'max_flows')]" "$1"
 }
 
-# outside_port_in LO HI: a new connection from g1 leaves with a port in LO-HI.
-outside_port_in()
-{
-	local ans port
-
-	ans=$(peer_ask_tcp "$G1" "$PUB" 7000) || return 1
-	port=${ans##*:}
-	echo "up saw $ans"
-	[ "${ans%:*}" = "$SNAT" ] && [ "$port" -ge "$1" ] && [ "$port" -le "$2" ]
-}
-
 # only_line FILE PATTERN: FILE (a run's stderr) is one line matching PATTERN.
 only_line()
 {
@@ -169,7 +158,7 @@ write_conf 20000-20099 7440
 check "apply loads the network and its uplink" apply
 check "br0, vnet0 and up0 managed" managed_is "br0 up0 vnet0"
 check "the file's NAT options" config_is "[20000, 20099, 7440, \"$SNAT\", 65536]"
-check "a new connection leaves with a port in 20000-20099" outside_port_in 20000 20099
+check "a new connection leaves with a port in 20000-20099" outside_port_in "$G1" "$PUB" "$SNAT" 20000 20099
 FP=$(load_fingerprint)
 check "apply twice" apply
 check "says nothing to change" grep -q "apply: nothing to change" "$RUN_OUT"
@@ -196,7 +185,7 @@ check "the established connection keeps moving" slowwait 10 grown_to "$RECV" $((
 check "and completes intact" bg_wait_timeout 20 "$SND"
 check "received all of it" bg_wait_timeout 10 "$RCV"
 check "the same bytes" same_content "$FILE" "$RECV"
-check "a new connection takes a port in 30000-30099" outside_port_in 30000 30099
+check "a new connection takes a port in 30000-30099" outside_port_in "$G1" "$PUB" "$SNAT" 30000 30099
 
 test_group apply-refused
 FP=$(load_fingerprint)
@@ -218,7 +207,7 @@ check "the others stay" managed_is "br0 br1 man0 up0 vnet0"
 write_conf 30000-30099 3600
 check "apply without it" apply
 check "br1 unloaded, man0 (loaded by hand) left alone" managed_is "br0 man0 up0 vnet0"
-check "traffic still translated" outside_port_in 30000 30099
+check "traffic still translated" outside_port_in "$G1" "$PUB" "$SNAT" 30000 30099
 write_conf 30000-30099 3600 "[network nat2]" "iface = br1" "snat = $SNAT" "ports = 30000-30099" \
 	"tcp-timeout = 3600" "hook = tc"
 check "apply adds a second NAT network (sharing the uplink)" apply
@@ -226,7 +215,7 @@ check "br1 managed, inside" json_eq "$(status_js)" "next(i['role'] for i in d['i
 write_conf 30000-30099 3600
 check "apply without it" apply
 check "br1 unloaded, the uplink kept for the first" managed_is "br0 man0 up0 vnet0"
-check "traffic still translated" outside_port_in 30000 30099
+check "traffic still translated" outside_port_in "$G1" "$PUB" "$SNAT" 30000 30099
 must "unload man0" vnat_in "$HOST" unload --iface man0
 printf '[network lab]\niface = br1\nhook = tc\n' >"$CONF"
 check "apply without any NAT network" apply
@@ -257,7 +246,7 @@ RELOAD=${RELOAD//\$MAINPID/$MAINPID}
 check "ExecReload ($RELOAD)" $RELOAD
 check "the daemon applied the edited file" slowwait 10 log_has "NAT options changed live (ports 40000-40099" "$MAINPID_LOG"
 check "and runs on" alive "$MAINPID"
-check "new connections take a port in 40000-40099" outside_port_in 40000 40099
+check "new connections take a port in 40000-40099" outside_port_in "$G1" "$PUB" "$SNAT" 40000 40099
 write_conf 40000-40099 3600 "bogus = 1"
 # shellcheck disable=SC2086
 check "a reload with a broken file" $RELOAD

@@ -650,6 +650,39 @@ conns_json()
 	vnat_in "$1" conns -j
 }
 
+# unsolicited_blocked UP VIA PORT: from UP, through a route to T2_NET via
+# VIA that UP does not normally have, neither a ping nor a new TCP
+# connection to PORT reaches g1 (libvirt's FORWARD rules admit only
+# RELATED,ESTABLISHED toward virbr0).
+unsolicited_blocked()
+{
+	local ok=0
+
+	ip -n "$1" route add "$T2_NET" via "$2" || return 1
+	if in_ns "$1" ping -q -c 3 -i 0.2 -W 1 -w 3 "$T2_G1_ADDR" >/dev/null 2>&1; then
+		echo "$1 -> $T2_G1_ADDR: ping answered"
+		ok=1
+	fi
+	if peer_ask_tcp "$1" "$T2_G1_ADDR" "$3" >/dev/null 2>&1; then
+		echo "$1 -> $T2_G1_ADDR:$3: TCP connection accepted"
+		ok=1
+	fi
+	ip -n "$1" route del "$T2_NET" via "$2"
+	[ "$ok" = 0 ]
+}
+
+# outside_port_in NS DST SNAT LO HI: a new TCP connection from NS to DST:7000
+# (peer_ask_tcp's server) arrives from SNAT with a port in LO-HI.
+outside_port_in()
+{
+	local ans port
+
+	ans=$(peer_ask_tcp "$1" "$2" 7000) || return 1
+	port=${ans##*:}
+	echo "$2 saw $ans"
+	[ "${ans%:*}" = "$3" ] && [ "$port" -ge "$4" ] && [ "$port" -le "$5" ]
+}
+
 # udp_ask NS ADDR PORT SPORT COUNT: COUNT queries from SPORT in NS on a
 # socket connected to ADDR:PORT (the kernel delivers it nothing from any
 # other source); prints the number answered and the last answer's text.
