@@ -223,15 +223,14 @@ test_routeback()
 	check "after the fix doctor finds nothing" doctor_clean "$h"
 }
 
-# ---------------------------------------------------------------- 6. DNS
-
-test_dns()
+# t4_topology H G UP: seed 003's host (T4): br0 192.168.100.1/24 with a
+# guest on tap0, uplink enp4s0 198.51.100.2/24 to UP, which also holds the
+# resolver's address 198.51.100.53; forwarding on, br_netfilter off. The
+# callers add the rules they test.
+t4_topology()
 {
-	local h g up srv
+	local h=$1 g=$2 up=$3
 
-	test_group dns
-	ns_create t4h t4g t4up
-	h=$(ns t4h) g=$(ns t4g) up=$(ns t4up)
 	must "br0" bridge_add "$h" br0
 	must "br0 address" ip -n "$h" addr add 192.168.100.1/24 dev br0
 	must "guest" guest_on "$h" br0 tap0 "$g" 192.168.100.2/24 192.168.100.1
@@ -242,6 +241,18 @@ test_dns()
 	must "resolver address" ip -n "$up" addr add 198.51.100.53/24 dev eth0
 	must "host forwards" in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
 	must "host br_netfilter off" in_ns "$h" sysctl -qw net.bridge.bridge-nf-call-iptables=0
+}
+
+# ---------------------------------------------------------------- 6. DNS
+
+test_dns()
+{
+	local h g up srv
+
+	test_group dns
+	ns_create t4h t4g t4up
+	h=$(ns t4h) g=$(ns t4g) up=$(ns t4up)
+	t4_topology "$h" "$g" "$up"
 	must "seed 003's rules" sh -c "printf '%s\n' '*filter' '-A FORWARD -i br0 -j ACCEPT' \
 		'-A FORWARD -o br0 -j ACCEPT' COMMIT '*nat' \
 		'-A POSTROUTING -o enp4s0 -j MASQUERADE' COMMIT |
@@ -270,16 +281,7 @@ test_resolver()
 	test_group resolver
 	ns_create t6h t6g t6up
 	h=$(ns t6h) g=$(ns t6g) up=$(ns t6up)
-	must "br0" bridge_add "$h" br0
-	must "br0 address" ip -n "$h" addr add 192.168.100.1/24 dev br0
-	must "guest" guest_on "$h" br0 tap0 "$g" 192.168.100.2/24 192.168.100.1
-	must "uplink" veth_pair "$h" enp4s0 "$up" eth0
-	must "uplink address" ip -n "$h" addr add 198.51.100.2/24 dev enp4s0
-	must "default route" ip -n "$h" route add default via 198.51.100.1
-	must "upstream" ip -n "$up" addr add 198.51.100.1/24 dev eth0
-	must "resolver address" ip -n "$up" addr add 198.51.100.53/24 dev eth0
-	must "host forwards" in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
-	must "host br_netfilter off" in_ns "$h" sysctl -qw net.bridge.bridge-nf-call-iptables=0
+	t4_topology "$h" "$g" "$up"
 	must "MASQUERADE (seed 003)" in_ns "$h" iptables -t nat -A POSTROUTING -o enp4s0 \
 		-j MASQUERADE
 	dns_server srv "$up"
